@@ -1,0 +1,37 @@
+// Package gemm computes single-precision general matrix products,
+// C = alpha*op(A)*op(B) + beta*C, on row-major matrices (BLAS sgemm semantics
+// with row-major storage).
+package gemm
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C where op(X) is X or X^T.
+// op(A) is m x k, op(B) is k x n, C is m x n; all row-major with leading
+// dimensions lda, ldb, ldc. When beta is 0, C is not read (NaNs in C vanish).
+//
+// PLACEHOLDER: naive implementation; the gemm work replaces the internals
+// while keeping this signature.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float32
+			for p := 0; p < k; p++ {
+				var av, bv float32
+				if transA {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if transB {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				s += av * bv
+			}
+			if beta == 0 {
+				c[i*ldc+j] = alpha * s
+			} else {
+				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+			}
+		}
+	}
+}
