@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deepcompress/deepcompress/modelfile"
+	"github.com/deepcompress/deepcompress/nn"
+)
+
+func init() { registry = append(registry, evalCmd) }
+
+// evalResult is the JSON form of eval's output.
+type evalResult struct {
+	Model    string  `json:"model"`
+	Correct  int     `json:"correct"`
+	Total    int     `json:"total"`
+	Accuracy float64 `json:"accuracy"`
+	Error    float64 `json:"error"`
+}
+
+func evalCmd() *cobra.Command {
+	var (
+		data    dataFlags
+		model   string
+		archArg string
+		asJSON  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "eval --model FILE",
+		Short: "Count correct top-1 predictions on the 10,000 MNIST test images",
+		Long: `Evaluate a model (.safetensors checkpoint, .onnx graph or compressed .dcz
+file) on the MNIST test set and print the exact number of correct top-1
+predictions. Safetensors files without recorded architecture need --arch.`,
+		Example: "  deepcompress eval --model lenet300.dcz\n  deepcompress eval --model ../shared/models/lenet300.safetensors --arch lenet300 --json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := modelfile.Load(model, modelfile.Options{Arch: archArg})
+			if err != nil {
+				return err
+			}
+			test, err := data.test()
+			if err != nil {
+				return err
+			}
+			correct, err := nn.Evaluate(m, test, 500)
+			if err != nil {
+				return err
+			}
+			r := evalResult{Model: model, Correct: correct, Total: test.Len(), Accuracy: float64(correct) / float64(test.Len())}
+			r.Error = 1 - r.Accuracy
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(r)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d/%d correct (accuracy %.2f%%, error %.2f%%)\n", model, r.Correct, r.Total, 100*r.Accuracy, 100*r.Error)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&model, "model", "", "model file: .safetensors, .onnx or .dcz")
+	cmd.Flags().StringVar(&archArg, "arch", "", "architecture for safetensors files that record none: lenet300, lenet5 or a JSON file")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object with correct, total, accuracy")
+	data.register(cmd)
+	cmd.MarkFlagRequired("model")
+	return cmd
+}

@@ -1,0 +1,47 @@
+// Command deepcompress compresses neural networks by pruning, trained
+// quantization with weight sharing, and Huffman coding (Han, Mao, Dally,
+// "Deep Compression", ICLR 2016), and runs them from the compressed form.
+//
+// Run `deepcompress demo` for the whole pipeline on MNIST, or
+// `deepcompress help` for the list of commands.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	root := &cobra.Command{
+		Use:   "deepcompress",
+		Short: "Compress neural networks 35-50x: pruning, weight sharing, Huffman coding",
+		Long: `deepcompress implements Deep Compression (Han, Mao, Dally, ICLR 2016):
+train or import a network, prune it, share its weights through per-layer
+k-means codebooks, Huffman-code the result into one .dcz file, and run it
+directly from that file.
+
+Start with "deepcompress demo" (trains LeNet-300-100 on MNIST, compresses it
+and reports), or "deepcompress compress --model FILE --out FILE.dcz".`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(commands()...)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "deepcompress:", err)
+		os.Exit(1)
+	}
+}
+
+// registry collects the subcommands; each subcommand's file adds itself in
+// an init function so that main.go never changes when one is added.
+var registry []func() *cobra.Command
+
+func commands() []*cobra.Command {
+	cmds := make([]*cobra.Command, len(registry))
+	for i, mk := range registry {
+		cmds[i] = mk()
+	}
+	return cmds
+}

@@ -1,0 +1,181 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/deepcompress/deepcompress/arch"
+)
+
+// Model is a network built from an arch.Spec.
+type Model struct {
+	Spec   arch.Spec
+	layers []layer
+	params []*Param
+	byName map[string]*Param
+	in     Tensor
+}
+
+// New builds the network described by spec with PyTorch's default
+// initialisation (weights and biases uniform in +-1/sqrt(fan_in)) drawn from
+// a generator seeded with seed.
+func New(spec arch.Spec, seed uint64) (*Model, error) {
+	shapes, err := spec.Shapes()
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	m := &Model{Spec: spec, byName: map[string]*Param{}}
+	in := spec.Input
+	firstWithParams := true
+	for i, ls := range spec.Layers {
+		l := buildLayer(ls, in, shapes[i], rng)
+		// The input needs no gradient, so neither does anything before
+		// the first layer with parameters.
+		l.setNeedInputGrad(!firstWithParams)
+		if ls.HasParams() {
+			firstWithParams = false
+		}
+		for _, p := range l.params() {
+			m.params = append(m.params, p)
+			m.byName[p.Name] = p
+		}
+		m.layers = append(m.layers, l)
+		in = shapes[i]
+	}
+	for _, l := range m.layers {
+		initUniform(l.params(), rng)
+	}
+	return m, nil
+}
+
+// initUniform draws a layer's weight and bias uniformly from
+// +-1/sqrt(fan_in), fan_in being the weight's size per output unit.
+func initUniform(ps []*Param, rng *rand.Rand) {
+	if len(ps) == 0 {
+		return
+	}
+	bound := float32(1 / math.Sqrt(float64(arch.Numel(ps[0].Shape[1:]))))
+	for _, p := range ps {
+		for i := range p.Data {
+			p.Data[i] = (2*rng.Float32() - 1) * bound
+		}
+	}
+}
+
+func buildLayer(ls arch.Layer, in, out []int, rng *rand.Rand) layer {
+	switch ls.Kind {
+	case arch.Dense:
+		return newDense(ls.Name, in[0], out[0], !ls.NoBias)
+	case arch.Conv2D:
+		st := ls.StrideOrDefault()
+		l := &conv2d{c: in[0], h: in[1], w: in[2], oc: out[0], oh: out[1], ow: out[2],
+			kh: ls.Kernel[0], kw: ls.Kernel[1], sh: st[0], sw: st[1], ph: ls.Pad[0], pw: ls.Pad[1]}
+		l.weight = newParam(ls.Name+".weight", []int{l.oc, l.c, l.kh, l.kw}, true)
+		if !ls.NoBias {
+			l.bias = newParam(ls.Name+".bias", []int{l.oc}, false)
+		}
+		return l
+	case arch.MaxPool, arch.AvgPool:
+		st := ls.StrideOrDefault()
+		return &pool2d{max: ls.Kind == arch.MaxPool, c: in[0], h: in[1], w: in[2], oh: out[1], ow: out[2],
+			kh: ls.Kernel[0], kw: ls.Kernel[1], sh: st[0], sw: st[1], ph: ls.Pad[0], pw: ls.Pad[1]}
+	case arch.ReLU:
+		return &relu{}
+	case arch.Flatten:
+		return &flatten{}
+	case arch.Dropout:
+		return &dropout{rate: ls.Rate, rng: rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))}
+	case arch.Softmax:
+		return &softmax{}
+	}
+	panic("nn: unreachable: Spec.Shapes accepted unknown kind " + string(ls.Kind))
+}
+
+// Params lists every parameter in layer order.
+func (m *Model) Params() []*Param { return m.params }
+
+// Param returns the parameter called name, or nil.
+func (m *Model) Param(name string) *Param { return m.byName[name] }
+
+// Weights lists the weight parameters (those pruning and sharing act on).
+func (m *Model) Weights() []*Param {
+	var ws []*Param
+	for _, p := range m.params {
+		if p.Weight {
+			ws = append(ws, p)
+		}
+	}
+	return ws
+}
+
+// InputSize is the number of floats per input sample.
+func (m *Model) InputSize() int { return arch.Numel(m.Spec.Input) }
+
+// Forward runs the network on n samples stored back to back in x and
+// returns the output, a buffer owned by the model and valid until the next
+// call. With train set, dropout is active and activations are kept for
+// Backward.
+func (m *Model) Forward(x []float32, n int, train bool) *Tensor {
+	m.in = Tensor{Shape: append(append(m.in.Shape[:0], n), m.Spec.Input...), Data: x[:n*m.InputSize()]}
+	t := &m.in
+	for _, l := range m.layers {
+		t = l.forward(t, train)
+	}
+	return t
+}
+
+// Backward propagates dL/doutput through the network, leaving each
+// parameter's gradient in its Grad.
+func (m *Model) Backward(dy *Tensor) {
+	for i := len(m.layers) - 1; i >= 0 && dy != nil; i-- {
+		dy = m.layers[i].backward(dy)
+	}
+}
+
+// SetWeights copies tensors into the parameters of the same names. Every
+// parameter must be given, with the right number of elements.
+func (m *Model) SetWeights(w map[string][]float32) error {
+	for _, p := range m.params {
+		v, ok := w[p.Name]
+		if !ok {
+			return fmt.Errorf("nn: no values for parameter %s", p.Name)
+		}
+		if len(v) != len(p.Data) {
+			return fmt.Errorf("nn: parameter %s has %d values, want %d (shape %v)", p.Name, len(v), len(p.Data), p.Shape)
+		}
+		copy(p.Data, v)
+	}
+	for name := range w {
+		if m.byName[name] == nil {
+			return fmt.Errorf("nn: unknown parameter %s for this architecture", name)
+		}
+	}
+	return nil
+}
+
+// WeightMap returns the parameters by name (sharing storage with the model).
+func (m *Model) WeightMap() map[string][]float32 {
+	out := make(map[string][]float32, len(m.params))
+	for _, p := range m.params {
+		out[p.Name] = p.Data
+	}
+	return out
+}
+
+// ScaleDropout rescales every dropout layer that follows a layer with
+// parameters: its rate becomes the original rate times factor(weight of
+// that layer). The original rates come from the Spec, so calling it again
+// does not compound.
+func (m *Model) ScaleDropout(factor func(weight *Param) float64) {
+	var last *Param
+	for i, l := range m.layers {
+		if ps := l.params(); len(ps) > 0 {
+			last = ps[0]
+		}
+		if d, ok := l.(*dropout); ok && last != nil {
+			d.rate = float32(float64(m.Spec.Layers[i].Rate) * factor(last))
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package nn
+
+import "math"
+
+// pool2d is a max- or average-pool over kh x kw windows. Windows are
+// clipped to the input: padding never wins a max and is not counted in a
+// mean (ONNX count_include_pad=0).
+type pool2d struct {
+	noParams
+	inputGrad
+	max     bool
+	c, h, w int
+	oh, ow  int
+	kh, kw  int
+	sh, sw  int
+	ph, pw  int
+	argmax  []int32 // per output: flat input index of the max (max-pool)
+	y, dx   Tensor
+}
+
+func (l *pool2d) window(oy, ox int) (y0, y1, x0, x1 int) {
+	y0, x0 = oy*l.sh-l.ph, ox*l.sw-l.pw
+	y1, x1 = min(y0+l.kh, l.h), min(x0+l.kw, l.w)
+	return max(y0, 0), y1, max(x0, 0), x1
+}
+
+func (l *pool2d) forward(x *Tensor, train bool) *Tensor {
+	n := x.batch()
+	y := l.y.resize(n, l.c, l.oh, l.ow)
+	if l.max {
+		if cap(l.argmax) < len(y.Data) {
+			l.argmax = make([]int32, len(y.Data))
+		}
+		l.argmax = l.argmax[:len(y.Data)]
+	}
+	o := 0
+	for p := 0; p < n*l.c; p++ {
+		base := p * l.h * l.w
+		plane := x.Data[base : base+l.h*l.w]
+		for oy := 0; oy < l.oh; oy++ {
+			for ox := 0; ox < l.ow; ox++ {
+				y0, y1, x0, x1 := l.window(oy, ox)
+				if l.max {
+					best, at := float32(math.Inf(-1)), y0*l.w+x0
+					for iy := y0; iy < y1; iy++ {
+						for ix := x0; ix < x1; ix++ {
+							if v := plane[iy*l.w+ix]; v > best {
+								best, at = v, iy*l.w+ix
+							}
+						}
+					}
+					y.Data[o], l.argmax[o] = best, int32(base+at)
+				} else {
+					var s float32
+					for iy := y0; iy < y1; iy++ {
+						for ix := x0; ix < x1; ix++ {
+							s += plane[iy*l.w+ix]
+						}
+					}
+					y.Data[o] = s / float32((y1-y0)*(x1-x0))
+				}
+				o++
+			}
+		}
+	}
+	return y
+}
+
+func (l *pool2d) backward(dy *Tensor) *Tensor {
+	if !l.needDX {
+		return nil
+	}
+	n := dy.batch()
+	dx := l.dx.resize(n, l.c, l.h, l.w)
+	clear(dx.Data)
+	if l.max {
+		for o, g := range dy.Data {
+			dx.Data[l.argmax[o]] += g
+		}
+		return dx
+	}
+	o := 0
+	for p := 0; p < n*l.c; p++ {
+		plane := dx.Data[p*l.h*l.w : (p+1)*l.h*l.w]
+		for oy := 0; oy < l.oh; oy++ {
+			for ox := 0; ox < l.ow; ox++ {
+				y0, y1, x0, x1 := l.window(oy, ox)
+				g := dy.Data[o] / float32((y1-y0)*(x1-x0))
+				o++
+				for iy := y0; iy < y1; iy++ {
+					for ix := x0; ix < x1; ix++ {
+						plane[iy*l.w+ix] += g
+					}
+				}
+			}
+		}
+	}
+	return dx
+}

@@ -1,0 +1,172 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// Dataset is n samples of dim floats each, back to back, with labels.
+type Dataset struct {
+	X      []float32
+	Labels []uint8
+	Dim    int
+}
+
+// Len is the number of samples.
+func (d Dataset) Len() int { return len(d.Labels) }
+
+// Schedule names a learning-rate schedule.
+type Schedule string
+
+// Learning-rate schedules.
+const (
+	Constant Schedule = "constant" // lr
+	Step     Schedule = "step"     // lr * gamma^floor(epoch/stepEpochs)
+	Cosine   Schedule = "cosine"   // lr * (1 + cos(pi*t)) / 2, t the fraction of training done
+)
+
+// TrainConfig is a training recipe.
+type TrainConfig struct {
+	Epochs     int
+	Batch      int
+	LR         float32
+	Schedule   Schedule
+	Gamma      float32 // step decay factor
+	StepEpochs int     // step decay period
+	Momentum   float32
+	L2, L1     float32
+	Seed       uint64
+}
+
+// LRAt is the learning rate after `done` of `total` steps, epoch being the
+// current epoch (0-based).
+func (c TrainConfig) LRAt(epoch, done, total int) float32 {
+	switch c.Schedule {
+	case Step:
+		if c.StepEpochs > 0 {
+			return c.LR * float32(math.Pow(float64(c.Gamma), float64(epoch/c.StepEpochs)))
+		}
+	case Cosine:
+		t := float64(done) / float64(max(total, 1))
+		return c.LR * float32(0.5*(1+math.Cos(math.Pi*t)))
+	}
+	return c.LR
+}
+
+// Validate rejects recipes that cannot train.
+func (c TrainConfig) Validate() error {
+	switch {
+	case c.Epochs < 0:
+		return fmt.Errorf("nn: epochs %d < 0", c.Epochs)
+	case c.Batch <= 0:
+		return fmt.Errorf("nn: batch size %d must be positive", c.Batch)
+	case !(c.LR >= 0) || math.IsInf(float64(c.LR), 0):
+		return fmt.Errorf("nn: learning rate %v must be a non-negative number", c.LR)
+	case c.Schedule != "" && c.Schedule != Constant && c.Schedule != Step && c.Schedule != Cosine:
+		return fmt.Errorf("nn: unknown schedule %q (want constant, step or cosine)", c.Schedule)
+	}
+	return nil
+}
+
+// Progress is reported after every batch.
+type Progress struct {
+	Epoch, Epochs  int
+	Batch, Batches int     // within the epoch
+	Loss           float32 // running mean over the epoch
+	Accuracy       float32 // running training accuracy over the epoch
+	LR             float32
+	Samples        int           // seen in this epoch
+	Elapsed        time.Duration // since the epoch started
+}
+
+// Train runs cfg.Epochs epochs of minibatch training on data, updating the
+// model through opt (an *SGD built from the config when opt is nil).
+// report, if non-nil, is called after every batch.
+func Train(m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(Progress)) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if data.Dim != m.InputSize() {
+		return fmt.Errorf("nn: data has %d values per sample, the model takes %d", data.Dim, m.InputSize())
+	}
+	if data.Len() == 0 {
+		return fmt.Errorf("nn: no training data")
+	}
+	if opt == nil {
+		opt = &SGD{Params: m.Params(), Momentum: cfg.Momentum, L2: cfg.L2, L1: cfg.L1}
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5851f42d4c957f2d))
+	n := data.Len()
+	batches := (n + cfg.Batch - 1) / cfg.Batch
+	xb := make([]float32, cfg.Batch*data.Dim)
+	yb := make([]uint8, cfg.Batch)
+	var grad Tensor
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	for epoch := 0; epoch < cfg.Epochs; epoch++ {
+		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		start := time.Now()
+		var lossSum float64
+		correct := 0
+		for b := 0; b < batches; b++ {
+			idx := perm[b*cfg.Batch : min((b+1)*cfg.Batch, n)]
+			for k, s := range idx {
+				copy(xb[k*data.Dim:(k+1)*data.Dim], data.X[s*data.Dim:(s+1)*data.Dim])
+				yb[k] = data.Labels[s]
+			}
+			out := m.Forward(xb, len(idx), true)
+			loss, c := SoftmaxCrossEntropy(out, yb[:len(idx)], &grad)
+			if math.IsNaN(float64(loss)) {
+				return fmt.Errorf("nn: training diverged (loss NaN) in epoch %d; lower the learning rate", epoch+1)
+			}
+			m.Backward(&grad)
+			lr := cfg.LRAt(epoch, epoch*batches+b, cfg.Epochs*batches)
+			opt.Step(lr)
+			lossSum += float64(loss) * float64(len(idx))
+			correct += c
+			if report != nil {
+				seen := min((b+1)*cfg.Batch, n)
+				report(Progress{Epoch: epoch, Epochs: cfg.Epochs, Batch: b + 1, Batches: batches,
+					Loss: float32(lossSum / float64(seen)), Accuracy: float32(correct) / float32(seen),
+					LR: lr, Samples: seen, Elapsed: time.Since(start)})
+			}
+		}
+	}
+	return nil
+}
+
+// Evaluate counts the samples whose predicted class (the argmax of the
+// output) equals the label.
+func Evaluate(m *Model, data Dataset, batch int) (correct int, err error) {
+	err = Predict(m, data.X, data.Len(), batch, func(i int, out []float32) {
+		if Argmax(out) == int(data.Labels[i]) {
+			correct++
+		}
+	})
+	return correct, err
+}
+
+// Predict runs the model in inference mode over n samples, calling visit
+// with each sample's index and output row (valid only during the call).
+func Predict(m *Model, x []float32, n, batch int, visit func(i int, out []float32)) error {
+	dim := m.InputSize()
+	if len(x) != n*dim {
+		return fmt.Errorf("nn: %d input values for %d samples of %d", len(x), n, dim)
+	}
+	if batch <= 0 {
+		batch = 256
+	}
+	for s := 0; s < n; s += batch {
+		k := min(batch, n-s)
+		out := m.Forward(x[s*dim:(s+k)*dim], k, false)
+		cols := out.rowLen()
+		for i := 0; i < k; i++ {
+			visit(s+i, out.Data[i*cols:(i+1)*cols])
+		}
+	}
+	return nil
+}

@@ -1,0 +1,264 @@
+// Package prune implements magnitude pruning, the first stage of Deep
+// Compression (Han, Mao, Dally, ICLR 2016), as introduced in "Learning both
+// Weights and Connections for Efficient Neural Networks" (Han, Pool, Tran,
+// Dally, NIPS 2015): every weight whose magnitude is below a per-layer
+// threshold is removed, and the survivors are retrained with the removed
+// ones held at zero (see nn.Param.Mask).
+//
+// A layer's threshold is either quality x std(W) (the NIPS paper's rule),
+// or the magnitude that keeps a given fraction of the layer's weights, or
+// one magnitude shared by all layers chosen to keep a global fraction.
+// Biases are never pruned.
+package prune
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/deepcompress/deepcompress/nn"
+)
+
+// Rule says how much of one layer to prune. Exactly one of Quality and Keep
+// is set.
+type Rule struct {
+	// Quality q sets the threshold to q * std(W) over the layer's weights.
+	Quality float64 `json:"quality,omitempty"`
+	// Keep is the fraction of the layer's weights to keep, in (0, 1].
+	Keep float64 `json:"keep,omitempty"`
+}
+
+func (r Rule) validate(layer string) error {
+	switch {
+	case r.Quality != 0 && r.Keep != 0:
+		return fmt.Errorf("prune: layer %s: give either quality or keep, not both", layer)
+	case r.Quality < 0 || math.IsNaN(r.Quality) || math.IsInf(r.Quality, 0):
+		return fmt.Errorf("prune: layer %s: quality %v must be a non-negative number", layer, r.Quality)
+	case r.Keep < 0 || r.Keep > 1 || math.IsNaN(r.Keep):
+		return fmt.Errorf("prune: layer %s: keep %v outside (0, 1]", layer, r.Keep)
+	case r.Quality == 0 && r.Keep == 0:
+		return fmt.Errorf("prune: layer %s: a rule needs quality > 0 or keep in (0, 1]", layer)
+	}
+	return nil
+}
+
+// Config chooses the rule for each weight tensor.
+type Config struct {
+	// Layers maps a layer name ("fc1") or weight name ("fc1.weight") to its
+	// rule. Names that match no weight of the model are an error.
+	Layers map[string]Rule `json:"layers,omitempty"`
+	// Default applies to weights not named in Layers; if it is zero they
+	// are left alone.
+	Default Rule `json:"default,omitzero"`
+	// GlobalKeep, when set, ignores Layers and Default and prunes all
+	// weights with one magnitude threshold that keeps this fraction overall.
+	GlobalKeep float64 `json:"global_keep,omitempty"`
+}
+
+// Validate checks the config against the model's weight names.
+func (c Config) Validate(m *nn.Model) error {
+	if c.GlobalKeep != 0 {
+		if c.GlobalKeep < 0 || c.GlobalKeep > 1 || math.IsNaN(c.GlobalKeep) {
+			return fmt.Errorf("prune: global keep %v outside (0, 1]", c.GlobalKeep)
+		}
+		return nil
+	}
+	for name, r := range c.Layers {
+		if weightOf(m, name) == nil {
+			return fmt.Errorf("prune: unknown layer %q (the model's weights are %v)", name, weightNames(m))
+		}
+		if err := r.validate(name); err != nil {
+			return err
+		}
+	}
+	if c.Default != (Rule{}) {
+		return c.Default.validate("default")
+	}
+	return nil
+}
+
+// ruleFor returns the rule of weight p and whether one applies.
+func (c Config) ruleFor(p *nn.Param) (Rule, bool) {
+	layer := layerName(p.Name)
+	if r, ok := c.Layers[layer]; ok {
+		return r, true
+	}
+	if r, ok := c.Layers[p.Name]; ok {
+		return r, true
+	}
+	return c.Default, c.Default != (Rule{})
+}
+
+func layerName(weight string) string {
+	if n, ok := cutSuffix(weight, ".weight"); ok {
+		return n
+	}
+	return weight
+}
+
+func cutSuffix(s, suffix string) (string, bool) {
+	if len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix {
+		return s[:len(s)-len(suffix)], true
+	}
+	return s, false
+}
+
+func weightOf(m *nn.Model, name string) *nn.Param {
+	for _, p := range m.Weights() {
+		if p.Name == name || layerName(p.Name) == name {
+			return p
+		}
+	}
+	return nil
+}
+
+func weightNames(m *nn.Model) []string {
+	var names []string
+	for _, p := range m.Weights() {
+		names = append(names, layerName(p.Name))
+	}
+	return names
+}
+
+// Threshold is the magnitude below which rule r prunes the weights w:
+// q*std(w) for a quality rule, or the magnitude that keeps the fraction
+// Keep of w. Weights whose magnitude is strictly below it are pruned.
+func Threshold(w []float32, r Rule) float32 {
+	if r.Quality > 0 {
+		return float32(r.Quality * stddev(w))
+	}
+	return keepThreshold(magnitudes(w), r.Keep)
+}
+
+// stddev is the population standard deviation of w.
+func stddev(w []float32) float64 {
+	if len(w) == 0 {
+		return 0
+	}
+	var sum, sq float64
+	for _, v := range w {
+		sum += float64(v)
+	}
+	mean := sum / float64(len(w))
+	for _, v := range w {
+		d := float64(v) - mean
+		sq += d * d
+	}
+	return math.Sqrt(sq / float64(len(w)))
+}
+
+func magnitudes(w []float32) []float32 {
+	a := make([]float32, len(w))
+	for i, v := range w {
+		a[i] = float32(math.Abs(float64(v)))
+	}
+	return a
+}
+
+// keepThreshold returns the magnitude t such that keeping |w| >= t keeps
+// round(keep*len(a)) values (ties may keep a few more).
+func keepThreshold(a []float32, keep float64) float32 {
+	n := len(a)
+	k := int(math.Round(keep * float64(n)))
+	if k >= n || n == 0 {
+		return 0
+	}
+	if k <= 0 {
+		return float32(math.Inf(1))
+	}
+	slices.Sort(a)
+	return a[n-k]
+}
+
+// Apply prunes the model's weights by cfg: each weight tensor gets the mask
+// |w| >= threshold, combined with any mask it already has (a pruned weight
+// never comes back).
+func Apply(m *nn.Model, cfg Config) error {
+	if err := cfg.Validate(m); err != nil {
+		return err
+	}
+	if cfg.GlobalKeep != 0 {
+		t := globalThreshold(m.Weights(), cfg.GlobalKeep)
+		for _, p := range m.Weights() {
+			maskBelow(p, t)
+		}
+		return nil
+	}
+	for _, p := range m.Weights() {
+		if r, ok := cfg.ruleFor(p); ok {
+			maskBelow(p, Threshold(live(p), r))
+		}
+	}
+	return nil
+}
+
+// live returns the layer's surviving weights: thresholds are computed over
+// them, so that a second round prunes a fraction of what is left.
+func live(p *nn.Param) []float32 {
+	if p.Mask == nil {
+		return p.Data
+	}
+	var w []float32
+	for i, v := range p.Data {
+		if p.Mask[i] != 0 {
+			w = append(w, v)
+		}
+	}
+	return w
+}
+
+func globalThreshold(ps []*nn.Param, keep float64) float32 {
+	var all []float32
+	for _, p := range ps {
+		all = append(all, magnitudes(live(p))...)
+	}
+	// Keep is a fraction of all weights, pruned ones included.
+	total := 0
+	for _, p := range ps {
+		total += len(p.Data)
+	}
+	return keepThreshold(all, keep*float64(total)/float64(max(len(all), 1)))
+}
+
+func maskBelow(p *nn.Param, t float32) {
+	mask := make([]float32, len(p.Data))
+	for i, v := range p.Data {
+		if float32(math.Abs(float64(v))) >= t && (p.Mask == nil || p.Mask[i] != 0) {
+			mask[i] = 1
+		}
+	}
+	p.SetMask(mask)
+}
+
+// LayerStat is one row of the pruning table.
+type LayerStat struct {
+	Name    string  `json:"name"`
+	Weights int     `json:"weights"`
+	Kept    int     `json:"kept"`
+	KeptPct float64 `json:"kept_pct"`
+}
+
+// Stats lists each weight tensor's size and surviving count, and the total.
+func Stats(m *nn.Model) (layers []LayerStat, total LayerStat) {
+	total.Name = "total"
+	for _, p := range m.Weights() {
+		s := LayerStat{Name: layerName(p.Name), Weights: len(p.Data), Kept: p.Kept()}
+		s.KeptPct = 100 * float64(s.Kept) / float64(max(s.Weights, 1))
+		layers = append(layers, s)
+		total.Weights += s.Weights
+		total.Kept += s.Kept
+	}
+	total.KeptPct = 100 * float64(total.Kept) / float64(max(total.Weights, 1))
+	return layers, total
+}
+
+// sortedNames returns the keys of a rule map in order, for stable output.
+func sortedNames(m map[string]Rule) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

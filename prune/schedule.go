@@ -1,0 +1,140 @@
+package prune
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/deepcompress/deepcompress/nn"
+)
+
+// RoundConfig is the rule set to apply in round r (1-based) of n of
+// iterative pruning: keep fractions shrink geometrically, keep^(r/n), so
+// every round removes the same share of what is left; quality factors
+// grow linearly, q*r/n.
+func (c Config) RoundConfig(r, n int) Config {
+	scale := func(rule Rule) Rule {
+		if rule.Keep > 0 {
+			// The threshold is taken over the live weights, so each round
+			// keeps keep^(1/n) of them.
+			rule.Keep = math.Pow(rule.Keep, 1/float64(n))
+		} else {
+			rule.Quality *= float64(r) / float64(n)
+		}
+		return rule
+	}
+	out := Config{Layers: map[string]Rule{}}
+	for name, rule := range c.Layers {
+		out.Layers[name] = scale(rule)
+	}
+	if c.Default != (Rule{}) {
+		out.Default = scale(c.Default)
+	}
+	if c.GlobalKeep > 0 {
+		// GlobalKeep counts pruned weights too: aim at the round's total.
+		out.GlobalKeep = math.Pow(c.GlobalKeep, float64(r)/float64(n))
+	}
+	return out
+}
+
+// Iterative prunes in rounds, retraining after each with retrain (its
+// epochs per round). after, if non-nil, is called when a round's
+// retraining is done. Momentum is reset at each round, since the pruned
+// network is a new starting point.
+func Iterative(m *nn.Model, train nn.Dataset, cfg Config, rounds int, retrain nn.TrainConfig,
+	report func(nn.Progress), after func(round int) error) error {
+	if rounds < 1 {
+		return fmt.Errorf("prune: %d rounds; need at least 1", rounds)
+	}
+	if err := cfg.Validate(m); err != nil {
+		return err
+	}
+	for r := 1; r <= rounds; r++ {
+		if err := Apply(m, cfg.RoundConfig(r, rounds)); err != nil {
+			return err
+		}
+		ScaleDropout(m)
+		for _, p := range m.Params() {
+			p.ResetMomentum()
+		}
+		round := retrain
+		round.Seed += uint64(r)
+		if err := nn.Train(m, train, round, nil, report); err != nil {
+			return err
+		}
+		if after != nil {
+			if err := after(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ScaleDropout sets the rate of each dropout layer that follows a pruned
+// layer to D_r = D_o * sqrt(C_r / C_o) (Han et al. 2015, eq. 2), C being
+// the layer's connections before (o) and after (r) pruning.
+func ScaleDropout(m *nn.Model) {
+	m.ScaleDropout(func(p *nn.Param) float64 {
+		return math.Sqrt(float64(p.Kept()) / float64(len(p.Data)))
+	})
+}
+
+// Gradual is an optimizer that prunes while it trains, following the
+// polynomial schedule of Zhu and Gupta ("To prune, or not to prune", 2017):
+// at step t in [Start, End] the kept fraction of each weight tensor is
+//
+//	k_t = k_f + (1 - k_f) * (1 - (t - Start)/(End - Start))^3
+//
+// recomputed every Every steps, k_f being the layer's final Keep. Only
+// Keep rules (or GlobalKeep) make sense here.
+type Gradual struct {
+	Inner             nn.Optimizer
+	Model             *nn.Model
+	Final             Config
+	Start, End, Every int
+
+	step int
+}
+
+// Step applies the inner optimizer, then prunes if the schedule says so.
+func (g *Gradual) Step(lr float32) {
+	g.Inner.Step(lr)
+	g.step++
+	t := g.step
+	if t < g.Start || t > g.End || (t-g.Start)%max(g.Every, 1) != 0 {
+		return
+	}
+	frac := 1 - float64(t-g.Start)/float64(max(g.End-g.Start, 1))
+	cubic := frac * frac * frac
+	at := func(final float64) float64 { return final + (1-final)*cubic }
+	if g.Final.GlobalKeep > 0 {
+		Apply(g.Model, Config{GlobalKeep: at(g.Final.GlobalKeep)})
+		return
+	}
+	for _, p := range g.Model.Weights() {
+		r, ok := g.Final.ruleFor(p)
+		if !ok || r.Keep == 0 {
+			continue
+		}
+		// Apply's threshold is over live weights: convert the target share
+		// of the whole tensor into a share of the survivors.
+		ofLive := at(r.Keep) * float64(len(p.Data)) / float64(max(p.Kept(), 1))
+		maskBelow(p, Threshold(live(p), Rule{Keep: math.Min(ofLive, 1)}))
+	}
+}
+
+// ValidateGradual checks that every rule in cfg is a Keep rule.
+func ValidateGradual(m *nn.Model, cfg Config) error {
+	if err := cfg.Validate(m); err != nil {
+		return err
+	}
+	for name, r := range cfg.Layers {
+		if r.Keep == 0 {
+			return fmt.Errorf("prune: gradual pruning needs keep fractions, layer %s has a quality rule", name)
+		}
+	}
+	if cfg.Default.Quality != 0 {
+		return fmt.Errorf("prune: gradual pruning needs keep fractions, the default has a quality rule")
+	}
+	return nil
+}

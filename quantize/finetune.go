@@ -1,0 +1,131 @@
+package quantize
+
+import (
+	"fmt"
+
+	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/nn"
+)
+
+// Model quantizes every weight tensor of m: the bits of each come from
+// bits (keyed by layer name, "fc1", or weight name, "fc1.weight"), else
+// from DefaultBits for the layer's kind. Zero weights are taken as pruned.
+// Names in bits that match no weight are an error.
+func Model(m *nn.Model, bits map[string]int, opt Options) ([]*Layer, error) {
+	infos, err := m.Spec.Params()
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	var layers []*Layer
+	for _, info := range infos {
+		if !info.Weight {
+			continue
+		}
+		layerName := m.Spec.Layers[info.Layer].Name
+		b, ok := bits[layerName]
+		if ok {
+			used[layerName] = true
+		} else if b, ok = bits[info.Name]; ok {
+			used[info.Name] = true
+		} else {
+			b = DefaultBits(m.Spec.Layers[info.Layer].Kind)
+		}
+		o := opt
+		o.Bits = b
+		l, err := QuantizeTensor(info.Name, info.Shape, m.Param(info.Name).Data, o)
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, l)
+	}
+	for name := range bits {
+		if !used[name] {
+			return nil, fmt.Errorf("quantize: unknown layer %q in the bits settings", name)
+		}
+	}
+	return layers, nil
+}
+
+// FineTuner is the optimizer of trained quantization (paper, section 3.3):
+// the weights of a quantized tensor are tied to its codebook, and each
+// shared value moves by the summed gradient of the weights that use it,
+//
+//	dL/dC_k = sum_i dL/dW[Pos_i] * 1(Idx_i = k),
+//
+// with momentum: v_k = mu*v_k + dL/dC_k; C_k -= lr*v_k. Indices never
+// change and pruned weights stay zero. Parameters with no quantized layer
+// (biases) follow plain SGD with the same momentum.
+type FineTuner struct {
+	tied []tied
+	rest *nn.SGD
+	mu   float32
+}
+
+type tied struct {
+	p     *nn.Param
+	l     *Layer
+	grad  []float64 // per centroid, reused
+	veloc []float32
+}
+
+// NewFineTuner ties the model's weights to layers: every weight is set to
+// its shared value (zero where pruned) and masked to its positions.
+func NewFineTuner(m *nn.Model, layers []*Layer, momentum float32) (*FineTuner, error) {
+	f := &FineTuner{mu: momentum}
+	isTied := map[*nn.Param]bool{}
+	for _, l := range layers {
+		p := m.Param(l.Name)
+		if p == nil {
+			return nil, fmt.Errorf("quantize: the model has no parameter %s", l.Name)
+		}
+		if arch.Numel(l.Shape) != len(p.Data) {
+			return nil, fmt.Errorf("quantize: layer %s has shape %v, the parameter %v", l.Name, l.Shape, p.Shape)
+		}
+		if err := l.Validate(); err != nil {
+			return nil, err
+		}
+		l.DenseInto(p.Data)
+		mask := make([]float32, len(p.Data))
+		for _, pos := range l.Pos {
+			mask[pos] = 1
+		}
+		p.SetMask(mask)
+		f.tied = append(f.tied, tied{p: p, l: l, grad: make([]float64, len(l.Codebook)), veloc: make([]float32, len(l.Codebook))})
+		isTied[p] = true
+	}
+	var rest []*nn.Param
+	for _, p := range m.Params() {
+		if !isTied[p] {
+			rest = append(rest, p)
+		}
+	}
+	f.rest = &nn.SGD{Params: rest, Momentum: momentum}
+	return f, nil
+}
+
+// Step moves every codebook by its summed gradients and rewrites the tied
+// weights; other parameters take an SGD step.
+func (f *FineTuner) Step(lr float32) {
+	for i := range f.tied {
+		t := &f.tied[i]
+		CentroidGradients(t.grad, t.p.Grad, t.l)
+		for k, g := range t.grad {
+			t.veloc[k] = f.mu*t.veloc[k] + float32(g)
+			t.l.Codebook[k] -= lr * t.veloc[k]
+		}
+		for j, pos := range t.l.Pos {
+			t.p.Data[pos] = t.l.Codebook[t.l.Idx[j]]
+		}
+	}
+	f.rest.Step(lr)
+}
+
+// CentroidGradients sets g[k] to the sum of grad over the weights of l
+// whose index is k: the gradient of the loss with respect to shared value k.
+func CentroidGradients(g []float64, grad []float32, l *Layer) {
+	clear(g)
+	for j, pos := range l.Pos {
+		g[l.Idx[j]] += float64(grad[pos])
+	}
+}

@@ -1,0 +1,93 @@
+package quantize
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/nn"
+)
+
+func tinyModel(t *testing.T) *nn.Model {
+	t.Helper()
+	m, err := nn.New(arch.Spec{Input: []int{3}, Layers: []arch.Layer{{Kind: arch.Dense, Name: "fc", Out: 2}}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestCentroidUpdateIsSummedGradient(t *testing.T) {
+	m := tinyModel(t)
+	// W = [[c0, 0, c1], [c1, c0, 0]] with positions 0,2,3,4 kept.
+	l := &Layer{Name: "fc.weight", Shape: []int{2, 3}, Bits: 1, Codebook: []float32{-1, 2},
+		Pos: []uint32{0, 2, 3, 4}, Idx: []uint16{0, 1, 1, 0}}
+	f, err := NewFineTuner(m, []*Layer{l}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := m.Param("fc.weight")
+	copy(w.Grad, []float32{0.5, 9, 0.25, 1, -2, 7})
+	f.Step(0.1)
+	// dC0 = g[0] + g[4] = 0.5 - 2 = -1.5 -> c0 = -1 + 0.15 = -0.85
+	// dC1 = g[2] + g[3] = 0.25 + 1 = 1.25 -> c1 = 2 - 0.125 = 1.875
+	want := []float32{-0.85, 0, 1.875, 1.875, -0.85, 0}
+	for i, v := range want {
+		if math.Abs(float64(w.Data[i]-v)) > 1e-6 {
+			t.Errorf("W[%d] = %v, want %v", i, w.Data[i], v)
+		}
+	}
+}
+
+func TestFineTuneKeepsStructure(t *testing.T) {
+	m, err := nn.New(arch.LeNet300(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, p := range m.Weights() {
+		for i := range p.Data {
+			if rng.Float32() < 0.9 {
+				p.Data[i] = 0 // pruned
+			}
+		}
+	}
+	layers, err := Model(m, map[string]int{"fc1": 4}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := NewFineTuner(m, layers, 0.9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := nn.Dataset{Dim: 784, X: make([]float32, 64*784), Labels: make([]uint8, 64)}
+	for i := range data.X {
+		data.X[i] = float32(rng.NormFloat64())
+	}
+	if err := nn.Train(m, data, nn.TrainConfig{Epochs: 2, Batch: 16, LR: 1e-3}, f, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range layers {
+		w := m.Param(l.Name).Data
+		dense := l.Dense()
+		distinct := map[float32]bool{}
+		for i := range w {
+			if w[i] != dense[i] {
+				t.Fatalf("%s[%d] = %v, but its codebook says %v", l.Name, i, w[i], dense[i])
+			}
+			if w[i] != 0 {
+				distinct[w[i]] = true
+			}
+		}
+		if len(distinct) > 1<<l.Bits {
+			t.Errorf("%s has %d distinct values, more than 2^%d", l.Name, len(distinct), l.Bits)
+		}
+	}
+	if layers[0].Bits != 4 || layers[1].Bits != 5 {
+		t.Errorf("bits %d, %d; want 4 (set) and 5 (fc default)", layers[0].Bits, layers[1].Bits)
+	}
+	if _, err := Model(m, map[string]int{"nope": 3}, Options{}); err == nil {
+		t.Error("unknown layer accepted")
+	}
+}
