@@ -267,3 +267,16 @@ func (s Spec) NumParams() (int, error) {
 	}
 	return n, nil
 }
+
+// Identify returns the name of the built-in architecture that s has the
+// same layers as (lenet300, lenet5), whatever s is called, or s.Name.
+func Identify(s Spec) string {
+	for _, name := range []string{"lenet300", "lenet5"} {
+		b, _ := Builtin(name)
+		b.Name = s.Name
+		if string(b.JSON()) == string(s.JSON()) {
+			return name
+		}
+	}
+	return s.Name
+}

@@ -46,3 +46,15 @@ func TestParseRoundTrip(t *testing.T) {
 		t.Errorf("round trip changed the spec:\n%s\n%s", got.JSON(), s.JSON())
 	}
 }
+
+func TestIdentify(t *testing.T) {
+	s := LeNet300()
+	s.Name = "torch_jit"
+	if got := Identify(s); got != "lenet300" {
+		t.Errorf("Identify = %q, want lenet300", got)
+	}
+	s.Layers[1].Out = 301
+	if got := Identify(s); got != "torch_jit" {
+		t.Errorf("Identify of a changed net = %q, want its own name", got)
+	}
+}

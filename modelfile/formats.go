@@ -4,12 +4,17 @@ import (
 	"fmt"
 
 	"github.com/deepcompress/deepcompress/nn"
+	"github.com/deepcompress/deepcompress/onnx"
 )
 
 func loadONNX(path string, opt Options) (*nn.Model, error) {
-	return nil, fmt.Errorf("modelfile: %s: ONNX not wired yet", path)
-}
-
-func loadDCZ(path string, opt Options) (*nn.Model, error) {
-	return nil, fmt.Errorf("modelfile: %s: .dcz not wired yet", path)
+	spec, weights, err := onnx.ImportFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := Build(spec, weights, opt.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("modelfile: %s: %w", path, err)
+	}
+	return m, nil
 }

@@ -5,7 +5,9 @@ import "github.com/deepcompress/deepcompress/gemm"
 // conv2d is a 2-D cross-correlation, y[n,o,i,j] = b[o] +
 // sum_{c,u,v} W[o,c,u,v] * x[n,c,i*s-p+u,j*s-p+v], computed as one GEMM
 // over the whole batch: the input is unfolded (im2col) into a matrix with
-// one row per output pixel, [N*OH*OW, C*KH*KW].
+// one row per tap (c,u,v) and one column per output pixel of every sample,
+// cols [C*KH*KW, N*OH*OW], so that Y[OC, N*OH*OW] = W[OC, K] * cols and
+// every copy in and out of that layout runs over contiguous memory.
 type conv2d struct {
 	inputGrad
 	c, h, w      int // input
@@ -14,8 +16,8 @@ type conv2d struct {
 	sh, sw       int
 	ph, pw       int
 	weight, bias *Param
-	cols, rows   Tensor // unfolded input; output in row layout [N*OH*OW, OC]
-	y, drows, dx Tensor
+	cols, ymat   Tensor // unfolded input; output as [OC, N*P]
+	y, dymat, dx Tensor
 	dcols        Tensor
 }
 
@@ -30,66 +32,95 @@ func (l *conv2d) k() int { return l.c * l.kh * l.kw }
 
 func (l *conv2d) forward(x *Tensor, train bool) *Tensor {
 	n := x.batch()
-	pix := l.oh * l.ow
-	cols := l.cols.resize(n*pix, l.k())
+	np := n * l.oh * l.ow
+	cols := l.cols.resize(l.k(), np)
 	l.im2col(x.Data, cols.Data, n)
-	rows := l.rows.resize(n*pix, l.oc)
-	// rows[N*P, OC] = cols[N*P, K] * W[OC, K]^T
-	gemm.Sgemm(false, true, n*pix, l.oc, l.k(), 1, cols.Data, l.k(), l.weight.Data, l.k(), 0, rows.Data, l.oc)
+	ymat := l.ymat.resize(l.oc, np)
+	// Y[OC, N*P] = W[OC, K] * cols[K, N*P]
+	gemm.Sgemm(false, false, l.oc, np, l.k(), 1, l.weight.Data, l.k(), cols.Data, np, 0, ymat.Data, np)
 	y := l.y.resize(n, l.oc, l.oh, l.ow)
 	var b []float32
 	if l.bias != nil {
 		b = l.bias.Data
 	}
-	rowsToNCHW(y.Data, rows.Data, n, l.oc, pix, b)
+	channelsToNCHW(y.Data, ymat.Data, n, l.oc, l.oh*l.ow, b)
 	return y
 }
 
 func (l *conv2d) backward(dy *Tensor) *Tensor {
 	n := dy.batch()
-	pix := l.oh * l.ow
-	drows := l.drows.resize(n*pix, l.oc)
-	nchwToRows(drows.Data, dy.Data, n, l.oc, pix)
-	// dW[OC, K] = drows^T * cols
-	gemm.Sgemm(true, false, l.oc, l.k(), n*pix, 1, drows.Data, l.oc, l.cols.Data, l.k(), 0, l.weight.Grad, l.k())
+	np := n * l.oh * l.ow
+	dymat := l.dymat.resize(l.oc, np)
+	nchwToChannels(dymat.Data, dy.Data, n, l.oc, l.oh*l.ow)
+	// dW[OC, K] = dY[OC, N*P] * cols[K, N*P]^T
+	gemm.Sgemm(false, true, l.oc, l.k(), np, 1, dymat.Data, np, l.cols.Data, np, 0, l.weight.Grad, l.k())
 	if l.bias != nil {
-		sumRows(l.bias.Grad, drows.Data)
+		for o := range l.bias.Grad {
+			var s float32
+			for _, v := range dymat.Data[o*np : (o+1)*np] {
+				s += v
+			}
+			l.bias.Grad[o] = s
+		}
 	}
 	if !l.needDX {
 		return nil
 	}
-	dcols := l.dcols.resize(n*pix, l.k())
-	// dcols[N*P, K] = drows * W
-	gemm.Sgemm(false, false, n*pix, l.k(), l.oc, 1, drows.Data, l.oc, l.weight.Data, l.k(), 0, dcols.Data, l.k())
+	dcols := l.dcols.resize(l.k(), np)
+	// dcols[K, N*P] = W[OC, K]^T * dY[OC, N*P]
+	gemm.Sgemm(true, false, l.k(), np, l.oc, 1, l.weight.Data, l.k(), dymat.Data, np, 0, dcols.Data, np)
 	dx := l.dx.resize(n, l.c, l.h, l.w)
 	l.col2im(dcols.Data, dx.Data, n)
 	return dx
 }
 
-// im2col unfolds x [N,C,H,W] into cols [N*OH*OW, C*KH*KW]; taps that fall
+// span returns, for tap offset v along an axis of input size size, the
+// range [lo, hi) of output positions whose tap falls inside the input.
+func span(v, pad, stride, size, out int) (lo, hi int) {
+	// input index i = o*stride - pad + v must satisfy 0 <= i < size.
+	lo = 0
+	if d := pad - v; d > 0 {
+		lo = (d + stride - 1) / stride
+	}
+	hi = out
+	if last := size - 1 + pad - v; last < 0 {
+		hi = 0
+	} else {
+		hi = min(out, last/stride+1)
+	}
+	return lo, max(lo, hi)
+}
+
+// im2col unfolds x [N,C,H,W] into cols [C*KH*KW, N*OH*OW]; taps that fall
 // in the padding are zero.
 func (l *conv2d) im2col(x, cols []float32, n int) {
-	k := l.k()
-	r := 0
-	for b := 0; b < n; b++ {
-		img := x[b*l.c*l.h*l.w:]
-		for oy := 0; oy < l.oh; oy++ {
-			for ox := 0; ox < l.ow; ox++ {
-				row := cols[r*k : (r+1)*k]
-				r++
-				j := 0
-				for c := 0; c < l.c; c++ {
-					plane := img[c*l.h*l.w:]
-					for u := 0; u < l.kh; u++ {
-						iy := oy*l.sh - l.ph + u
-						for v := 0; v < l.kw; v++ {
-							ix := ox*l.sw - l.pw + v
-							if iy >= 0 && iy < l.h && ix >= 0 && ix < l.w {
-								row[j] = plane[iy*l.w+ix]
-							} else {
-								row[j] = 0
-							}
-							j++
+	p := l.oh * l.ow
+	np := n * p
+	tap := 0
+	for c := 0; c < l.c; c++ {
+		for u := 0; u < l.kh; u++ {
+			ylo, yhi := span(u, l.ph, l.sh, l.h, l.oh)
+			for v := 0; v < l.kw; v++ {
+				xlo, xhi := span(v, l.pw, l.sw, l.w, l.ow)
+				row := cols[tap*np : (tap+1)*np]
+				tap++
+				for b := 0; b < n; b++ {
+					plane := x[(b*l.c+c)*l.h*l.w:]
+					out := row[b*p : (b+1)*p]
+					if ylo > 0 || yhi < l.oh || xlo > 0 || xhi < l.ow {
+						clear(out)
+					}
+					for oy := ylo; oy < yhi; oy++ {
+						// input column of output ox: ox*sw + off
+						src := plane[(oy*l.sh-l.ph+u)*l.w:]
+						off := v - l.pw
+						dst := out[oy*l.ow : (oy+1)*l.ow]
+						if l.sw == 1 {
+							copy(dst[xlo:xhi], src[xlo+off:xhi+off])
+							continue
+						}
+						for ox := xlo; ox < xhi; ox++ {
+							dst[ox] = src[ox*l.sw+off]
 						}
 					}
 				}
@@ -101,25 +132,32 @@ func (l *conv2d) im2col(x, cols []float32, n int) {
 // col2im is the adjoint of im2col: it sums every tap of dcols back into dx.
 func (l *conv2d) col2im(dcols, dx []float32, n int) {
 	clear(dx)
-	k := l.k()
-	r := 0
-	for b := 0; b < n; b++ {
-		img := dx[b*l.c*l.h*l.w:]
-		for oy := 0; oy < l.oh; oy++ {
-			for ox := 0; ox < l.ow; ox++ {
-				row := dcols[r*k : (r+1)*k]
-				r++
-				j := 0
-				for c := 0; c < l.c; c++ {
-					plane := img[c*l.h*l.w:]
-					for u := 0; u < l.kh; u++ {
-						iy := oy*l.sh - l.ph + u
-						for v := 0; v < l.kw; v++ {
-							ix := ox*l.sw - l.pw + v
-							if iy >= 0 && iy < l.h && ix >= 0 && ix < l.w {
-								plane[iy*l.w+ix] += row[j]
+	p := l.oh * l.ow
+	np := n * p
+	tap := 0
+	for c := 0; c < l.c; c++ {
+		for u := 0; u < l.kh; u++ {
+			ylo, yhi := span(u, l.ph, l.sh, l.h, l.oh)
+			for v := 0; v < l.kw; v++ {
+				xlo, xhi := span(v, l.pw, l.sw, l.w, l.ow)
+				row := dcols[tap*np : (tap+1)*np]
+				tap++
+				for b := 0; b < n; b++ {
+					plane := dx[(b*l.c+c)*l.h*l.w:]
+					in := row[b*p : (b+1)*p]
+					for oy := ylo; oy < yhi; oy++ {
+						dst := plane[(oy*l.sh-l.ph+u)*l.w:]
+						off := v - l.pw
+						src := in[oy*l.ow : (oy+1)*l.ow]
+						if l.sw == 1 {
+							d := dst[xlo+off : xhi+off]
+							for i, g := range src[xlo:xhi] {
+								d[i] += g
 							}
-							j++
+							continue
+						}
+						for ox := xlo; ox < xhi; ox++ {
+							dst[ox*l.sw+off] += src[ox]
 						}
 					}
 				}
@@ -128,35 +166,29 @@ func (l *conv2d) col2im(dcols, dx []float32, n int) {
 	}
 }
 
-// rowsToNCHW transposes rows [N*P, C] into y [N, C, P], adding bias b[c]
+// channelsToNCHW copies ymat [C, N*P] into y [N, C, P], adding bias b[c]
 // when b is non-nil.
-func rowsToNCHW(y, rows []float32, n, c, p int, b []float32) {
-	for s := 0; s < n; s++ {
-		src := rows[s*p*c : (s+1)*p*c]
-		dst := y[s*c*p : (s+1)*c*p]
-		for ch := 0; ch < c; ch++ {
-			var bias float32
-			if b != nil {
-				bias = b[ch]
-			}
-			out := dst[ch*p : (ch+1)*p]
-			for i := range out {
-				out[i] = src[i*c+ch] + bias
+func channelsToNCHW(y, ymat []float32, n, c, p int, b []float32) {
+	for ch := 0; ch < c; ch++ {
+		var bias float32
+		if b != nil {
+			bias = b[ch]
+		}
+		for s := 0; s < n; s++ {
+			src := ymat[ch*n*p+s*p : ch*n*p+(s+1)*p]
+			dst := y[(s*c+ch)*p : (s*c+ch+1)*p]
+			for i, v := range src {
+				dst[i] = v + bias
 			}
 		}
 	}
 }
 
-// nchwToRows is the inverse transpose of rowsToNCHW (without bias).
-func nchwToRows(rows, y []float32, n, c, p int) {
-	for s := 0; s < n; s++ {
-		src := y[s*c*p : (s+1)*c*p]
-		dst := rows[s*p*c : (s+1)*p*c]
-		for ch := 0; ch < c; ch++ {
-			in := src[ch*p : (ch+1)*p]
-			for i, v := range in {
-				dst[i*c+ch] = v
-			}
+// nchwToChannels is the inverse of channelsToNCHW (without bias).
+func nchwToChannels(ymat, y []float32, n, c, p int) {
+	for ch := 0; ch < c; ch++ {
+		for s := 0; s < n; s++ {
+			copy(ymat[ch*n*p+s*p:ch*n*p+(s+1)*p], y[(s*c+ch)*p:(s*c+ch+1)*p])
 		}
 	}
 }

@@ -179,3 +179,32 @@ func (m *Model) ScaleDropout(factor func(weight *Param) float64) {
 		}
 	}
 }
+
+// Snapshot is a copy of a model's parameters and masks.
+type Snapshot struct {
+	data, mask map[string][]float32
+}
+
+// Snapshot copies the parameters and masks.
+func (m *Model) Snapshot() Snapshot {
+	s := Snapshot{data: map[string][]float32{}, mask: map[string][]float32{}}
+	for _, p := range m.params {
+		s.data[p.Name] = append([]float32(nil), p.Data...)
+		if p.Mask != nil {
+			s.mask[p.Name] = append([]float32(nil), p.Mask...)
+		}
+	}
+	return s
+}
+
+// Restore puts a snapshot of this model back and forgets momentum.
+func (m *Model) Restore(s Snapshot) {
+	for _, p := range m.params {
+		copy(p.Data, s.data[p.Name])
+		p.Mask = nil
+		if mk, ok := s.mask[p.Name]; ok {
+			p.Mask = append([]float32(nil), mk...)
+		}
+		p.ResetMomentum()
+	}
+}

@@ -33,6 +33,10 @@ func (l *pool2d) forward(x *Tensor, train bool) *Tensor {
 		}
 		l.argmax = l.argmax[:len(y.Data)]
 	}
+	if l.max && l.kh == 2 && l.kw == 2 && l.sh == 2 && l.sw == 2 && l.ph == 0 && l.pw == 0 {
+		l.max2x2(x.Data, y.Data, n*l.c)
+		return y
+	}
 	o := 0
 	for p := 0; p < n*l.c; p++ {
 		base := p * l.h * l.w
@@ -96,4 +100,32 @@ func (l *pool2d) backward(dy *Tensor) *Tensor {
 		}
 	}
 	return dx
+}
+
+// max2x2 is the common 2x2, stride 2, unpadded max-pool without the
+// general window arithmetic.
+func (l *pool2d) max2x2(x, y []float32, planes int) {
+	o := 0
+	for p := 0; p < planes; p++ {
+		base := p * l.h * l.w
+		for oy := 0; oy < l.oh; oy++ {
+			r0 := base + 2*oy*l.w
+			r1 := r0 + l.w
+			for ox := 0; ox < l.ow; ox++ {
+				i := r0 + 2*ox
+				best, at := x[i], i
+				if v := x[i+1]; v > best {
+					best, at = v, i+1
+				}
+				if v := x[r1+2*ox]; v > best {
+					best, at = v, r1+2*ox
+				}
+				if v := x[r1+2*ox+1]; v > best {
+					best, at = v, r1+2*ox+1
+				}
+				y[o], l.argmax[o] = best, int32(at)
+				o++
+			}
+		}
+	}
 }

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"github.com/deepcompress/deepcompress/nn"
 )
@@ -251,14 +250,4 @@ func Stats(m *nn.Model) (layers []LayerStat, total LayerStat) {
 	}
 	total.KeptPct = 100 * float64(total.Kept) / float64(max(total.Weights, 1))
 	return layers, total
-}
-
-// sortedNames returns the keys of a rule map in order, for stable output.
-func sortedNames(m map[string]Rule) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/modelfile"
+	"github.com/deepcompress/deepcompress/nn"
+	"github.com/deepcompress/deepcompress/pipeline"
+)
+
+func init() { registry = append(registry, compressCmd) }
+
+func compressCmd() *cobra.Command {
+	var (
+		data       dataFlags
+		model, out string
+		archArg    string
+		configPath string
+		preset     string
+		workDir    string
+		keepWork   bool
+		asJSON     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "compress --model FILE --out FILE.dcz [--preset paper|quick | --config FILE.json]",
+		Short: "Run the whole pipeline: prune, quantize, Huffman-code into one .dcz",
+		Long: `Compress a trained model (.safetensors, .onnx) in three stages: prune and
+retrain, share weights through per-layer codebooks and fine-tune them, and
+encode with relative sparse indices and Huffman coding into a .dcz file.
+Prints a table with the test accuracy, size and ratio after each stage.
+
+Settings come from a built-in preset (--preset paper: the paper's per-layer
+settings for lenet300 and lenet5; --preset quick: a few minutes on 2 cores)
+or a JSON config file (see "deepcompress compress --print-config").
+
+Each completed step is checkpointed in a work directory (default
+OUT.work); an interrupted run started again with the same arguments resumes
+there and ends with the same file, byte for byte. The work directory is
+removed after a successful run unless --keep-work is given.`,
+		Example: `  deepcompress compress --model lenet300.safetensors --out lenet300.dcz --preset paper
+  deepcompress compress --model ../shared/models/lenet300.onnx --out l300.dcz --config my.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := modelfile.Load(model, modelfile.Options{Arch: archArg})
+			if err != nil {
+				return err
+			}
+			cfg, err := compressConfig(configPath, preset, m.Spec)
+			if err != nil {
+				return err
+			}
+			if workDir == "" {
+				workDir = out + ".work"
+			}
+			train, test, err := data.both()
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			res, err := runPipeline(m, cfg, train, test, out, workDir, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			if !keepWork {
+				os.RemoveAll(workDir)
+			}
+			return printCompressResult(cmd.OutOrStdout(), res, asJSON, time.Since(start))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&model, "model", "", "trained model (.safetensors, .onnx)")
+	f.StringVar(&out, "out", "", "compressed file to write (.dcz)")
+	f.StringVar(&archArg, "arch", "", "architecture for safetensors files that record none")
+	f.StringVar(&configPath, "config", "", "JSON config file (overrides --preset)")
+	f.StringVar(&preset, "preset", "paper", "built-in settings: paper or quick")
+	f.StringVar(&workDir, "work-dir", "", "where to checkpoint each step (default OUT.work)")
+	f.BoolVar(&keepWork, "keep-work", false, "keep the work directory after success")
+	f.BoolVar(&asJSON, "json", false, "print the stage table as JSON")
+	data.register(cmd)
+	cmd.MarkFlagRequired("model")
+	cmd.MarkFlagRequired("out")
+	cmd.AddCommand(printConfigCmd())
+	return cmd
+}
+
+func printConfigCmd() *cobra.Command {
+	var preset, archName string
+	return &cobra.Command{
+		Use:   "print-config [--preset paper|quick] [--arch lenet300|lenet5]",
+		Short: "Print a preset as a JSON config file to start from",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := pipeline.Preset(preset, archName)
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			return enc.Encode(c)
+		},
+	}
+}
+
+// compressConfig picks the config file or the preset for the model's
+// architecture (recognised by its layers, whatever its name).
+func compressConfig(path, preset string, spec arch.Spec) (pipeline.Config, error) {
+	if path != "" {
+		return pipeline.LoadConfig(path)
+	}
+	return pipeline.Preset(preset, arch.Identify(spec))
+}
+
+func runPipeline(m *nn.Model, cfg pipeline.Config, train, test nn.Dataset, out, workDir string, log io.Writer) (*pipeline.Result, error) {
+	r := &pipeline.Runner{Config: cfg, WorkDir: workDir, Train: train, Test: test, Log: log,
+		Progress: func(step string) func(nn.Progress) { return trainingBar(step) }}
+	return r.Run(m, out)
+}
+
+func printCompressResult(w io.Writer, res *pipeline.Result, asJSON bool, took time.Duration) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(map[string]any{"out": res.Out, "stages": res.Stages, "seconds": took.Seconds()})
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, pipeline.StageTable(res.Stages).Text())
+	fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(pipeline.SizeNotes))
+	fmt.Fprintf(w, "wrote %s in %s\n", res.Out, took.Round(time.Second))
+	return nil
+}

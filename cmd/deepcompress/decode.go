@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deepcompress/deepcompress/modelfile"
+	"github.com/deepcompress/deepcompress/onnx"
+)
+
+func init() { registry = append(registry, decodeCmd) }
+
+func decodeCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "decode FILE.dcz --out FILE.safetensors|FILE.onnx",
+		Short: "Expand a compressed file into a dense checkpoint or ONNX graph",
+		Long: `Decode a .dcz file into dense float32 weights (shared values expanded,
+pruned weights zero) and write them as a safetensors checkpoint (which
+records the architecture and the pruning) or, with a .onnx output, as an
+ONNX model that standard runtimes load.`,
+		Example: "  deepcompress decode lenet300.dcz --out lenet300-decoded.onnx",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := modelfile.Load(args[0], modelfile.Options{})
+			if err != nil {
+				return err
+			}
+			switch strings.ToLower(filepath.Ext(out)) {
+			case ".onnx":
+				err = onnx.ExportFile(out, m.Spec, m.WeightMap())
+			case ".safetensors":
+				err = modelfile.SaveCheckpoint(out, m, nil)
+			default:
+				err = fmt.Errorf("--out must end in .safetensors or .onnx, got %q", out)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "output file (.safetensors or .onnx)")
+	cmd.MarkFlagRequired("out")
+	return cmd
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/modelfile"
+	"github.com/deepcompress/deepcompress/nn"
+	"github.com/deepcompress/deepcompress/pipeline"
+	"github.com/deepcompress/deepcompress/prune"
+	"github.com/deepcompress/deepcompress/quantize"
+	"github.com/deepcompress/deepcompress/report"
+)
+
+func init() { registry = append(registry, demoCmd) }
+
+func demoCmd() *cobra.Command {
+	var (
+		data   dataFlags
+		outDir string
+		epochs int
+	)
+	cmd := &cobra.Command{
+		Use:   "demo [--out DIR]",
+		Short: "Train LeNet-300-100 on MNIST, compress it, and write a report",
+		Long: `The whole of Deep Compression in one command, a few minutes on 2 cores:
+train LeNet-300-100 on MNIST (found in the Go module cache, no download step),
+measure each layer's pruning sensitivity, compress with the "quick" preset
+(prune and retrain, share weights and fine-tune, Huffman-code), and print
+the stage table and the compressed file's per-layer table.
+
+Writes into DIR (default: a new folder in the current directory): the
+trained checkpoint, lenet300.dcz, REPORT.md and its PNG figures.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w := cmd.OutOrStdout()
+			if outDir == "" {
+				outDir = "deepcompress-demo-" + time.Now().Format("20060102-150405")
+			}
+			if err := os.MkdirAll(outDir, 0o755); err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "deepcompress demo: writing into %s\n", outDir)
+			start := time.Now()
+			train, test, err := data.both()
+			if err != nil {
+				return err
+			}
+			m, err := nn.New(arch.LeNet300(), 1)
+			if err != nil {
+				return err
+			}
+			recipe := nn.Recipe("lenet300")
+			recipe.Epochs = epochs
+			fmt.Fprintf(w, "1. training lenet300 (%d epochs)\n", epochs)
+			if err := nn.Train(m, train, recipe, nil, trainingBar("train")); err != nil {
+				return err
+			}
+			if err := modelfile.SaveCheckpoint(filepath.Join(outDir, "lenet300.safetensors"), m, nil); err != nil {
+				return err
+			}
+			fmt.Fprintln(w, "2. pruning sensitivity of each layer")
+			curves, err := prune.Sensitivity(m, test, prune.DefaultSparsities, nil)
+			if err != nil {
+				return err
+			}
+			cfg, err := pipeline.Preset("quick", "lenet300")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(w, "3. compressing: prune + retrain, quantize + fine-tune, Huffman-code")
+			out := filepath.Join(outDir, "lenet300.dcz")
+			work := filepath.Join(outDir, "work")
+			res, err := runPipeline(m, cfg, train, test, out, work, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			os.RemoveAll(work)
+			fmt.Fprintln(w, "4. accuracy against bits (pruned model, linear init, no fine-tuning)")
+			sweep, err := bitsSweepFromPruned(m, res, train, test)
+			if err != nil {
+				return err
+			}
+			inspect, err := inspectTable(out)
+			if err != nil {
+				return err
+			}
+			extras := pipeline.Extras{Title: "deepcompress demo: LeNet-300-100 on MNIST", Command: "deepcompress demo --out " + outDir,
+				Inspect: inspect, Sensitivity: curves, BitsSweep: sweep,
+				BitsNote: "Every layer quantized to the same bits from the pruned model, linear initialisation, no fine-tuning."}
+			if err := pipeline.WriteReport(outDir, res, extras); err != nil {
+				return err
+			}
+			fmt.Fprintln(w)
+			fmt.Fprint(w, pipeline.StageTable(res.Stages).Text())
+			fmt.Fprintln(w)
+			fmt.Fprint(w, inspect.Text())
+			last := res.Stages[len(res.Stages)-1]
+			fmt.Fprintf(w, "\n%s: %.1fx smaller than the dense model (%d -> %d bytes) at %.2f%% test error, in %s\n",
+				out, last.Ratio, res.Stages[0].Bytes, last.Bytes, 100-100*last.Accuracy, time.Since(start).Round(time.Second))
+			fmt.Fprintf(w, "report: %s\n", filepath.Join(outDir, "REPORT.md"))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&outDir, "out", "", "output folder (default: deepcompress-demo-DATE-TIME in the current directory)")
+	cmd.Flags().IntVar(&epochs, "epochs", 10, "training epochs before compression")
+	data.register(cmd)
+	return cmd
+}
+
+// bitsSweepFromPruned rebuilds the pruned model and measures accuracy at
+// 2..8 bits without fine-tuning.
+func bitsSweepFromPruned(m *nn.Model, res *pipeline.Result, train, test nn.Dataset) ([]report.Series, error) {
+	for _, p := range m.Weights() {
+		copy(p.Data, res.Pruned[p.Name])
+		p.MaskFromZeros()
+	}
+	return pipeline.BitsSweep(m, train, test, []int{2, 3, 4, 5, 6, 7, 8}, []quantize.Init{quantize.Linear}, pipeline.Recipe{}, 1, nil)
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deepcompress/deepcompress/dcz"
+	"github.com/deepcompress/deepcompress/report"
+)
+
+func init() { registry = append(registry, inspectCmd) }
+
+func inspectCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "inspect FILE.dcz [--json]",
+		Short: "Print the per-layer table of a compressed file (the paper's Tables 2 and 3)",
+		Long: `Print, per layer: weights, kept %, weight bits before (P+Q) and after
+Huffman coding, index bits before and after Huffman coding, and the size
+against dense 32-bit weights for P+Q and P+Q+H; then the total, with the
+file's size on disk against the 32-bit size of all parameters (weights and
+biases). --json prints one object; its "total" has dense_bytes, file_bytes
+and ratio.`,
+		Example: "  deepcompress inspect lenet300.dcz",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return printInspect(cmd, args[0], asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return cmd
+}
+
+func printInspect(cmd *cobra.Command, path string, asJSON bool) error {
+	st, err := dcz.Inspect(path)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(st)
+	}
+	fmt.Fprint(cmd.OutOrStdout(), statsTable(st).Text())
+	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d bytes on disk; dense 32-bit parameters %d bytes; ratio %.1fx\n",
+		path, st.Total.FileBytes, st.Total.DenseBytes, st.Total.Ratio)
+	return nil
+}
+
+// inspectTable is the per-layer table of a .dcz file.
+func inspectTable(path string) (report.Table, error) {
+	st, err := dcz.Inspect(path)
+	if err != nil {
+		return report.Table{}, err
+	}
+	return statsTable(st), nil
+}
+
+func statsTable(st *dcz.Stats) report.Table {
+	t := report.Table{Header: []string{"layer", "#weights", "kept %", "weight bits (P+Q)", "weight bits (+H)",
+		"index bits (P+Q)", "index bits (+H)", "vs dense (P+Q)", "vs dense (P+Q+H)"}}
+	for _, l := range st.Layers {
+		t.Rows = append(t.Rows, []string{l.Name, strconv.Itoa(l.Weights), fmt.Sprintf("%.1f%%", l.KeptPct),
+			strconv.Itoa(l.WeightBits), fmt.Sprintf("%.1f", l.WeightBitsHuffman), strconv.Itoa(l.IndexBits),
+			fmt.Sprintf("%.1f", l.IndexBitsHuffman), fmt.Sprintf("%.2f%%", l.PQPct), fmt.Sprintf("%.2f%%", l.PQHPct)})
+	}
+	tt := st.Total
+	t.Rows = append(t.Rows, []string{"total", strconv.Itoa(tt.Weights), fmt.Sprintf("%.1f%%", tt.KeptPct),
+		fmt.Sprintf("%.1f", tt.WeightBits), fmt.Sprintf("%.1f", tt.WeightBitsHuffman), fmt.Sprintf("%.1f", tt.IndexBits),
+		fmt.Sprintf("%.1f", tt.IndexBitsHuffman), fmt.Sprintf("%.2f%%", tt.PQPct), fmt.Sprintf("%.2f%%", tt.PQHPct)})
+	return t
+}

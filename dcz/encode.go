@@ -1,0 +1,297 @@
+package dcz
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+
+	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/huffman"
+	"github.com/deepcompress/deepcompress/internal/atomicfile"
+	"github.com/deepcompress/deepcompress/sparse"
+)
+
+// Spec section methods.
+const (
+	specStored  = 0 // JSON as is
+	specDeflate = 1 // JSON compressed with DEFLATE (RFC 1951)
+)
+
+// Encoder writes a .dcz file one section at a time: NewEncoder writes the
+// header and network description, WriteLayer and WriteRaw one parameter
+// each (in any order), Close the end section after checking that every
+// parameter was written. Sections may also be encoded ahead, concurrently,
+// with EncodeLayer and EncodeRaw and written in order with WriteFrame.
+type Encoder struct {
+	w       io.Writer
+	params  *paramTable
+	written map[string]bool
+	err     error // first write error, sticky
+}
+
+// NewEncoder writes the file header and the network description to w.
+func NewEncoder(w io.Writer, spec arch.Spec) (*Encoder, error) {
+	params, err := newParamTable(spec)
+	if err != nil {
+		return nil, fmt.Errorf("dcz: bad network description: %w", err)
+	}
+	body, err := specBody(spec.JSON())
+	if err != nil {
+		return nil, err
+	}
+	head := append([]byte(Magic), Version)
+	frame := appendFrame(head, secSpec, body, crc32.Checksum(head, castagnoli))
+	e := &Encoder{w: w, params: params, written: map[string]bool{}}
+	return e, e.write(frame)
+}
+
+func (e *Encoder) write(b []byte) error {
+	if e.err != nil {
+		return e.err
+	}
+	if _, err := e.w.Write(b); err != nil {
+		e.err = fmt.Errorf("dcz: writing: %w", err)
+	}
+	return e.err
+}
+
+// specBody is the spec section body: method, JSON length, data. DEFLATE
+// is used when it is smaller, which it is for every real network.
+func specBody(js []byte) ([]byte, error) {
+	if len(js) > MaxSpecBytes {
+		return nil, fmt.Errorf("dcz: network description of %d bytes exceeds %d", len(js), MaxSpecBytes)
+	}
+	var z bytes.Buffer
+	fw, _ := flate.NewWriter(&z, flate.BestCompression) // level is valid: cannot fail
+	fw.Write(js)                                        // writes to a bytes.Buffer cannot fail
+	fw.Close()
+	method, data := byte(specDeflate), z.Bytes()
+	if len(data) >= len(js) {
+		method, data = specStored, js
+	}
+	body := []byte{method}
+	body = binary.AppendUvarint(body, uint64(len(js)))
+	return append(body, data...), nil
+}
+
+// appendFrame appends a section: type, uvarint body length, body and the
+// CRC-32C of those bytes, continuing crc (0 for all but the first section,
+// whose checksum also covers the file header).
+func appendFrame(dst []byte, typ byte, body []byte, crc uint32) []byte {
+	start := len(dst)
+	dst = append(dst, typ)
+	dst = binary.AppendUvarint(dst, uint64(len(body)))
+	dst = append(dst, body...)
+	crc = crc32.Update(crc, castagnoli, dst[start:])
+	return binary.LittleEndian.AppendUint32(dst, crc)
+}
+
+// WriteLayer encodes and writes one pruned, weight-shared parameter.
+func (e *Encoder) WriteLayer(l *Layer) error {
+	frame, err := e.EncodeLayer(l)
+	if err != nil {
+		return err
+	}
+	return e.WriteFrame(frame)
+}
+
+// WriteRaw writes one float32 parameter.
+func (e *Encoder) WriteRaw(t *Tensor) error {
+	frame, err := e.EncodeRaw(t)
+	if err != nil {
+		return err
+	}
+	return e.WriteFrame(frame)
+}
+
+// WriteFrame writes a section made by EncodeLayer or EncodeRaw. It checks
+// that the section names a parameter of the network not yet written.
+func (e *Encoder) WriteFrame(frame []byte) error {
+	h, err := parseFrameHeader(frame)
+	if err != nil {
+		return fmt.Errorf("dcz: WriteFrame: %w", err)
+	}
+	if err := e.params.check(h.name, h.shape); err != nil {
+		return fmt.Errorf("dcz: WriteFrame: %w", err)
+	}
+	if e.written[h.name] {
+		return fmt.Errorf("dcz: parameter %s written twice", h.name)
+	}
+	if err := e.write(frame); err != nil {
+		return err
+	}
+	e.written[h.name] = true
+	return nil
+}
+
+// Close writes the end section after checking that every parameter of the
+// network was written. It does not close the underlying writer.
+func (e *Encoder) Close() error {
+	for _, name := range e.params.order {
+		if !e.written[name] {
+			return fmt.Errorf("dcz: parameter %s was not written", name)
+		}
+	}
+	return e.write(appendFrame(nil, secEnd, nil, 0))
+}
+
+// EncodeLayer returns the section of one pruned, weight-shared parameter,
+// filling Kind and the default IndexBits from the network description. It
+// only reads the Encoder, so several goroutines may call it at once.
+//
+// Layout of the body: name, kind byte, shape, weight bits b, index bits
+// ib, codebook (uvarint size, float32 values), the Huffman block of the
+// codebook index of every survivor and, unless every position survives,
+// the Huffman block of the gaps of all entries, where the symbol 2^ib+1
+// marks a filler (an entry that advances 2^ib positions and holds no
+// weight).
+func (e *Encoder) EncodeLayer(l *Layer) ([]byte, error) {
+	if err := e.params.check(l.Name, l.Shape); err != nil {
+		return nil, fmt.Errorf("dcz: layer: %w", err)
+	}
+	kind := e.params.kind[l.Name]
+	if l.Kind != "" && l.Kind != kind {
+		return nil, fmt.Errorf("dcz: layer %s: kind %q, the network description says %q", l.Name, l.Kind, kind)
+	}
+	ib := l.IndexBits
+	if ib == 0 {
+		ib = DefaultIndexBits(kind)
+	}
+	return encodeLayer(l, kind, ib)
+}
+
+func encodeLayer(l *Layer, kind arch.Kind, ibits int) ([]byte, error) {
+	if err := l.Validate(); err != nil {
+		return nil, fmt.Errorf("dcz: %w", err)
+	}
+	kb, ok := kindByte(kind)
+	if !ok {
+		return nil, fmt.Errorf("dcz: layer %s: kind %q has no weights", l.Name, kind)
+	}
+	n := numel(l.Shape)
+	if n < 0 || len(l.Shape) > MaxDims {
+		return nil, fmt.Errorf("dcz: layer %s: shape %v outside the limits", l.Name, l.Shape)
+	}
+	gaps, err := gapSymbols(l.Pos, n, ibits)
+	if err != nil {
+		return nil, fmt.Errorf("dcz: layer %s: %w", l.Name, err)
+	}
+
+	body := appendHeader(nil, l.Name, l.Shape, true, kb)
+	body = append(body, byte(l.Bits), byte(ibits))
+	body = binary.AppendUvarint(body, uint64(len(l.Codebook)))
+	for _, v := range l.Codebook {
+		body = binary.LittleEndian.AppendUint32(body, math.Float32bits(v))
+	}
+	if body, err = huffman.Encode(body, l.Idx, nil); err != nil {
+		return nil, fmt.Errorf("dcz: layer %s: weight indices: %w", l.Name, err)
+	}
+	if len(l.Pos) != n {
+		if body, err = huffman.Encode(body, gaps, nil); err != nil {
+			return nil, fmt.Errorf("dcz: layer %s: gaps: %w", l.Name, err)
+		}
+	}
+	return appendFrame(nil, secLayer, body, 0), nil
+}
+
+// gapSymbols returns the gap stream of a layer: the gap of every entry,
+// except that a filler is the symbol 2^ibits+1.
+func gapSymbols(pos []uint32, n, ibits int) ([]uint32, error) {
+	gaps, fillers, err := sparse.Encode(pos, n, ibits)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fillers {
+		gaps[f] = sparse.Span(ibits) + 1
+	}
+	return gaps, nil
+}
+
+// EncodeRaw returns the section of one float32 parameter: name, shape and
+// the values, little endian. Like EncodeLayer it may run concurrently.
+func (e *Encoder) EncodeRaw(t *Tensor) ([]byte, error) {
+	if err := e.params.check(t.Name, t.Shape); err != nil {
+		return nil, fmt.Errorf("dcz: raw tensor: %w", err)
+	}
+	if n := numel(t.Shape); n != len(t.Data) {
+		return nil, fmt.Errorf("dcz: raw tensor %s: %d values for shape %v", t.Name, len(t.Data), t.Shape)
+	}
+	body := appendHeader(make([]byte, 0, 32+4*len(t.Data)), t.Name, t.Shape, false, 0)
+	for _, v := range t.Data {
+		body = binary.LittleEndian.AppendUint32(body, math.Float32bits(v))
+	}
+	return appendFrame(nil, secRaw, body, 0), nil
+}
+
+// appendHeader appends the part common to tensor sections: the name, the
+// kind byte (layer sections only) and the shape.
+func appendHeader(dst []byte, name string, shape []int, layer bool, kind byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(name)))
+	dst = append(dst, name...)
+	if layer {
+		dst = append(dst, kind)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(shape)))
+	for _, d := range shape {
+		dst = binary.AppendUvarint(dst, uint64(d))
+	}
+	return dst
+}
+
+// Write writes m as a .dcz file to w, parameters in network order.
+func Write(w io.Writer, m *Model) error {
+	e, err := NewEncoder(w, m.Spec)
+	if err != nil {
+		return err
+	}
+	layers := map[string]*Layer{}
+	raws := map[string]*Tensor{}
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		if layers[l.Name] != nil {
+			return fmt.Errorf("dcz: parameter %s given twice", l.Name)
+		}
+		layers[l.Name] = l
+	}
+	for i := range m.Raw {
+		t := &m.Raw[i]
+		if layers[t.Name] != nil || raws[t.Name] != nil {
+			return fmt.Errorf("dcz: parameter %s given twice", t.Name)
+		}
+		raws[t.Name] = t
+	}
+	for name := range layers {
+		if _, ok := e.params.info[name]; !ok {
+			return fmt.Errorf("dcz: no parameter %q in the network description", name)
+		}
+	}
+	for name := range raws {
+		if _, ok := e.params.info[name]; !ok {
+			return fmt.Errorf("dcz: no parameter %q in the network description", name)
+		}
+	}
+	for _, name := range e.params.order {
+		switch {
+		case layers[name] != nil:
+			err = e.WriteLayer(layers[name])
+		case raws[name] != nil:
+			err = e.WriteRaw(raws[name])
+		default:
+			err = fmt.Errorf("dcz: parameter %s missing from the model", name)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return e.Close()
+}
+
+// WriteFile writes m to path atomically: readers see the old file or the
+// complete new one.
+func WriteFile(path string, m *Model) error {
+	return atomicfile.Write(path, func(w io.Writer) error { return Write(w, m) })
+}

@@ -1,0 +1,197 @@
+package dcz
+
+import (
+	"errors"
+	"fmt"
+	"hash/crc32"
+
+	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/quantize"
+)
+
+// Magic starts every .dcz file. The high first byte catches transfers that
+// strip the eighth bit, as in PNG.
+const Magic = "\x89DCZ"
+
+// Version is the format version this package writes and reads.
+const Version = 1
+
+// Section types.
+const (
+	secSpec  = 'S' // network description
+	secLayer = 'L' // pruned, weight-shared tensor
+	secRaw   = 'R' // float32 tensor
+	secEnd   = 'E' // end of file
+)
+
+// Limits on header fields; anything larger is rejected before allocating.
+const (
+	MaxSpecBytes = 1 << 20  // uncompressed network description
+	MaxNameLen   = 1 << 10  // parameter name
+	MaxDims      = 8        // tensor rank
+	MaxElems     = 1 << 32  // elements of one tensor (positions are uint32)
+	maxSection   = 1 << 40  // section body
+	deflateRatio = 1032 + 1 // DEFLATE expands at most 1032:1 (RFC 1951 stored/long matches)
+)
+
+// Kind bytes of layer sections.
+const (
+	kindDense  = 1
+	kindConv2D = 2
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Errors that FormatError wraps; test with errors.Is.
+var (
+	ErrFormat   = errors.New("dcz: malformed file")
+	ErrMagic    = errors.New("not a .dcz file")
+	ErrVersion  = errors.New("unsupported format version")
+	ErrChecksum = errors.New("checksum mismatch")
+)
+
+// FormatError describes malformed input: the file offset where the problem
+// was found and what is wrong. It matches ErrFormat and its cause (ErrMagic,
+// ErrVersion, ErrChecksum, io.ErrUnexpectedEOF, huffman.ErrCorrupt,
+// sparse.ErrCorrupt) with errors.Is.
+type FormatError struct {
+	Offset int64  // byte offset in the file
+	What   string // what is wrong, naming the section
+	Err    error  // cause, may be nil
+}
+
+func (e *FormatError) Error() string {
+	if e.Err != nil && e.What == "" {
+		return fmt.Sprintf("dcz: offset %d: %v", e.Offset, e.Err)
+	}
+	if e.Err != nil {
+		return fmt.Sprintf("dcz: offset %d: %s: %v", e.Offset, e.What, e.Err)
+	}
+	return fmt.Sprintf("dcz: offset %d: %s", e.Offset, e.What)
+}
+
+// Unwrap returns ErrFormat and the cause.
+func (e *FormatError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrFormat}
+	}
+	return []error{ErrFormat, e.Err}
+}
+
+// Model is a whole compressed network: its description and every
+// parameter tensor, either pruned and weight-shared (Layers) or plain
+// float32 (Raw, typically biases). Each parameter of Spec appears exactly
+// once in Layers or Raw.
+type Model struct {
+	Spec   arch.Spec
+	Layers []Layer
+	Raw    []Tensor
+}
+
+// Layer is a pruned, weight-shared tensor with its relative-index width.
+type Layer struct {
+	quantize.Layer
+	// Kind is the kind of the network layer owning the tensor (arch.Dense
+	// or arch.Conv2D). The Encoder fills it from the Spec when empty.
+	Kind arch.Kind
+	// IndexBits is the width b of the gap between survivors (package
+	// sparse); 0 selects DefaultIndexBits(Kind).
+	IndexBits int
+}
+
+// Tensor is a parameter stored as raw float32 values, row-major.
+type Tensor struct {
+	Name  string
+	Shape []int
+	Data  []float32
+}
+
+// DefaultIndexBits is the paper's gap width: 8 bits for convolutional
+// layers, 5 for fully connected ones.
+func DefaultIndexBits(k arch.Kind) int {
+	if k == arch.Conv2D {
+		return 8
+	}
+	return 5
+}
+
+func kindByte(k arch.Kind) (byte, bool) {
+	switch k {
+	case arch.Dense:
+		return kindDense, true
+	case arch.Conv2D:
+		return kindConv2D, true
+	}
+	return 0, false
+}
+
+func kindOf(b byte) (arch.Kind, bool) {
+	switch b {
+	case kindDense:
+		return arch.Dense, true
+	case kindConv2D:
+		return arch.Conv2D, true
+	}
+	return "", false
+}
+
+// paramTable indexes the parameters of a Spec by name.
+type paramTable struct {
+	info  map[string]arch.ParamInfo
+	kind  map[string]arch.Kind
+	order []string
+}
+
+func newParamTable(s arch.Spec) (*paramTable, error) {
+	ps, err := s.Params()
+	if err != nil {
+		return nil, err
+	}
+	t := &paramTable{info: map[string]arch.ParamInfo{}, kind: map[string]arch.Kind{}}
+	for _, p := range ps {
+		if p.Size() > MaxElems {
+			return nil, fmt.Errorf("dcz: parameter %s has %d elements, over the limit of 2^32", p.Name, p.Size())
+		}
+		t.info[p.Name] = p
+		t.kind[p.Name] = s.Layers[p.Layer].Kind
+		t.order = append(t.order, p.Name)
+	}
+	return t, nil
+}
+
+// check reports whether name is a parameter of the spec with this shape.
+func (t *paramTable) check(name string, shape []int) error {
+	p, ok := t.info[name]
+	if !ok {
+		return fmt.Errorf("no parameter %q in the network description", name)
+	}
+	if !equalShape(p.Shape, shape) {
+		return fmt.Errorf("parameter %s has shape %v, the network description says %v", name, shape, p.Shape)
+	}
+	return nil
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// numel is the element count of shape, or -1 if a dimension is not
+// positive or the product exceeds MaxElems.
+func numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		if d <= 0 || d > MaxElems || n > MaxElems/d {
+			return -1
+		}
+		n *= d
+	}
+	return n
+}

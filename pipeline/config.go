@@ -1,0 +1,149 @@
+// Package pipeline runs the whole of Deep Compression on a model: prune and
+// retrain, quantize by weight sharing and fine-tune the codebooks, then
+// encode the result with relative sparse indices and Huffman coding into a
+// .dcz file (Han, Mao, Dally, ICLR 2016, figure 1). It keeps a checkpoint
+// after every completed step in a work directory, so an interrupted run
+// resumes where it stopped and ends with the same file.
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/deepcompress/deepcompress/nn"
+	"github.com/deepcompress/deepcompress/prune"
+	"github.com/deepcompress/deepcompress/quantize"
+)
+
+// Config drives one compression run. It is read from JSON; the zero value
+// of a section skips that part (no pruning, default bits, ...).
+type Config struct {
+	Prune    PruneConfig    `json:"prune"`
+	Quantize QuantizeConfig `json:"quantize"`
+	Encode   EncodeConfig   `json:"encode"`
+	// Seed makes the run reproducible: same input, config and seed, same
+	// .dcz byte for byte.
+	Seed uint64 `json:"seed"`
+}
+
+// PruneConfig is stage 1.
+type PruneConfig struct {
+	prune.Config
+	// Rounds of prune-then-retrain; the rules tighten each round.
+	Rounds int `json:"rounds"`
+	// Retrain is the recipe of each round's retraining (Epochs per round).
+	Retrain Recipe `json:"retrain"`
+}
+
+// QuantizeConfig is stage 2.
+type QuantizeConfig struct {
+	// Bits per layer name; unnamed layers get 8 bits (conv) or 5 (dense).
+	Bits map[string]int `json:"bits,omitempty"`
+	// Init is the centroid initialisation: linear (default), density,
+	// forgy or kmeans++.
+	Init quantize.Init `json:"init,omitempty"`
+	// Optimal uses the exact dynamic-programming clustering instead of
+	// Lloyd's algorithm.
+	Optimal bool `json:"optimal,omitempty"`
+	// FineTune trains the shared values (Epochs 0: no fine-tuning).
+	FineTune Recipe `json:"finetune"`
+	// Skip leaves the weights unquantized (32-bit values in the file).
+	Skip bool `json:"skip,omitempty"`
+}
+
+// EncodeConfig is stage 3.
+type EncodeConfig struct {
+	// IndexBits is the width of the relative index (gap) per layer name;
+	// unnamed layers get 8 bits (conv) or 5 (dense).
+	IndexBits map[string]int `json:"index_bits,omitempty"`
+}
+
+// Recipe is a training schedule in JSON form.
+type Recipe struct {
+	Epochs   int         `json:"epochs"`
+	Batch    int         `json:"batch,omitempty"`
+	LR       float32     `json:"lr"`
+	Schedule nn.Schedule `json:"schedule,omitempty"`
+	Momentum float32     `json:"momentum,omitempty"`
+	L2       float32     `json:"l2,omitempty"`
+	L1       float32     `json:"l1,omitempty"`
+}
+
+// TrainConfig turns the recipe into the engine's form.
+func (r Recipe) TrainConfig(seed uint64) nn.TrainConfig {
+	c := nn.TrainConfig{Epochs: r.Epochs, Batch: r.Batch, LR: r.LR, Schedule: r.Schedule,
+		Momentum: r.Momentum, L2: r.L2, L1: r.L1, Seed: seed}
+	if c.Batch == 0 {
+		c.Batch = 64
+	}
+	if c.Schedule == "" {
+		c.Schedule = nn.Cosine
+	}
+	return c
+}
+
+// LoadConfig reads a JSON config file. Unknown fields are an error, so a
+// misspelt setting is not silently ignored.
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("pipeline: %w", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("pipeline: config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Validate checks the config against a model: layer names, ranges, recipes.
+func (c Config) Validate(m *nn.Model) error {
+	if c.Prune.Rounds < 0 {
+		return fmt.Errorf("pipeline: prune rounds %d < 0", c.Prune.Rounds)
+	}
+	if c.Prune.Rounds > 0 {
+		if err := c.Prune.Config.Validate(m); err != nil {
+			return err
+		}
+		if err := c.Prune.Retrain.TrainConfig(0).Validate(); err != nil {
+			return fmt.Errorf("pipeline: prune retraining: %w", err)
+		}
+	}
+	if err := c.Quantize.FineTune.TrainConfig(0).Validate(); err != nil {
+		return fmt.Errorf("pipeline: fine-tuning: %w", err)
+	}
+	layers := map[string]bool{}
+	for _, p := range m.Weights() {
+		layers[strings.TrimSuffix(p.Name, ".weight")] = true
+	}
+	for _, set := range []struct {
+		what string
+		m    map[string]int
+		lo   int
+		hi   int
+	}{{"quantize bits", c.Quantize.Bits, 1, 16}, {"index bits", c.Encode.IndexBits, 1, 16}} {
+		for _, name := range sortedKeys(set.m) {
+			if !layers[name] {
+				return fmt.Errorf("pipeline: %s: unknown layer %q (the model's layers are %v)", set.what, name, sortedKeys(layers))
+			}
+			if b := set.m[name]; b < set.lo || b > set.hi {
+				return fmt.Errorf("pipeline: %s: layer %s: %d outside %d..%d", set.what, name, b, set.lo, set.hi)
+			}
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,61 @@
+package pipeline
+
+import (
+	"fmt"
+
+	"github.com/deepcompress/deepcompress/prune"
+)
+
+// Presets lists the built-in configurations.
+var Presets = []string{"paper", "quick"}
+
+// Preset returns a built-in configuration for an architecture:
+//
+//   - paper: the settings of the paper's Tables 2 and 3 (per-layer kept
+//     fractions, 6-bit weights everywhere for lenet300, 8-bit conv and
+//     5-bit fc weights for lenet5, 5-bit index gaps), with iterative
+//     pruning and enough retraining to keep the accuracy;
+//   - quick: fewer rounds and epochs, a few minutes on 2 cores.
+//
+// Other architectures get the paper's generic rule (about 10 % of fc and
+// 35 % of conv weights kept, 5-bit fc and 8-bit conv weights).
+func Preset(name, arch string) (Config, error) {
+	var c Config
+	switch arch {
+	case "lenet300":
+		c = Config{
+			Prune: PruneConfig{Config: prune.Config{Layers: map[string]prune.Rule{
+				"fc1": {Keep: 0.07}, "fc2": {Keep: 0.09}, "fc3": {Keep: 0.26}}},
+				Rounds: 3, Retrain: Recipe{Epochs: 8, LR: 0.01, Momentum: 0.9, L2: 5e-5}},
+			Quantize: QuantizeConfig{Bits: map[string]int{"fc1": 6, "fc2": 6, "fc3": 6},
+				FineTune: Recipe{Epochs: 3, LR: 1e-4, Momentum: 0.9}},
+			Encode: EncodeConfig{IndexBits: map[string]int{"fc1": 5, "fc2": 5, "fc3": 5}},
+		}
+	case "lenet5":
+		c = Config{
+			Prune: PruneConfig{Config: prune.Config{Layers: map[string]prune.Rule{
+				"conv1": {Keep: 0.66}, "conv2": {Keep: 0.12}, "fc1": {Keep: 0.07}, "fc2": {Keep: 0.19}}},
+				Rounds: 3, Retrain: Recipe{Epochs: 5, LR: 0.005, Momentum: 0.9, L2: 5e-5}},
+			Quantize: QuantizeConfig{Bits: map[string]int{"conv1": 8, "conv2": 8, "fc1": 5, "fc2": 5},
+				FineTune: Recipe{Epochs: 2, LR: 1e-4, Momentum: 0.9}},
+			Encode: EncodeConfig{IndexBits: map[string]int{"conv1": 5, "conv2": 5, "fc1": 5, "fc2": 5}},
+		}
+	default:
+		c = Config{
+			Prune: PruneConfig{Config: prune.Config{Default: prune.Rule{Keep: 0.1}},
+				Rounds: 3, Retrain: Recipe{Epochs: 3, LR: 0.005, Momentum: 0.9, L2: 5e-5}},
+			Quantize: QuantizeConfig{FineTune: Recipe{Epochs: 1, LR: 1e-4, Momentum: 0.9}},
+		}
+	}
+	switch name {
+	case "paper":
+	case "quick":
+		c.Prune.Rounds = 2
+		c.Prune.Retrain.Epochs = 2
+		c.Quantize.FineTune.Epochs = 1
+	default:
+		return Config{}, fmt.Errorf("pipeline: unknown preset %q (want one of %v)", name, Presets)
+	}
+	c.Seed = 1
+	return c, nil
+}

@@ -1,0 +1,390 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/dcz"
+	"github.com/deepcompress/deepcompress/internal/atomicfile"
+	"github.com/deepcompress/deepcompress/modelfile"
+	"github.com/deepcompress/deepcompress/nn"
+	"github.com/deepcompress/deepcompress/prune"
+	"github.com/deepcompress/deepcompress/quantize"
+)
+
+// Runner compresses one model. Train is needed for retraining and
+// fine-tuning; Test measures each stage's accuracy.
+type Runner struct {
+	Config  Config
+	WorkDir string
+	Train   nn.Dataset
+	Test    nn.Dataset
+	// Log receives one line per step (nil: discard).
+	Log io.Writer
+	// Progress, if non-nil, returns the training reporter for a step.
+	Progress func(step string) func(nn.Progress)
+}
+
+// Stage is one row of the stage table.
+type Stage struct {
+	Name     string  `json:"stage"`
+	Correct  int     `json:"correct"`
+	Total    int     `json:"total"`
+	Accuracy float64 `json:"accuracy"`
+	Bytes    int64   `json:"bytes"`
+	Ratio    float64 `json:"ratio"`
+	// Measured is true when Bytes is a file's size on disk, false when it
+	// is the computed size of that stage's storage (see SizeNotes).
+	Measured bool `json:"measured"`
+}
+
+// SizeNotes explains how the stage table's sizes are counted.
+const SizeNotes = `dense: 32 bits per parameter. pruned: 32-bit values plus the index gaps (and filler
+entries) of the sparse format, 32-bit biases. quantized: b-bit indices plus the gaps, 32-bit
+codebooks and biases. huffman: the .dcz file's size on disk, every byte counted.`
+
+// Result is what a run produced.
+type Result struct {
+	Stages []Stage
+	Out    string
+	Layers []PruneRow // kept weights per layer after pruning
+	// Weights before and after pruning, by parameter name, for the report.
+	Before, Pruned map[string][]float32
+	// File is the quantized model as written.
+	File *dcz.Model
+}
+
+// PruneRow is a layer's pruning result.
+type PruneRow = prune.LayerStat
+
+func (r *Runner) logf(format string, args ...any) {
+	if r.Log != nil {
+		fmt.Fprintf(r.Log, format+"\n", args...)
+	}
+}
+
+func (r *Runner) progress(step string) func(nn.Progress) {
+	if r.Progress == nil {
+		return nil
+	}
+	return r.Progress(step)
+}
+
+// Run compresses m into the .dcz file out. m is changed in place (it ends
+// as the quantized model).
+func (r *Runner) Run(m *nn.Model, out string) (*Result, error) {
+	if err := r.Config.Validate(m); err != nil {
+		return nil, err
+	}
+	if err := r.prepareWorkDir(m); err != nil {
+		return nil, err
+	}
+	res := &Result{Out: out, Before: copyWeights(m)}
+	dense := denseBytes(m)
+	s, err := r.stage("dense", m, dense, dense, true)
+	if err != nil {
+		return nil, err
+	}
+	res.Stages = append(res.Stages, s)
+
+	if err := r.pruneStage(m); err != nil {
+		return nil, err
+	}
+	res.Layers, _ = prune.Stats(m)
+	res.Pruned = copyWeights(m)
+	if s, err = r.stage("pruned", m, prunedBytes(m, r.indexBits(m)), dense, false); err != nil {
+		return nil, err
+	}
+	res.Stages = append(res.Stages, s)
+
+	file, err := r.quantizeStage(m)
+	if err != nil {
+		return nil, err
+	}
+	res.File = file
+	qBytes, err := quantizedBytes(file)
+	if err != nil {
+		return nil, err
+	}
+	if s, err = r.stage("quantized", m, qBytes, dense, false); err != nil {
+		return nil, err
+	}
+	res.Stages = append(res.Stages, s)
+
+	s, err = r.encodeStage(file, out, dense)
+	if err != nil {
+		return nil, err
+	}
+	res.Stages = append(res.Stages, s)
+	return res, nil
+}
+
+// fingerprint identifies the input model and config, so that a work
+// directory is never resumed by a different run.
+func fingerprint(m *nn.Model, c Config) string {
+	h := sha256.New()
+	h.Write(m.Spec.JSON())
+	cj, _ := json.Marshal(c)
+	h.Write(cj)
+	for _, p := range m.Params() {
+		h.Write([]byte(p.Name))
+		binary.Write(h, binary.LittleEndian, p.Data)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (r *Runner) prepareWorkDir(m *nn.Model) error {
+	if err := os.MkdirAll(r.WorkDir, 0o755); err != nil {
+		return fmt.Errorf("pipeline: work directory: %w", err)
+	}
+	want := fingerprint(m, r.Config)
+	path := filepath.Join(r.WorkDir, "fingerprint")
+	got, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return atomicfile.WriteBytes(path, []byte(want+"\n"))
+	case err != nil:
+		return fmt.Errorf("pipeline: %w", err)
+	case strings.TrimSpace(string(got)) != want:
+		return fmt.Errorf("pipeline: work directory %s holds a run of another model or config; remove it or pick another --work-dir", r.WorkDir)
+	}
+	r.logf("resuming from work directory %s", r.WorkDir)
+	return nil
+}
+
+func (r *Runner) stage(name string, m *nn.Model, bytes, dense int64, measured bool) (Stage, error) {
+	correct, err := nn.Evaluate(m, r.Test, 500)
+	if err != nil {
+		return Stage{}, err
+	}
+	s := Stage{Name: name, Correct: correct, Total: r.Test.Len(), Accuracy: float64(correct) / float64(max(r.Test.Len(), 1)),
+		Bytes: bytes, Ratio: float64(dense) / float64(bytes), Measured: measured}
+	r.logf("%-9s test accuracy %d/%d (%.2f%%), %d bytes, %.1fx", name, s.Correct, s.Total, 100*s.Accuracy, bytes, s.Ratio)
+	return s, nil
+}
+
+func roundFile(dir string, round int) string {
+	return filepath.Join(dir, fmt.Sprintf("pruned-round%d.safetensors", round))
+}
+
+// pruneStage runs the prune/retrain rounds, skipping those whose checkpoint
+// is already in the work directory.
+func (r *Runner) pruneStage(m *nn.Model) error {
+	c := r.Config.Prune
+	if c.Rounds == 0 {
+		return nil
+	}
+	done := 0
+	for round := c.Rounds; round >= 1; round-- {
+		if _, err := os.Stat(roundFile(r.WorkDir, round)); err == nil {
+			done = round
+			break
+		}
+	}
+	if done > 0 {
+		if err := loadInto(m, roundFile(r.WorkDir, done)); err != nil {
+			return err
+		}
+		r.logf("prune: rounds 1-%d done earlier, loaded %s", done, roundFile(r.WorkDir, done))
+	}
+	for round := done + 1; round <= c.Rounds; round++ {
+		if err := prune.Apply(m, c.Config.RoundConfig(round, c.Rounds)); err != nil {
+			return err
+		}
+		prune.ScaleDropout(m)
+		for _, p := range m.Params() {
+			p.ResetMomentum()
+		}
+		_, total := prune.Stats(m)
+		r.logf("prune: round %d/%d keeps %.2f%% of the weights, retraining %d epochs", round, c.Rounds, total.KeptPct, c.Retrain.Epochs)
+		cfg := c.Retrain.TrainConfig(r.Config.Seed + uint64(round))
+		if err := nn.Train(m, r.Train, cfg, nil, r.progress(fmt.Sprintf("prune %d/%d", round, c.Rounds))); err != nil {
+			return err
+		}
+		if err := modelfile.SaveCheckpoint(roundFile(r.WorkDir, round), m, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadInto replaces m's parameters (and masks) by a checkpoint's.
+func loadInto(m *nn.Model, path string) error {
+	saved, err := modelfile.Load(path, modelfile.Options{})
+	if err != nil {
+		return err
+	}
+	for _, p := range m.Params() {
+		q := saved.Param(p.Name)
+		copy(p.Data, q.Data)
+		p.SetMask(q.Mask)
+		p.ResetMomentum()
+	}
+	return nil
+}
+
+func (r *Runner) quantizedFile() string { return filepath.Join(r.WorkDir, "quantized.dcz") }
+
+// quantizeStage clusters, fine-tunes and returns the model as a dcz.Model.
+// A finished stage is reloaded from the work directory.
+func (r *Runner) quantizeStage(m *nn.Model) (*dcz.Model, error) {
+	if f, err := dcz.ReadFile(r.quantizedFile()); err == nil {
+		r.logf("quantize: done earlier, loaded %s", r.quantizedFile())
+		if err := m.SetWeights(f.DenseWeights()); err != nil {
+			return nil, err
+		}
+		return f, nil
+	}
+	q := r.Config.Quantize
+	file := &dcz.Model{Spec: m.Spec}
+	if !q.Skip {
+		layers, err := quantize.Model(m, q.Bits, quantize.Options{Init: q.Init, Optimal: q.Optimal, Seed: int64(r.Config.Seed)})
+		if err != nil {
+			return nil, err
+		}
+		ft, err := quantize.NewFineTuner(m, layers, q.FineTune.Momentum)
+		if err != nil {
+			return nil, err
+		}
+		if q.FineTune.Epochs > 0 {
+			r.logf("quantize: fine-tuning the shared weights %d epochs", q.FineTune.Epochs)
+			cfg := q.FineTune.TrainConfig(r.Config.Seed + 1000)
+			if err := nn.Train(m, r.Train, cfg, ft, r.progress("fine-tune")); err != nil {
+				return nil, err
+			}
+		}
+		ib := r.indexBits(m)
+		for _, l := range layers {
+			file.Layers = append(file.Layers, dcz.Layer{Layer: *l, IndexBits: ib[l.Name]})
+		}
+	}
+	quantized := map[string]bool{}
+	for _, l := range file.Layers {
+		quantized[l.Name] = true
+	}
+	for _, p := range m.Params() {
+		if !quantized[p.Name] {
+			file.Raw = append(file.Raw, dcz.Tensor{Name: p.Name, Shape: p.Shape, Data: append([]float32(nil), p.Data...)})
+		}
+	}
+	if err := dcz.WriteFile(r.quantizedFile(), file); err != nil {
+		return nil, err
+	}
+	return file, nil
+}
+
+// indexBits maps each weight name to its gap width.
+func (r *Runner) indexBits(m *nn.Model) map[string]int {
+	out := map[string]int{}
+	infos, _ := m.Spec.Params()
+	for _, info := range infos {
+		if !info.Weight {
+			continue
+		}
+		l := m.Spec.Layers[info.Layer]
+		b, ok := r.Config.Encode.IndexBits[l.Name]
+		if !ok {
+			b = defaultIndexBits(l.Kind)
+		}
+		out[info.Name] = b
+	}
+	return out
+}
+
+func defaultIndexBits(k arch.Kind) int {
+	if k == arch.Conv2D {
+		return 8
+	}
+	return 5
+}
+
+// encodeStage writes the final file and measures the decoded model.
+func (r *Runner) encodeStage(file *dcz.Model, out string, dense int64) (Stage, error) {
+	if err := dcz.WriteFile(out, file); err != nil {
+		return Stage{}, err
+	}
+	back, err := modelfile.Load(out, modelfile.Options{})
+	if err != nil {
+		return Stage{}, fmt.Errorf("pipeline: reading back %s: %w", out, err)
+	}
+	info, err := os.Stat(out)
+	if err != nil {
+		return Stage{}, err
+	}
+	return r.stage("huffman", back, info.Size(), dense, true)
+}
+
+func denseBytes(m *nn.Model) int64 {
+	var n int64
+	for _, p := range m.Params() {
+		n += int64(len(p.Data)) * 4
+	}
+	return n
+}
+
+// prunedBytes is the size of the pruned model in the sparse format with
+// 32-bit values: each entry (fillers included) costs 32 + gap bits.
+func prunedBytes(m *nn.Model, indexBits map[string]int) int64 {
+	var bits int64
+	for _, p := range m.Params() {
+		if !p.Weight {
+			bits += 32 * int64(len(p.Data))
+			continue
+		}
+		entries := sparseEntries(p.Mask, len(p.Data), indexBits[p.Name])
+		bits += entries * int64(32+indexBits[p.Name])
+	}
+	return (bits + 7) / 8
+}
+
+// sparseEntries counts the entries of the relative-index encoding of the
+// kept positions (mask nil: all kept), filler zeros included.
+func sparseEntries(mask []float32, n, bits int) int64 {
+	span := 1 << bits
+	var entries int64
+	last := -1
+	for i := 0; i < n; i++ {
+		if mask != nil && mask[i] == 0 {
+			continue
+		}
+		gap := i - last
+		entries += int64((gap - 1) / span) // fillers
+		entries++
+		last = i
+	}
+	return entries
+}
+
+// quantizedBytes is the size of the P+Q storage: b-bit indices and gaps per
+// entry, 32-bit codebooks and raw tensors.
+func quantizedBytes(f *dcz.Model) (int64, error) {
+	var bits int64
+	for _, l := range f.Layers {
+		mask := make([]float32, arch.Numel(l.Shape))
+		for _, p := range l.Pos {
+			mask[p] = 1
+		}
+		bits += sparseEntries(mask, len(mask), l.IndexBits)*int64(l.Bits+l.IndexBits) + 32*int64(len(l.Codebook))
+	}
+	for _, t := range f.Raw {
+		bits += 32 * int64(len(t.Data))
+	}
+	return (bits + 7) / 8, nil
+}
+
+func copyWeights(m *nn.Model) map[string][]float32 {
+	out := map[string][]float32{}
+	for _, p := range m.Weights() {
+		out[p.Name] = append([]float32(nil), p.Data...)
+	}
+	return out
+}
