@@ -13,11 +13,12 @@ import (
 // The assembly kernels. Their packing routines need AVX2, which every CPU
 // with AVX-512 also has.
 //
-// Block sizes: a kc x nr panel of B must stay in the 32 KiB L1 while it
-// meets every panel of A (256 x 16 x 4 B = 16 KiB; 128 x 32 x 4 B = 16 KiB),
-// and an mc x kc block of A in L2 (at most 480 x 256 x 4 B = 480 KiB of the
-// 1 MiB L2 of Zen 4; recent Intel cores have 1.25 to 2 MiB). The kc x nc
-// block of packed B is sized for L2 as well.
+// Block sizes: a kc x nr panel of B must stay in the 32 KiB L1 of Zen 4
+// while it meets every panel of A (256 x 16 x 4 B = 16 KiB; 192 x 32 x 4 B
+// = 24 KiB), and an mc x kc block of A in the 1 MiB L2 (at most 480 x 256 x
+// 4 B = 480 KiB). The kc x nc block of packed B streams from L2 or L3; nc
+// from 256 to 2048 and kc from 128 to 384 made no difference beyond the
+// noise on the LeNet shapes.
 var (
 	avx2Kernel = &kernel{
 		name: "avx2-6x16",

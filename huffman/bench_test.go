@@ -121,6 +121,9 @@ func BenchmarkDecode(b *testing.B) {
 				cpuMBs(b, t0, len(st.syms))
 			})
 		}
+		// The symbol widths dcz decodes into: uint16 indices, uint32 gaps.
+		b.Run("dcz_4X_uint16/"+st.name, func(b *testing.B) { benchDecodeWide[uint16](b, st.syms) })
+		b.Run("dcz_4X_uint32/"+st.name, func(b *testing.B) { benchDecodeWide[uint32](b, st.syms) })
 		for _, four := range []bool{false, true} {
 			b.Run(fmt.Sprintf("huff0_%dX/%s", map[bool]int{false: 1, true: 4}[four], st.name), func(b *testing.B) {
 				blocks := huff0Encode(b, st.syms, four)
@@ -151,4 +154,21 @@ func BenchmarkDecode(b *testing.B) {
 			})
 		}
 	}
+}
+
+func benchDecodeWide[S Symbol](b *testing.B, syms []uint8) {
+	blk, err := Encode(nil, syms, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(syms)))
+	b.ReportAllocs()
+	dst := make([]S, len(syms))
+	t0 := cpuTime()
+	for b.Loop() {
+		if dst, _, err = Decode(dst, blk, len(syms), 256); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpuMBs(b, t0, len(syms))
 }

@@ -5,9 +5,10 @@ import (
 	"sync"
 )
 
-// Decode decodes the block at the start of src, appending nothing: the
-// symbols are written to dst[:n], reusing its capacity when large enough.
-// It returns the symbols and the number of bytes of src the block took.
+// Decode decodes the block at the start of src into dst[:n], reusing the
+// capacity of dst when it suffices. It returns the n symbols and the
+// number of bytes of src the block took; bytes after the block are left
+// alone.
 //
 // maxCount bounds the symbol count and alphabet the symbol values
 // (0..alphabet-1) the block may declare; both come from what the caller
@@ -19,7 +20,7 @@ func Decode[S Symbol](dst []S, src []byte, maxCount, alphabet int) ([]S, int, er
 		return nil, 0, corrupt(0, "bad symbol count")
 	}
 	n, four := h>>1, h&1 == 1
-	if n > uint64(maxCount) {
+	if n > uint64(max(maxCount, 0)) {
 		return nil, 0, corrupt(0, "%d symbols exceed the limit of %d", n, maxCount)
 	}
 	if n == 0 {

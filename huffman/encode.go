@@ -48,14 +48,37 @@ func Encode[S Symbol](dst []byte, syms []S, opt *Options) ([]byte, error) {
 	if four && n < 4 {
 		four = false // every stream must hold a symbol
 	}
-	lengths, err := Lengths(syms, o.MaxLen)
+	segs := [][]S{syms}
+	if four {
+		segs = split4(syms)
+	}
+	top, err := maxSymbol(syms)
+	if err != nil {
+		return nil, err
+	}
+	// One histogram per stream: the streams' sizes follow from them, and
+	// four independent histograms count faster than one.
+	hist := make([]uint32, len(segs)*(top+1))
+	counts := make([]uint64, top+1)
+	for j, seg := range segs {
+		hj := hist[j*(top+1) : (j+1)*(top+1)]
+		for _, s := range seg {
+			hj[s]++
+		}
+		for s, c := range hj {
+			counts[s] += uint64(c)
+		}
+	}
+	lengths, err := lengthsFromCounts(counts, o.MaxLen)
 	if err != nil {
 		return nil, err
 	}
 	codes := canonicalCodes(lengths)
 	enc := make([]uint32, len(lengths))
+	maxLen := uint8(0)
 	for s, l := range lengths {
 		enc[s] = codes[s] | uint32(l)<<24
+		maxLen = max(maxLen, l)
 	}
 
 	h := uint64(n) << 1
@@ -68,16 +91,12 @@ func Encode[S Symbol](dst []byte, syms []S, opt *Options) ([]byte, error) {
 	writeLengths(&w, lengths)
 	dst = w.flush()
 
-	segs := [][]S{syms}
-	if four {
-		segs = split4(syms)
-	}
 	var sizes [4]int
 	total := 0
-	for j, seg := range segs {
+	for j := range segs {
 		var nbits uint64
-		for _, s := range seg {
-			nbits += uint64(lengths[s])
+		for s, c := range hist[j*(top+1) : (j+1)*(top+1)] {
+			nbits += uint64(c) * uint64(lengths[s])
 		}
 		sizes[j] = int((nbits + 7) / 8)
 		total += sizes[j]
@@ -87,7 +106,11 @@ func Encode[S Symbol](dst []byte, syms []S, opt *Options) ([]byte, error) {
 	dst = slices.Grow(dst, total+8)[:start+total+8] // 8 bytes of slack for 64-bit stores
 	off := start
 	for j, seg := range segs {
-		encodeStream(dst[off:], seg, enc)
+		if maxLen <= 14 {
+			encodeStream4(dst[off:], seg, enc)
+		} else {
+			encodeStream(dst[off:], seg, enc)
+		}
 		off += sizes[j]
 	}
 	return dst[:start+total], nil
@@ -122,22 +145,37 @@ func Lengths[S Symbol](syms []S, maxLen int) ([]uint8, error) {
 	if maxLen == 0 {
 		maxLen = DefaultMaxLen
 	}
-	if maxLen < 1 || maxLen > MaxCodeLen {
-		return nil, fmt.Errorf("huffman: length limit %d outside 1..%d", maxLen, MaxCodeLen)
-	}
 	if len(syms) == 0 {
 		return nil, nil
 	}
+	top, err := maxSymbol(syms)
+	if err != nil {
+		return nil, err
+	}
+	counts := make([]uint64, top+1)
+	for _, s := range syms {
+		counts[s]++
+	}
+	return lengthsFromCounts(counts, maxLen)
+}
+
+// maxSymbol returns the largest symbol, checking it against MaxSymbols.
+func maxSymbol[S Symbol](syms []S) (int, error) {
 	top := S(0)
 	for _, s := range syms {
 		top = max(top, s)
 	}
 	if uint64(top) >= MaxSymbols {
-		return nil, fmt.Errorf("huffman: symbol %d outside the alphabet 0..%d", top, MaxSymbols-1)
+		return 0, fmt.Errorf("huffman: symbol %d outside the alphabet 0..%d", top, MaxSymbols-1)
 	}
-	counts := make([]uint64, int(top)+1)
-	for _, s := range syms {
-		counts[s]++
+	return int(top), nil
+}
+
+// lengthsFromCounts is Lengths given the symbol counts; the last count is
+// not zero.
+func lengthsFromCounts(counts []uint64, maxLen int) ([]uint8, error) {
+	if maxLen < 1 || maxLen > MaxCodeLen {
+		return nil, fmt.Errorf("huffman: length limit %d outside 1..%d", maxLen, MaxCodeLen)
 	}
 	used := 0
 	for _, c := range counts {
@@ -147,7 +185,8 @@ func Lengths[S Symbol](syms []S, maxLen int) ([]uint8, error) {
 	}
 	if used == 1 {
 		// Lone symbol: pair it with a dummy so the code is complete.
-		lengths := make([]uint8, max(int(top)+1, 2))
+		top := len(counts) - 1
+		lengths := make([]uint8, max(top+1, 2))
 		lengths[top] = 1
 		if top == 0 {
 			lengths[1] = 1
@@ -156,8 +195,7 @@ func Lengths[S Symbol](syms []S, maxLen int) ([]uint8, error) {
 		}
 		return lengths, nil
 	}
-	limit := max(maxLen, bits.Len(uint(used-1)))
-	return CodeLengths(counts, limit)
+	return CodeLengths(counts, max(maxLen, bits.Len(uint(used-1))))
 }
 
 // encodeStream writes the codewords of syms into out, which has room for
@@ -184,8 +222,15 @@ func encodeStream[S Symbol](out []byte, syms []S, enc []uint32) {
 		acc >>= k << 3
 		nb &= 7
 	}
-	for ; i < len(syms); i++ {
-		e := enc[syms[i]]
+	encodeStreamTail(out[p:], syms[i:], enc, acc, nb)
+}
+
+// encodeStreamTail codes the last symbols one at a time, then writes the
+// final partial byte.
+func encodeStreamTail[S Symbol](out []byte, syms []S, enc []uint32, acc uint64, nb uint) {
+	p := 0
+	for _, s := range syms {
+		e := enc[s]
 		acc |= uint64(e&0xffffff) << nb
 		nb += uint(e >> 24)
 		binary.LittleEndian.PutUint64(out[p:], acc)
@@ -197,4 +242,30 @@ func encodeStream[S Symbol](out []byte, syms []S, enc []uint32) {
 	if nb > 0 {
 		out[p] = byte(acc)
 	}
+}
+
+// encodeStream4 is encodeStream for codewords of at most 14 bits: four of
+// them plus 7 pending bits fit the accumulator.
+func encodeStream4[S Symbol](out []byte, syms []S, enc []uint32) {
+	var acc uint64
+	var nb uint
+	p := 0
+	i := 0
+	for ; i+4 <= len(syms); i += 4 {
+		e0, e1, e2, e3 := enc[syms[i]], enc[syms[i+1]], enc[syms[i+2]], enc[syms[i+3]]
+		acc |= uint64(e0&0xffffff) << nb
+		nb += uint(e0 >> 24)
+		acc |= uint64(e1&0xffffff) << nb
+		nb += uint(e1 >> 24)
+		acc |= uint64(e2&0xffffff) << nb
+		nb += uint(e2 >> 24)
+		acc |= uint64(e3&0xffffff) << nb
+		nb += uint(e3 >> 24)
+		binary.LittleEndian.PutUint64(out[p:], acc)
+		k := nb >> 3
+		p += int(k)
+		acc >>= k << 3
+		nb &= 7
+	}
+	encodeStreamTail(out[p:], syms[i:], enc, acc, nb)
 }

@@ -110,6 +110,26 @@ func TestRoundTripSymbolTypes(t *testing.T) {
 }
 
 func TestRoundTripLengthLimits(t *testing.T) {
+	// Fibonacci counts make the optimal code as deep as the alphabet, so
+	// every limit is reached: this exercises all decoding paths (codes of
+	// at most 12, 14 and 17 bits).
+	var fib []uint32
+	a, b := 1, 1
+	for s := range 22 {
+		for range a {
+			fib = append(fib, uint32(s))
+		}
+		a, b = b, a+b
+	}
+	rand.New(rand.NewPCG(1, 1)).Shuffle(len(fib), func(i, j int) { fib[i], fib[j] = fib[j], fib[i] })
+	for l := 5; l <= MaxCodeLen; l++ {
+		for _, streams := range []int{1, 4} {
+			blk := roundTrip(t, fmt.Sprintf("fibonacci maxlen %d", l), fib, &Options{MaxLen: l, Streams: streams})
+			if got := maxCodeLen(t, blk); got != l {
+				t.Errorf("MaxLen %d: longest code %d bits, want the limit", l, got)
+			}
+		}
+	}
 	syms := widen(bellIndices(50000, 8, 11))
 	for l := 8; l <= MaxCodeLen; l++ {
 		for _, streams := range []int{1, 4} {

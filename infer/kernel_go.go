@@ -1,50 +1,43 @@
 package infer
 
 // The portable kernels. They define the arithmetic the assembly kernels
-// must reproduce (up to the order of the additions) and run wherever those
-// are not available.
+// reproduce (up to the order of the additions) and run wherever those
+// cannot.
 
 // spmvGo computes y[r] = b[r] + sum_e codebook[idx_e] * x[col_e] over the
 // entries e of row r, for rows r0 <= r < r1, then max(y[r], 0) when relu
 // is set. y and b are indexed by row.
 func spmvGo(m *sharedMatrix, x, b, y []float32, r0, r1 int, relu bool) {
-	if m.idx != nil {
-		spmvRows(m, m.idx, x, b, y, r0, r1, relu)
+	if m.ent != nil {
+		spmvRows(m, m.ent, x, b, y, r0, r1, relu)
 	} else {
-		spmvRows(m, m.idx16, x, b, y, r0, r1, relu)
+		spmvRows(m, m.wide, x, b, y, r0, r1, relu)
 	}
 }
 
-func spmvRows[I uint8 | uint16](m *sharedMatrix, idx []I, x, b, y []float32, r0, r1 int, relu bool) {
+func spmvRows[E uint16 | uint32](m *sharedMatrix, ent []E, x, b, y []float32, r0, r1 int, relu bool) {
 	cb := m.codebook
 	for r := r0; r < r1; r++ {
-		lo, hi := m.rowPtr[r], m.rowPtr[r+1]
-		gaps, ids := m.gap[lo:hi], idx[lo:hi]
-		ids = ids[:len(gaps)]
+		row := ent[m.rowPtr[r]:m.rowPtr[r+1]]
 		col := -1
-		var s0, s1 float32
+		// Four accumulators hide the latency of the additions.
+		var s0, s1, s2, s3 float32
 		e := 0
-		// Two entries at a time on two accumulators; fillers, which are
-		// rare, leave this loop for the one below.
-		for ; e+1 < len(gaps); e += 2 {
-			g0, g1 := int(gaps[e]), int(gaps[e+1])
-			if g0 == filler || g1 == filler {
-				break
-			}
-			c0 := col + g0
-			col = c0 + g1
-			s0 += cb[ids[e]] * x[c0]
-			s1 += cb[ids[e+1]] * x[col]
+		for ; e+3 < len(row); e += 4 {
+			c0 := col + int(row[e]&0xff)
+			c1 := c0 + int(row[e+1]&0xff)
+			c2 := c1 + int(row[e+2]&0xff)
+			col = c2 + int(row[e+3]&0xff)
+			s0 += cb[row[e]>>8] * x[c0]
+			s1 += cb[row[e+1]>>8] * x[c1]
+			s2 += cb[row[e+2]>>8] * x[c2]
+			s3 += cb[row[e+3]>>8] * x[col]
 		}
-		for ; e < len(gaps); e++ {
-			if gaps[e] == filler {
-				col += fillerStep
-				continue
-			}
-			col += int(gaps[e])
-			s0 += cb[ids[e]] * x[col]
+		for ; e < len(row); e++ {
+			col += int(row[e] & 0xff)
+			s0 += cb[row[e]>>8] * x[col]
 		}
-		s := b[r] + (s0 + s1)
+		s := b[r] + ((s0 + s1) + (s2 + s3))
 		if relu {
 			s = max(s, 0)
 		}
@@ -58,14 +51,14 @@ func spmvRows[I uint8 | uint16](m *sharedMatrix, idx []I, x, b, y []float32, r0,
 // scales a whole row of X, the lanes being samples (dense layers) or
 // samples times output pixels (convolutions).
 func spmmGo(m *sharedMatrix, x []float32, ldx, lanes int, b, y []float32, ldy, r0, r1 int, relu bool) {
-	if m.idx != nil {
-		spmmRows(m, m.idx, x, ldx, lanes, b, y, ldy, r0, r1, relu)
+	if m.ent != nil {
+		spmmRows(m, m.ent, x, ldx, lanes, b, y, ldy, r0, r1, relu)
 	} else {
-		spmmRows(m, m.idx16, x, ldx, lanes, b, y, ldy, r0, r1, relu)
+		spmmRows(m, m.wide, x, ldx, lanes, b, y, ldy, r0, r1, relu)
 	}
 }
 
-func spmmRows[I uint8 | uint16](m *sharedMatrix, idx []I, x []float32, ldx, lanes int, b, y []float32, ldy, r0, r1 int, relu bool) {
+func spmmRows[E uint16 | uint32](m *sharedMatrix, ent []E, x []float32, ldx, lanes int, b, y []float32, ldy, r0, r1 int, relu bool) {
 	cb := m.codebook
 	for r := r0; r < r1; r++ {
 		acc := y[r*ldy : r*ldy+lanes]
@@ -73,13 +66,9 @@ func spmmRows[I uint8 | uint16](m *sharedMatrix, idx []I, x []float32, ldx, lane
 			acc[l] = b[r]
 		}
 		col := -1
-		for e := m.rowPtr[r]; e < m.rowPtr[r+1]; e++ {
-			if m.gap[e] == filler {
-				col += fillerStep
-				continue
-			}
-			col += int(m.gap[e])
-			w := cb[idx[e]]
+		for _, v := range ent[m.rowPtr[r]:m.rowPtr[r+1]] {
+			col += int(v & 0xff)
+			w := cb[v>>8]
 			xs := x[col*ldx : col*ldx+lanes]
 			xs = xs[:len(acc)]
 			for l, v := range xs {

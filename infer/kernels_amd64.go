@@ -4,52 +4,52 @@
 
 package infer
 
-// spmvAVX512 is spmvGo for rows rows starting at rowPtr, b and y.
+// spmvFMA is spmvGo for rows rows starting at rowPtr, b and y.
 //
 //go:noescape
-func spmvAVX512(rowPtr *uint32, gap, idx *uint8, cb *float32, ncb int, x, b, y *float32, rows int, relu bool)
+func spmvFMA(rowPtr *uint32, ent *uint16, cb *float32, x, b, y *float32, rows int, relu bool)
 
 // spmmAVX512x1 is spmmGo for 1 to 16 lanes; tail masks the lanes of the last vector.
 //
 //go:noescape
-func spmmAVX512x1(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+func spmmAVX512x1(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
 
 // spmmAVX512x2 is spmmGo for 17 to 32 lanes; tail masks the lanes of the last vector.
 //
 //go:noescape
-func spmmAVX512x2(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+func spmmAVX512x2(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
 
 // spmmAVX512x3 is spmmGo for 33 to 48 lanes; tail masks the lanes of the last vector.
 //
 //go:noescape
-func spmmAVX512x3(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+func spmmAVX512x3(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
 
 // spmmAVX512x4 is spmmGo for 49 to 64 lanes; tail masks the lanes of the last vector.
 //
 //go:noescape
-func spmmAVX512x4(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+func spmmAVX512x4(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
 
 // spmmAVX512x5 is spmmGo for 65 to 80 lanes; tail masks the lanes of the last vector.
 //
 //go:noescape
-func spmmAVX512x5(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+func spmmAVX512x5(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
 
 // spmmAVX512x6 is spmmGo for 81 to 96 lanes; tail masks the lanes of the last vector.
 //
 //go:noescape
-func spmmAVX512x6(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+func spmmAVX512x6(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
 
 // spmmAVX512x7 is spmmGo for 97 to 112 lanes; tail masks the lanes of the last vector.
 //
 //go:noescape
-func spmmAVX512x7(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+func spmmAVX512x7(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
 
 // spmmAVX512x8 is spmmGo for 113 to 128 lanes; tail masks the lanes of the last vector.
 //
 //go:noescape
-func spmmAVX512x8(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+func spmmAVX512x8(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
 
-var spmmAVX512 = [...]func(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool){
+var spmmAVX512 = [...]func(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool){
 	spmmAVX512x1,
 	spmmAVX512x2,
 	spmmAVX512x3,

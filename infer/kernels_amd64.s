@@ -4,102 +4,85 @@
 
 #include "textflag.h"
 
-// func spmvAVX512(rowPtr *uint32, gap, idx *uint8, cb *float32, ncb int, x, b, y *float32, rows int, relu bool)
-TEXT ·spmvAVX512(SB), NOSPLIT, $0-73
+// func spmvFMA(rowPtr *uint32, ent *uint16, cb *float32, x, b, y *float32, rows int, relu bool)
+TEXT ·spmvFMA(SB), NOSPLIT, $0-57
 	MOVQ rowPtr+0(FP), R8
-	MOVQ gap+8(FP), R9
-	MOVQ idx+16(FP), R10
-	MOVQ cb+24(FP), R11
-	MOVQ ncb+32(FP), R12
-	MOVQ x+40(FP), SI
-	MOVQ b+48(FP), R13
-	MOVQ y+56(FP), DI
-	MOVQ rows+64(FP), CX
+	MOVQ ent+8(FP), R9
+	MOVQ cb+16(FP), R11
+	MOVQ x+24(FP), SI
+	MOVQ b+32(FP), R13
+	MOVQ y+40(FP), DI
+	MOVQ rows+48(FP), CX
 	TESTQ CX, CX
 	JLE spmv_done
 	MOVL (R8), AX
-	ADDQ AX, R9
-	ADDQ AX, R10
-	VMOVUPS (R11), Z20
-	VMOVUPS 64(R11), Z21
-	VMOVUPS 128(R11), Z22
-	VMOVUPS 192(R11), Z23
-	MOVL $32, AX
-	VPBROADCASTD AX, Z28
-	MOVL $15, AX
-	VPBROADCASTD AX, Z29
-	MOVL $255, AX
-	VPBROADCASTD AX, Z30
-	VPXORD Z31, Z31, Z31
-	VXORPS X9, X9, X9
+	LEAQ (R9)(AX*2), R9
+	VXORPS X15, X15, X15
 
 spmv_row:
 	MOVL 4(R8), AX
 	SUBL (R8), AX
-	VPXORD Z0, Z0, Z0
-	VPTERNLOGD $0xff, Z5, Z5, Z5 // column cursor -1 in every lane
-	TESTQ AX, AX
-	JLE spmv_reduce
+	VXORPS X0, X0, X0
+	VXORPS X1, X1, X1
+	VXORPS X2, X2, X2
+	VXORPS X3, X3, X3
+	LEAQ -4(SI), DX
+	SUBQ $4, AX
+	JL spmv_tail
 
-spmv_group:
-	MOVL $0xffff, DX
-	CMPQ AX, $16
-	JAE spmv_mask
-	BZHIL AX, DX, DX
-spmv_mask:
-	KMOVW DX, K1
-	VPMOVZXBD.Z (R9), K1, Z2
-	VPMOVZXBD.Z (R10), K1, Z3
-	VPTESTMD Z2, Z2, K1, K2 // real entries
-	VPTESTNMD Z2, Z2, K3    // fillers (and lanes past the row)
-	VMOVDQA32 Z30, K3, Z2   // a filler steps 255
-	VALIGND $15, Z31, Z2, Z4
-	VPADDD Z4, Z2, Z2
-	VALIGND $14, Z31, Z2, Z4
-	VPADDD Z4, Z2, Z2
-	VALIGND $12, Z31, Z2, Z4
-	VPADDD Z4, Z2, Z2
-	VALIGND $8, Z31, Z2, Z4
-	VPADDD Z4, Z2, Z2
-	VPADDD Z5, Z2, Z2  // columns
-	VPERMD Z2, Z29, Z5 // cursor after the group
-	CMPQ R12, $64
-	JA spmv_bigcb
-	VMOVAPS Z20, Z6
-	VPERMT2PS Z21, Z3, Z6
-	VMOVAPS Z22, Z7
-	VPERMT2PS Z23, Z3, Z7
-	VPTESTMD Z28, Z3, K4
-	VMOVAPS Z7, K4, Z6
-	JMP spmv_fma
-spmv_bigcb:
-	KMOVW K1, K5
-	VPXORD Z6, Z6, Z6
-	VGATHERDPS (R11)(Z3*4), K5, Z6
-spmv_fma:
-	VPXORD Z8, Z8, Z8
-	VGATHERDPS (SI)(Z2*4), K2, Z8
-	VFMADD231PS Z8, Z6, Z0
-	ADDQ $16, R9
-	ADDQ $16, R10
-	SUBQ $16, AX
-	JG spmv_group
-	ADDQ AX, R9 // back to the end of the row
-	ADDQ AX, R10
+spmv_quad:
+	MOVWLZX 0(R9), BX
+	MOVBLZX BX, R12
+	SHRL $8, BX
+	LEAQ (DX)(R12*4), DX
+	VMOVSS (R11)(BX*4), X4
+	VFMADD231SS (DX), X4, X0
+	MOVWLZX 2(R9), BX
+	MOVBLZX BX, R12
+	SHRL $8, BX
+	LEAQ (DX)(R12*4), DX
+	VMOVSS (R11)(BX*4), X5
+	VFMADD231SS (DX), X5, X1
+	MOVWLZX 4(R9), BX
+	MOVBLZX BX, R12
+	SHRL $8, BX
+	LEAQ (DX)(R12*4), DX
+	VMOVSS (R11)(BX*4), X6
+	VFMADD231SS (DX), X6, X2
+	MOVWLZX 6(R9), BX
+	MOVBLZX BX, R12
+	SHRL $8, BX
+	LEAQ (DX)(R12*4), DX
+	VMOVSS (R11)(BX*4), X7
+	VFMADD231SS (DX), X7, X3
+	ADDQ $8, R9
+	SUBQ $4, AX
+	JGE spmv_quad
 
-spmv_reduce:
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0x4e, X0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0xb1, X0, X1
+spmv_tail:
+	ADDQ $4, AX
+	JZ spmv_sum
+
+spmv_one:
+	MOVWLZX (R9), BX
+	MOVBLZX BX, R12
+	SHRL $8, BX
+	LEAQ (DX)(R12*4), DX
+	VMOVSS (R11)(BX*4), X4
+	VFMADD231SS (DX), X4, X0
+	ADDQ $2, R9
+	DECQ AX
+	JNZ spmv_one
+
+spmv_sum:
 	VADDSS X1, X0, X0
+	VADDSS X3, X2, X2
+	VADDSS X2, X0, X0
 	VADDSS (R13), X0, X0
-	CMPB relu+72(FP), $0
+	CMPB relu+56(FP), $0
 	JEQ spmv_store
-	VMAXSS X9, X0, X0
+	VMAXSS X15, X0, X0
+
 spmv_store:
 	VMOVSS X0, (DI)
 	ADDQ $4, R8
@@ -109,32 +92,28 @@ spmv_store:
 	JNZ spmv_row
 
 spmv_done:
-	VZEROUPPER
 	RET
 
-// func spmmAVX512x1(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
-TEXT ·spmmAVX512x1(SB), NOSPLIT, $0-89
+// func spmmAVX512x1(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+TEXT ·spmmAVX512x1(SB), NOSPLIT, $0-81
 	MOVQ rowPtr+0(FP), R8
-	MOVQ gap+8(FP), R9
-	MOVQ idx+16(FP), R10
-	MOVQ cb+24(FP), R11
-	MOVQ x+32(FP), SI
-	MOVQ ldx+40(FP), R12
+	MOVQ ent+8(FP), R9
+	MOVQ cb+16(FP), R11
+	MOVQ x+24(FP), SI
+	MOVQ ldx+32(FP), R12
 	SHLQ $2, R12
-	IMUL3Q $255, R12, R14
-	MOVQ b+48(FP), R13
-	MOVQ y+56(FP), DI
-	MOVQ ldy+64(FP), R15
+	MOVQ b+40(FP), R13
+	MOVQ y+48(FP), DI
+	MOVQ ldy+56(FP), R15
 	SHLQ $2, R15
-	MOVQ rows+72(FP), CX
-	MOVQ tail+80(FP), AX
+	MOVQ rows+64(FP), CX
+	MOVQ tail+72(FP), AX
 	KMOVW AX, K1
 	VPXORD Z31, Z31, Z31
 	TESTQ CX, CX
 	JLE spmmAVX512x1_done
 	MOVL (R8), AX
-	ADDQ AX, R9
-	ADDQ AX, R10
+	LEAQ (R9)(AX*2), R9
 spmmAVX512x1_row:
 	MOVL 4(R8), AX
 	SUBL (R8), AX
@@ -144,21 +123,18 @@ spmmAVX512x1_row:
 	TESTQ AX, AX
 	JLE spmmAVX512x1_store
 spmmAVX512x1_entry:
-	MOVBLZX (R9), BX
-	TESTL BX, BX
-	JZ spmmAVX512x1_filler
-	IMULQ R12, BX
-	ADDQ BX, DX
-	MOVBLZX (R10), BX
+	MOVWLZX (R9), BX
+	MOVBLZX BX, R14
+	SHRL $8, BX
+	IMULQ R12, R14
+	ADDQ R14, DX
 	VBROADCASTSS (R11)(BX*4), Z30
 	VFMADD231PS 0(DX), Z30, K1, Z0
-spmmAVX512x1_next:
-	INCQ R9
-	INCQ R10
+	ADDQ $2, R9
 	DECQ AX
 	JNZ spmmAVX512x1_entry
 spmmAVX512x1_store:
-	CMPB relu+88(FP), $0
+	CMPB relu+80(FP), $0
 	JEQ spmmAVX512x1_norelu
 	VMAXPS Z31, Z0, Z0
 spmmAVX512x1_norelu:
@@ -171,33 +147,27 @@ spmmAVX512x1_norelu:
 spmmAVX512x1_done:
 	VZEROUPPER
 	RET
-spmmAVX512x1_filler:
-	ADDQ R14, DX
-	JMP spmmAVX512x1_next
 
-// func spmmAVX512x2(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
-TEXT ·spmmAVX512x2(SB), NOSPLIT, $0-89
+// func spmmAVX512x2(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+TEXT ·spmmAVX512x2(SB), NOSPLIT, $0-81
 	MOVQ rowPtr+0(FP), R8
-	MOVQ gap+8(FP), R9
-	MOVQ idx+16(FP), R10
-	MOVQ cb+24(FP), R11
-	MOVQ x+32(FP), SI
-	MOVQ ldx+40(FP), R12
+	MOVQ ent+8(FP), R9
+	MOVQ cb+16(FP), R11
+	MOVQ x+24(FP), SI
+	MOVQ ldx+32(FP), R12
 	SHLQ $2, R12
-	IMUL3Q $255, R12, R14
-	MOVQ b+48(FP), R13
-	MOVQ y+56(FP), DI
-	MOVQ ldy+64(FP), R15
+	MOVQ b+40(FP), R13
+	MOVQ y+48(FP), DI
+	MOVQ ldy+56(FP), R15
 	SHLQ $2, R15
-	MOVQ rows+72(FP), CX
-	MOVQ tail+80(FP), AX
+	MOVQ rows+64(FP), CX
+	MOVQ tail+72(FP), AX
 	KMOVW AX, K1
 	VPXORD Z31, Z31, Z31
 	TESTQ CX, CX
 	JLE spmmAVX512x2_done
 	MOVL (R8), AX
-	ADDQ AX, R9
-	ADDQ AX, R10
+	LEAQ (R9)(AX*2), R9
 spmmAVX512x2_row:
 	MOVL 4(R8), AX
 	SUBL (R8), AX
@@ -208,22 +178,19 @@ spmmAVX512x2_row:
 	TESTQ AX, AX
 	JLE spmmAVX512x2_store
 spmmAVX512x2_entry:
-	MOVBLZX (R9), BX
-	TESTL BX, BX
-	JZ spmmAVX512x2_filler
-	IMULQ R12, BX
-	ADDQ BX, DX
-	MOVBLZX (R10), BX
+	MOVWLZX (R9), BX
+	MOVBLZX BX, R14
+	SHRL $8, BX
+	IMULQ R12, R14
+	ADDQ R14, DX
 	VBROADCASTSS (R11)(BX*4), Z30
 	VFMADD231PS 0(DX), Z30, Z0
 	VFMADD231PS 64(DX), Z30, K1, Z1
-spmmAVX512x2_next:
-	INCQ R9
-	INCQ R10
+	ADDQ $2, R9
 	DECQ AX
 	JNZ spmmAVX512x2_entry
 spmmAVX512x2_store:
-	CMPB relu+88(FP), $0
+	CMPB relu+80(FP), $0
 	JEQ spmmAVX512x2_norelu
 	VMAXPS Z31, Z0, Z0
 	VMAXPS Z31, Z1, Z1
@@ -238,33 +205,27 @@ spmmAVX512x2_norelu:
 spmmAVX512x2_done:
 	VZEROUPPER
 	RET
-spmmAVX512x2_filler:
-	ADDQ R14, DX
-	JMP spmmAVX512x2_next
 
-// func spmmAVX512x3(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
-TEXT ·spmmAVX512x3(SB), NOSPLIT, $0-89
+// func spmmAVX512x3(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+TEXT ·spmmAVX512x3(SB), NOSPLIT, $0-81
 	MOVQ rowPtr+0(FP), R8
-	MOVQ gap+8(FP), R9
-	MOVQ idx+16(FP), R10
-	MOVQ cb+24(FP), R11
-	MOVQ x+32(FP), SI
-	MOVQ ldx+40(FP), R12
+	MOVQ ent+8(FP), R9
+	MOVQ cb+16(FP), R11
+	MOVQ x+24(FP), SI
+	MOVQ ldx+32(FP), R12
 	SHLQ $2, R12
-	IMUL3Q $255, R12, R14
-	MOVQ b+48(FP), R13
-	MOVQ y+56(FP), DI
-	MOVQ ldy+64(FP), R15
+	MOVQ b+40(FP), R13
+	MOVQ y+48(FP), DI
+	MOVQ ldy+56(FP), R15
 	SHLQ $2, R15
-	MOVQ rows+72(FP), CX
-	MOVQ tail+80(FP), AX
+	MOVQ rows+64(FP), CX
+	MOVQ tail+72(FP), AX
 	KMOVW AX, K1
 	VPXORD Z31, Z31, Z31
 	TESTQ CX, CX
 	JLE spmmAVX512x3_done
 	MOVL (R8), AX
-	ADDQ AX, R9
-	ADDQ AX, R10
+	LEAQ (R9)(AX*2), R9
 spmmAVX512x3_row:
 	MOVL 4(R8), AX
 	SUBL (R8), AX
@@ -276,23 +237,20 @@ spmmAVX512x3_row:
 	TESTQ AX, AX
 	JLE spmmAVX512x3_store
 spmmAVX512x3_entry:
-	MOVBLZX (R9), BX
-	TESTL BX, BX
-	JZ spmmAVX512x3_filler
-	IMULQ R12, BX
-	ADDQ BX, DX
-	MOVBLZX (R10), BX
+	MOVWLZX (R9), BX
+	MOVBLZX BX, R14
+	SHRL $8, BX
+	IMULQ R12, R14
+	ADDQ R14, DX
 	VBROADCASTSS (R11)(BX*4), Z30
 	VFMADD231PS 0(DX), Z30, Z0
 	VFMADD231PS 64(DX), Z30, Z1
 	VFMADD231PS 128(DX), Z30, K1, Z2
-spmmAVX512x3_next:
-	INCQ R9
-	INCQ R10
+	ADDQ $2, R9
 	DECQ AX
 	JNZ spmmAVX512x3_entry
 spmmAVX512x3_store:
-	CMPB relu+88(FP), $0
+	CMPB relu+80(FP), $0
 	JEQ spmmAVX512x3_norelu
 	VMAXPS Z31, Z0, Z0
 	VMAXPS Z31, Z1, Z1
@@ -309,33 +267,27 @@ spmmAVX512x3_norelu:
 spmmAVX512x3_done:
 	VZEROUPPER
 	RET
-spmmAVX512x3_filler:
-	ADDQ R14, DX
-	JMP spmmAVX512x3_next
 
-// func spmmAVX512x4(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
-TEXT ·spmmAVX512x4(SB), NOSPLIT, $0-89
+// func spmmAVX512x4(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+TEXT ·spmmAVX512x4(SB), NOSPLIT, $0-81
 	MOVQ rowPtr+0(FP), R8
-	MOVQ gap+8(FP), R9
-	MOVQ idx+16(FP), R10
-	MOVQ cb+24(FP), R11
-	MOVQ x+32(FP), SI
-	MOVQ ldx+40(FP), R12
+	MOVQ ent+8(FP), R9
+	MOVQ cb+16(FP), R11
+	MOVQ x+24(FP), SI
+	MOVQ ldx+32(FP), R12
 	SHLQ $2, R12
-	IMUL3Q $255, R12, R14
-	MOVQ b+48(FP), R13
-	MOVQ y+56(FP), DI
-	MOVQ ldy+64(FP), R15
+	MOVQ b+40(FP), R13
+	MOVQ y+48(FP), DI
+	MOVQ ldy+56(FP), R15
 	SHLQ $2, R15
-	MOVQ rows+72(FP), CX
-	MOVQ tail+80(FP), AX
+	MOVQ rows+64(FP), CX
+	MOVQ tail+72(FP), AX
 	KMOVW AX, K1
 	VPXORD Z31, Z31, Z31
 	TESTQ CX, CX
 	JLE spmmAVX512x4_done
 	MOVL (R8), AX
-	ADDQ AX, R9
-	ADDQ AX, R10
+	LEAQ (R9)(AX*2), R9
 spmmAVX512x4_row:
 	MOVL 4(R8), AX
 	SUBL (R8), AX
@@ -348,24 +300,21 @@ spmmAVX512x4_row:
 	TESTQ AX, AX
 	JLE spmmAVX512x4_store
 spmmAVX512x4_entry:
-	MOVBLZX (R9), BX
-	TESTL BX, BX
-	JZ spmmAVX512x4_filler
-	IMULQ R12, BX
-	ADDQ BX, DX
-	MOVBLZX (R10), BX
+	MOVWLZX (R9), BX
+	MOVBLZX BX, R14
+	SHRL $8, BX
+	IMULQ R12, R14
+	ADDQ R14, DX
 	VBROADCASTSS (R11)(BX*4), Z30
 	VFMADD231PS 0(DX), Z30, Z0
 	VFMADD231PS 64(DX), Z30, Z1
 	VFMADD231PS 128(DX), Z30, Z2
 	VFMADD231PS 192(DX), Z30, K1, Z3
-spmmAVX512x4_next:
-	INCQ R9
-	INCQ R10
+	ADDQ $2, R9
 	DECQ AX
 	JNZ spmmAVX512x4_entry
 spmmAVX512x4_store:
-	CMPB relu+88(FP), $0
+	CMPB relu+80(FP), $0
 	JEQ spmmAVX512x4_norelu
 	VMAXPS Z31, Z0, Z0
 	VMAXPS Z31, Z1, Z1
@@ -384,33 +333,27 @@ spmmAVX512x4_norelu:
 spmmAVX512x4_done:
 	VZEROUPPER
 	RET
-spmmAVX512x4_filler:
-	ADDQ R14, DX
-	JMP spmmAVX512x4_next
 
-// func spmmAVX512x5(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
-TEXT ·spmmAVX512x5(SB), NOSPLIT, $0-89
+// func spmmAVX512x5(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+TEXT ·spmmAVX512x5(SB), NOSPLIT, $0-81
 	MOVQ rowPtr+0(FP), R8
-	MOVQ gap+8(FP), R9
-	MOVQ idx+16(FP), R10
-	MOVQ cb+24(FP), R11
-	MOVQ x+32(FP), SI
-	MOVQ ldx+40(FP), R12
+	MOVQ ent+8(FP), R9
+	MOVQ cb+16(FP), R11
+	MOVQ x+24(FP), SI
+	MOVQ ldx+32(FP), R12
 	SHLQ $2, R12
-	IMUL3Q $255, R12, R14
-	MOVQ b+48(FP), R13
-	MOVQ y+56(FP), DI
-	MOVQ ldy+64(FP), R15
+	MOVQ b+40(FP), R13
+	MOVQ y+48(FP), DI
+	MOVQ ldy+56(FP), R15
 	SHLQ $2, R15
-	MOVQ rows+72(FP), CX
-	MOVQ tail+80(FP), AX
+	MOVQ rows+64(FP), CX
+	MOVQ tail+72(FP), AX
 	KMOVW AX, K1
 	VPXORD Z31, Z31, Z31
 	TESTQ CX, CX
 	JLE spmmAVX512x5_done
 	MOVL (R8), AX
-	ADDQ AX, R9
-	ADDQ AX, R10
+	LEAQ (R9)(AX*2), R9
 spmmAVX512x5_row:
 	MOVL 4(R8), AX
 	SUBL (R8), AX
@@ -424,25 +367,22 @@ spmmAVX512x5_row:
 	TESTQ AX, AX
 	JLE spmmAVX512x5_store
 spmmAVX512x5_entry:
-	MOVBLZX (R9), BX
-	TESTL BX, BX
-	JZ spmmAVX512x5_filler
-	IMULQ R12, BX
-	ADDQ BX, DX
-	MOVBLZX (R10), BX
+	MOVWLZX (R9), BX
+	MOVBLZX BX, R14
+	SHRL $8, BX
+	IMULQ R12, R14
+	ADDQ R14, DX
 	VBROADCASTSS (R11)(BX*4), Z30
 	VFMADD231PS 0(DX), Z30, Z0
 	VFMADD231PS 64(DX), Z30, Z1
 	VFMADD231PS 128(DX), Z30, Z2
 	VFMADD231PS 192(DX), Z30, Z3
 	VFMADD231PS 256(DX), Z30, K1, Z4
-spmmAVX512x5_next:
-	INCQ R9
-	INCQ R10
+	ADDQ $2, R9
 	DECQ AX
 	JNZ spmmAVX512x5_entry
 spmmAVX512x5_store:
-	CMPB relu+88(FP), $0
+	CMPB relu+80(FP), $0
 	JEQ spmmAVX512x5_norelu
 	VMAXPS Z31, Z0, Z0
 	VMAXPS Z31, Z1, Z1
@@ -463,33 +403,27 @@ spmmAVX512x5_norelu:
 spmmAVX512x5_done:
 	VZEROUPPER
 	RET
-spmmAVX512x5_filler:
-	ADDQ R14, DX
-	JMP spmmAVX512x5_next
 
-// func spmmAVX512x6(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
-TEXT ·spmmAVX512x6(SB), NOSPLIT, $0-89
+// func spmmAVX512x6(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+TEXT ·spmmAVX512x6(SB), NOSPLIT, $0-81
 	MOVQ rowPtr+0(FP), R8
-	MOVQ gap+8(FP), R9
-	MOVQ idx+16(FP), R10
-	MOVQ cb+24(FP), R11
-	MOVQ x+32(FP), SI
-	MOVQ ldx+40(FP), R12
+	MOVQ ent+8(FP), R9
+	MOVQ cb+16(FP), R11
+	MOVQ x+24(FP), SI
+	MOVQ ldx+32(FP), R12
 	SHLQ $2, R12
-	IMUL3Q $255, R12, R14
-	MOVQ b+48(FP), R13
-	MOVQ y+56(FP), DI
-	MOVQ ldy+64(FP), R15
+	MOVQ b+40(FP), R13
+	MOVQ y+48(FP), DI
+	MOVQ ldy+56(FP), R15
 	SHLQ $2, R15
-	MOVQ rows+72(FP), CX
-	MOVQ tail+80(FP), AX
+	MOVQ rows+64(FP), CX
+	MOVQ tail+72(FP), AX
 	KMOVW AX, K1
 	VPXORD Z31, Z31, Z31
 	TESTQ CX, CX
 	JLE spmmAVX512x6_done
 	MOVL (R8), AX
-	ADDQ AX, R9
-	ADDQ AX, R10
+	LEAQ (R9)(AX*2), R9
 spmmAVX512x6_row:
 	MOVL 4(R8), AX
 	SUBL (R8), AX
@@ -504,12 +438,11 @@ spmmAVX512x6_row:
 	TESTQ AX, AX
 	JLE spmmAVX512x6_store
 spmmAVX512x6_entry:
-	MOVBLZX (R9), BX
-	TESTL BX, BX
-	JZ spmmAVX512x6_filler
-	IMULQ R12, BX
-	ADDQ BX, DX
-	MOVBLZX (R10), BX
+	MOVWLZX (R9), BX
+	MOVBLZX BX, R14
+	SHRL $8, BX
+	IMULQ R12, R14
+	ADDQ R14, DX
 	VBROADCASTSS (R11)(BX*4), Z30
 	VFMADD231PS 0(DX), Z30, Z0
 	VFMADD231PS 64(DX), Z30, Z1
@@ -517,13 +450,11 @@ spmmAVX512x6_entry:
 	VFMADD231PS 192(DX), Z30, Z3
 	VFMADD231PS 256(DX), Z30, Z4
 	VFMADD231PS 320(DX), Z30, K1, Z5
-spmmAVX512x6_next:
-	INCQ R9
-	INCQ R10
+	ADDQ $2, R9
 	DECQ AX
 	JNZ spmmAVX512x6_entry
 spmmAVX512x6_store:
-	CMPB relu+88(FP), $0
+	CMPB relu+80(FP), $0
 	JEQ spmmAVX512x6_norelu
 	VMAXPS Z31, Z0, Z0
 	VMAXPS Z31, Z1, Z1
@@ -546,33 +477,27 @@ spmmAVX512x6_norelu:
 spmmAVX512x6_done:
 	VZEROUPPER
 	RET
-spmmAVX512x6_filler:
-	ADDQ R14, DX
-	JMP spmmAVX512x6_next
 
-// func spmmAVX512x7(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
-TEXT ·spmmAVX512x7(SB), NOSPLIT, $0-89
+// func spmmAVX512x7(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+TEXT ·spmmAVX512x7(SB), NOSPLIT, $0-81
 	MOVQ rowPtr+0(FP), R8
-	MOVQ gap+8(FP), R9
-	MOVQ idx+16(FP), R10
-	MOVQ cb+24(FP), R11
-	MOVQ x+32(FP), SI
-	MOVQ ldx+40(FP), R12
+	MOVQ ent+8(FP), R9
+	MOVQ cb+16(FP), R11
+	MOVQ x+24(FP), SI
+	MOVQ ldx+32(FP), R12
 	SHLQ $2, R12
-	IMUL3Q $255, R12, R14
-	MOVQ b+48(FP), R13
-	MOVQ y+56(FP), DI
-	MOVQ ldy+64(FP), R15
+	MOVQ b+40(FP), R13
+	MOVQ y+48(FP), DI
+	MOVQ ldy+56(FP), R15
 	SHLQ $2, R15
-	MOVQ rows+72(FP), CX
-	MOVQ tail+80(FP), AX
+	MOVQ rows+64(FP), CX
+	MOVQ tail+72(FP), AX
 	KMOVW AX, K1
 	VPXORD Z31, Z31, Z31
 	TESTQ CX, CX
 	JLE spmmAVX512x7_done
 	MOVL (R8), AX
-	ADDQ AX, R9
-	ADDQ AX, R10
+	LEAQ (R9)(AX*2), R9
 spmmAVX512x7_row:
 	MOVL 4(R8), AX
 	SUBL (R8), AX
@@ -588,12 +513,11 @@ spmmAVX512x7_row:
 	TESTQ AX, AX
 	JLE spmmAVX512x7_store
 spmmAVX512x7_entry:
-	MOVBLZX (R9), BX
-	TESTL BX, BX
-	JZ spmmAVX512x7_filler
-	IMULQ R12, BX
-	ADDQ BX, DX
-	MOVBLZX (R10), BX
+	MOVWLZX (R9), BX
+	MOVBLZX BX, R14
+	SHRL $8, BX
+	IMULQ R12, R14
+	ADDQ R14, DX
 	VBROADCASTSS (R11)(BX*4), Z30
 	VFMADD231PS 0(DX), Z30, Z0
 	VFMADD231PS 64(DX), Z30, Z1
@@ -602,13 +526,11 @@ spmmAVX512x7_entry:
 	VFMADD231PS 256(DX), Z30, Z4
 	VFMADD231PS 320(DX), Z30, Z5
 	VFMADD231PS 384(DX), Z30, K1, Z6
-spmmAVX512x7_next:
-	INCQ R9
-	INCQ R10
+	ADDQ $2, R9
 	DECQ AX
 	JNZ spmmAVX512x7_entry
 spmmAVX512x7_store:
-	CMPB relu+88(FP), $0
+	CMPB relu+80(FP), $0
 	JEQ spmmAVX512x7_norelu
 	VMAXPS Z31, Z0, Z0
 	VMAXPS Z31, Z1, Z1
@@ -633,33 +555,27 @@ spmmAVX512x7_norelu:
 spmmAVX512x7_done:
 	VZEROUPPER
 	RET
-spmmAVX512x7_filler:
-	ADDQ R14, DX
-	JMP spmmAVX512x7_next
 
-// func spmmAVX512x8(rowPtr *uint32, gap, idx *uint8, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
-TEXT ·spmmAVX512x8(SB), NOSPLIT, $0-89
+// func spmmAVX512x8(rowPtr *uint32, ent *uint16, cb *float32, x *float32, ldx int, b, y *float32, ldy, rows, tail int, relu bool)
+TEXT ·spmmAVX512x8(SB), NOSPLIT, $0-81
 	MOVQ rowPtr+0(FP), R8
-	MOVQ gap+8(FP), R9
-	MOVQ idx+16(FP), R10
-	MOVQ cb+24(FP), R11
-	MOVQ x+32(FP), SI
-	MOVQ ldx+40(FP), R12
+	MOVQ ent+8(FP), R9
+	MOVQ cb+16(FP), R11
+	MOVQ x+24(FP), SI
+	MOVQ ldx+32(FP), R12
 	SHLQ $2, R12
-	IMUL3Q $255, R12, R14
-	MOVQ b+48(FP), R13
-	MOVQ y+56(FP), DI
-	MOVQ ldy+64(FP), R15
+	MOVQ b+40(FP), R13
+	MOVQ y+48(FP), DI
+	MOVQ ldy+56(FP), R15
 	SHLQ $2, R15
-	MOVQ rows+72(FP), CX
-	MOVQ tail+80(FP), AX
+	MOVQ rows+64(FP), CX
+	MOVQ tail+72(FP), AX
 	KMOVW AX, K1
 	VPXORD Z31, Z31, Z31
 	TESTQ CX, CX
 	JLE spmmAVX512x8_done
 	MOVL (R8), AX
-	ADDQ AX, R9
-	ADDQ AX, R10
+	LEAQ (R9)(AX*2), R9
 spmmAVX512x8_row:
 	MOVL 4(R8), AX
 	SUBL (R8), AX
@@ -676,12 +592,11 @@ spmmAVX512x8_row:
 	TESTQ AX, AX
 	JLE spmmAVX512x8_store
 spmmAVX512x8_entry:
-	MOVBLZX (R9), BX
-	TESTL BX, BX
-	JZ spmmAVX512x8_filler
-	IMULQ R12, BX
-	ADDQ BX, DX
-	MOVBLZX (R10), BX
+	MOVWLZX (R9), BX
+	MOVBLZX BX, R14
+	SHRL $8, BX
+	IMULQ R12, R14
+	ADDQ R14, DX
 	VBROADCASTSS (R11)(BX*4), Z30
 	VFMADD231PS 0(DX), Z30, Z0
 	VFMADD231PS 64(DX), Z30, Z1
@@ -691,13 +606,11 @@ spmmAVX512x8_entry:
 	VFMADD231PS 320(DX), Z30, Z5
 	VFMADD231PS 384(DX), Z30, Z6
 	VFMADD231PS 448(DX), Z30, K1, Z7
-spmmAVX512x8_next:
-	INCQ R9
-	INCQ R10
+	ADDQ $2, R9
 	DECQ AX
 	JNZ spmmAVX512x8_entry
 spmmAVX512x8_store:
-	CMPB relu+88(FP), $0
+	CMPB relu+80(FP), $0
 	JEQ spmmAVX512x8_norelu
 	VMAXPS Z31, Z0, Z0
 	VMAXPS Z31, Z1, Z1
@@ -724,6 +637,3 @@ spmmAVX512x8_norelu:
 spmmAVX512x8_done:
 	VZEROUPPER
 	RET
-spmmAVX512x8_filler:
-	ADDQ R14, DX
-	JMP spmmAVX512x8_next

@@ -106,6 +106,12 @@ func loadSafetensors(path string, opt Options) (*nn.Model, error) {
 // safetensors file, atomically. Pruned models are marked so that their
 // masks come back on Load.
 func SaveCheckpoint(path string, m *nn.Model, meta map[string]string) error {
+	return SaveCheckpointAs(path, m, meta, safetensors.F32)
+}
+
+// SaveCheckpointAs is SaveCheckpoint with the element type of the file
+// (F32, or F16/BF16 rounded to nearest even).
+func SaveCheckpointAs(path string, m *nn.Model, meta map[string]string, dtype safetensors.DType) error {
 	f := &safetensors.File{Metadata: map[string]string{"format": "pt", MetaArch: string(m.Spec.JSON())}}
 	for k, v := range meta {
 		f.Metadata[k] = v
@@ -114,7 +120,7 @@ func SaveCheckpoint(path string, m *nn.Model, meta map[string]string) error {
 		if p.Mask != nil {
 			f.Metadata[MetaPruned] = "true"
 		}
-		f.Tensors = append(f.Tensors, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: p.Data})
+		f.Tensors = append(f.Tensors, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: p.Data, DType: dtype})
 	}
 	return safetensors.WriteFile(path, f)
 }

@@ -36,6 +36,10 @@ type PruneConfig struct {
 	Rounds int `json:"rounds"`
 	// Retrain is the recipe of each round's retraining (Epochs per round).
 	Retrain Recipe `json:"retrain"`
+	// Gradual prunes while training instead of in rounds: Retrain.Epochs
+	// epochs in all, the kept fraction falling on Zhu and Gupta's cubic
+	// schedule over the first 80 % of the steps (Keep rules only).
+	Gradual bool `json:"gradual,omitempty"`
 }
 
 // QuantizeConfig is stage 2.
@@ -107,7 +111,11 @@ func (c Config) Validate(m *nn.Model) error {
 		return fmt.Errorf("pipeline: prune rounds %d < 0", c.Prune.Rounds)
 	}
 	if c.Prune.Rounds > 0 {
-		if err := c.Prune.Config.Validate(m); err != nil {
+		validate := c.Prune.Config.Validate
+		if c.Prune.Gradual {
+			validate = func(m *nn.Model) error { return prune.ValidateGradual(m, c.Prune.Config) }
+		}
+		if err := validate(m); err != nil {
 			return err
 		}
 		if err := c.Prune.Retrain.TrainConfig(0).Validate(); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/prune"
 	"github.com/deepcompress/deepcompress/quantize"
+	"github.com/deepcompress/deepcompress/sparse"
 )
 
 // Runner compresses one model. Train is needed for retraining and
@@ -32,6 +33,17 @@ type Runner struct {
 	Log io.Writer
 	// Progress, if non-nil, returns the training reporter for a step.
 	Progress func(step string) func(nn.Progress)
+
+	// afterCheckpoint, if set, runs after each checkpoint is written; the
+	// tests use it to interrupt a run at every possible point.
+	afterCheckpoint func() error
+}
+
+func (r *Runner) checkpointed() error {
+	if r.afterCheckpoint != nil {
+		return r.afterCheckpoint()
+	}
+	return nil
 }
 
 // Stage is one row of the stage table.
@@ -111,11 +123,7 @@ func (r *Runner) Run(m *nn.Model, out string) (*Result, error) {
 		return nil, err
 	}
 	res.File = file
-	qBytes, err := quantizedBytes(file)
-	if err != nil {
-		return nil, err
-	}
-	if s, err = r.stage("quantized", m, qBytes, dense, false); err != nil {
+	if s, err = r.stage("quantized", m, quantizedBytes(file), dense, false); err != nil {
 		return nil, err
 	}
 	res.Stages = append(res.Stages, s)
@@ -196,6 +204,9 @@ func (r *Runner) pruneStage(m *nn.Model) error {
 		}
 		r.logf("prune: rounds 1-%d done earlier, loaded %s", done, roundFile(r.WorkDir, done))
 	}
+	if c.Gradual && done == 0 {
+		return r.pruneGradually(m)
+	}
 	for round := done + 1; round <= c.Rounds; round++ {
 		if err := prune.Apply(m, c.Config.RoundConfig(round, c.Rounds)); err != nil {
 			return err
@@ -213,8 +224,26 @@ func (r *Runner) pruneStage(m *nn.Model) error {
 		if err := modelfile.SaveCheckpoint(roundFile(r.WorkDir, round), m, nil); err != nil {
 			return err
 		}
+		if err := r.checkpointed(); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// pruneGradually is the one-round form of the stage: prune while training
+// on the Zhu-Gupta schedule, then checkpoint as the last round.
+func (r *Runner) pruneGradually(m *nn.Model) error {
+	c := r.Config.Prune
+	r.logf("prune: gradually to the target over %d epochs", c.Retrain.Epochs)
+	cfg := c.Retrain.TrainConfig(r.Config.Seed + 1)
+	if err := prune.TrainGradually(m, r.Train, c.Config, cfg, r.progress("prune (gradual)")); err != nil {
+		return err
+	}
+	if err := modelfile.SaveCheckpoint(roundFile(r.WorkDir, c.Rounds), m, nil); err != nil {
+		return err
+	}
+	return r.checkpointed()
 }
 
 // loadInto replaces m's parameters (and masks) by a checkpoint's.
@@ -279,7 +308,7 @@ func (r *Runner) quantizeStage(m *nn.Model) (*dcz.Model, error) {
 	if err := dcz.WriteFile(r.quantizedFile(), file); err != nil {
 		return nil, err
 	}
-	return file, nil
+	return file, r.checkpointed()
 }
 
 // indexBits maps each weight name to its gap width.
@@ -340,45 +369,34 @@ func prunedBytes(m *nn.Model, indexBits map[string]int) int64 {
 			bits += 32 * int64(len(p.Data))
 			continue
 		}
-		entries := sparseEntries(p.Mask, len(p.Data), indexBits[p.Name])
-		bits += entries * int64(32+indexBits[p.Name])
+		b := indexBits[p.Name]
+		bits += int64(sparse.Entries(keptPositions(p), b)) * int64(32+b)
 	}
 	return (bits + 7) / 8
 }
 
-// sparseEntries counts the entries of the relative-index encoding of the
-// kept positions (mask nil: all kept), filler zeros included.
-func sparseEntries(mask []float32, n, bits int) int64 {
-	span := 1 << bits
-	var entries int64
-	last := -1
-	for i := 0; i < n; i++ {
-		if mask != nil && mask[i] == 0 {
-			continue
+// keptPositions lists the flat positions of a parameter's live weights.
+func keptPositions(p *nn.Param) []uint32 {
+	var pos []uint32
+	for i := range p.Data {
+		if p.Mask == nil || p.Mask[i] != 0 {
+			pos = append(pos, uint32(i))
 		}
-		gap := i - last
-		entries += int64((gap - 1) / span) // fillers
-		entries++
-		last = i
 	}
-	return entries
+	return pos
 }
 
 // quantizedBytes is the size of the P+Q storage: b-bit indices and gaps per
 // entry, 32-bit codebooks and raw tensors.
-func quantizedBytes(f *dcz.Model) (int64, error) {
+func quantizedBytes(f *dcz.Model) int64 {
 	var bits int64
 	for _, l := range f.Layers {
-		mask := make([]float32, arch.Numel(l.Shape))
-		for _, p := range l.Pos {
-			mask[p] = 1
-		}
-		bits += sparseEntries(mask, len(mask), l.IndexBits)*int64(l.Bits+l.IndexBits) + 32*int64(len(l.Codebook))
+		bits += int64(sparse.Entries(l.Pos, l.IndexBits))*int64(l.Bits+l.IndexBits) + 32*int64(len(l.Codebook))
 	}
 	for _, t := range f.Raw {
 		bits += 32 * int64(len(t.Data))
 	}
-	return (bits + 7) / 8, nil
+	return (bits + 7) / 8
 }
 
 func copyWeights(m *nn.Model) map[string][]float32 {

@@ -138,3 +138,19 @@ func ValidateGradual(m *nn.Model, cfg Config) error {
 	}
 	return nil
 }
+
+// TrainGradually trains retrain.Epochs epochs while a Gradual optimizer
+// prunes towards cfg's kept fractions, every 100 steps over the first 80 %
+// of the run; the last 20 % fine-tune the final sparse network.
+func TrainGradually(m *nn.Model, train nn.Dataset, cfg Config, retrain nn.TrainConfig, report func(nn.Progress)) error {
+	if err := ValidateGradual(m, cfg); err != nil {
+		return err
+	}
+	if err := retrain.Validate(); err != nil {
+		return err
+	}
+	steps := retrain.Epochs * ((train.Len() + retrain.Batch - 1) / retrain.Batch)
+	g := &Gradual{Inner: &nn.SGD{Params: m.Params(), Momentum: retrain.Momentum, L2: retrain.L2, L1: retrain.L1},
+		Model: m, Final: cfg, End: steps * 8 / 10, Every: 100}
+	return nn.Train(m, train, retrain, g, report)
+}

@@ -128,11 +128,18 @@ func (e *NonFiniteError) Error() string {
 // The values are sorted once (radix sort on the float bits). Because in one
 // dimension the clusters of sorted centroids c_0 < ... < c_{k-1} are runs of
 // the sorted values split at the midpoints (c_j + c_{j+1})/2, each Lloyd
-// iteration finds the k-1 split points by binary search and the cluster
-// sums from prefix sums: O(k log n) per iteration instead of O(nk). The
-// result is the same as that of the textbook algorithm from the same
+// iteration finds the k-1 split points by binary search (galloping from
+// the previous ones) and the cluster sums from block sums: O(k log n) per
+// iteration instead of O(nk), so iterating to a fixed point costs little.
+// The result is the same as that of the textbook algorithm from the same
 // initial centroids, up to float64 rounding. An empty cluster is moved onto
-// the value farthest from its centroid, as scikit-learn does.
+// the value farthest from its centroid, as scikit-learn does. The final
+// pass maps each value to its centroid through a table on its top 16 bits.
+//
+// The optimal clustering costs O(k d log d) time and 4(k-1)(d-k+1) bytes
+// for d distinct values; it refuses inputs beyond MaxOptimalCells. Its
+// costs come from prefix sums, so with values spanning more than about
+// 10^8 in magnitude its optimality is only up to their rounding.
 //
 // Empty input gives an empty Result. NaN or ±Inf gives a *NonFiniteError.
 func Cluster(values []float32, k int, opt Options) (*Result, error) {

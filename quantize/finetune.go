@@ -70,7 +70,8 @@ type tied struct {
 }
 
 // NewFineTuner ties the model's weights to layers: every weight is set to
-// its shared value (zero where pruned) and masked to its positions.
+// its shared value (zero where pruned) and masked to its positions. All
+// momentum is reset, so the result depends only on the weights.
 func NewFineTuner(m *nn.Model, layers []*Layer, momentum float32) (*FineTuner, error) {
 	f := &FineTuner{mu: momentum}
 	isTied := map[*nn.Param]bool{}
@@ -96,6 +97,8 @@ func NewFineTuner(m *nn.Model, layers []*Layer, momentum float32) (*FineTuner, e
 	}
 	var rest []*nn.Param
 	for _, p := range m.Params() {
+		// Fine-tuning is a new phase: no momentum carried over from before.
+		p.ResetMomentum()
 		if !isTied[p] {
 			rest = append(rest, p)
 		}

@@ -21,17 +21,17 @@ func (s *sortedData) lloyd(c []float64, opt Options) (int, bool) {
 	}
 	k := len(c)
 	ends, prev := make([]int, k), make([]int, k)
-	st := &lloydState{sum: make([]float64, k), cnt: make([]int, k)}
+	st := &lloydState{sum: make([]float64, k), cnt: make([]int, k), same: make([]bool, k)}
 	for it := 1; it <= maxIter; it++ {
 		if it == 1 {
 			s.partition(c, ends)
 		} else {
-			s.repartition(c, ends, prev)
+			s.repartition(c, ends, prev, st.same)
 			if slices.Equal(ends, prev) {
 				return it, true
 			}
 		}
-		moved := s.update(c, ends, st)
+		moved := s.update(c, ends, prev, st)
 		ends, prev = prev, ends
 		if moved <= tol {
 			return it, true
@@ -40,9 +40,15 @@ func (s *sortedData) lloyd(c []float64, opt Options) (int, bool) {
 	return maxIter, false
 }
 
+// lloydState is what one iteration leaves to the next. Near a fixed point
+// most runs and centroids stay as they were; reusing their sums and ends
+// makes an iteration cost O(log n) per cluster that changed, not per
+// cluster.
 type lloydState struct {
-	sum   []float64 // per cluster sum of x
+	sum   []float64 // per cluster sum of x over its run
 	cnt   []int
+	same  []bool // centroid j did not move in the last update
+	valid bool   // sum holds the sums of the runs ending at prev
 	empty []int
 	moved []relocation
 }
@@ -66,27 +72,36 @@ func (s *sortedData) partition(c []float64, ends []int) {
 }
 
 // repartition is partition for centroids that moved little since the
-// runs ended at old: each end is found by galloping from its old place,
-// in O(log d) for a move of d values, instead of O(log n).
-func (s *sortedData) repartition(c []float64, ends, old []int) {
+// runs ended at old: an end between two centroids that did not move stays,
+// the others are found by galloping from their old place, in O(log d) for
+// a move of d values, instead of O(log n).
+func (s *sortedData) repartition(c []float64, ends, old []int, same []bool) {
 	for j := range len(c) - 1 {
-		ends[j] = s.upperNear(old[j], (c[j]+c[j+1])/2)
+		if same[j] && same[j+1] {
+			ends[j] = old[j]
+		} else {
+			ends[j] = s.upperNear(old[j], (c[j]+c[j+1])/2)
+		}
 	}
 	ends[len(c)-1] = s.n()
 }
 
 // update moves every centroid to the mean of its run, relocates the
 // centroids of empty runs, keeps c ascending and returns
-// sum_j (c_j' - c_j)^2.
-func (s *sortedData) update(c []float64, ends []int, st *lloydState) float64 {
+// sum_j (c_j' - c_j)^2. A run equal to the previous one (ending at prev)
+// keeps its sum.
+func (s *sortedData) update(c []float64, ends, prev []int, st *lloydState) float64 {
 	st.empty = st.empty[:0]
-	start := 0
+	start, pstart := 0, 0
 	for j, e := range ends {
-		st.sum[j], st.cnt[j] = s.rangeSum(start, e), e-start
+		if !st.valid || start != pstart || e != prev[j] {
+			st.sum[j] = s.rangeSum(start, e)
+		}
+		st.cnt[j] = e - start
 		if e == start {
 			st.empty = append(st.empty, j)
 		}
-		start = e
+		start, pstart = e, prev[j]
 	}
 	st.moved = st.moved[:0]
 	if len(st.empty) > 0 {
@@ -94,9 +109,11 @@ func (s *sortedData) update(c []float64, ends []int, st *lloydState) float64 {
 	}
 	moved := 0.0
 	for j := range c {
+		st.same[j] = true
 		if st.cnt[j] > 0 {
 			nc := st.sum[j] / float64(st.cnt[j])
 			moved += (nc - c[j]) * (nc - c[j])
+			st.same[j] = nc == c[j]
 			c[j] = nc
 		}
 	}
@@ -104,8 +121,12 @@ func (s *sortedData) update(c []float64, ends []int, st *lloydState) float64 {
 		moved += (r.x - c[r.cluster]) * (r.x - c[r.cluster])
 		c[r.cluster] = r.x
 	}
-	if len(st.moved) > 0 {
+	// A relocation changed sums and, after sorting, the order of the
+	// centroids: the next iteration starts afresh.
+	st.valid = len(st.moved) == 0
+	if !st.valid {
 		slices.Sort(c)
+		clear(st.same)
 	}
 	return moved
 }

@@ -133,12 +133,22 @@ func (s *sortedData) rangeSum(a, e int) float64 {
 	return sum
 }
 
+// direct is sum_{a <= i < e} x_i, value by value, with four accumulators
+// to hide the add latency.
 func (s *sortedData) direct(a, e int) float64 {
-	sum := 0.0
-	for _, u := range s.bits[a:e] {
-		sum += float64(math.Float32frombits(u))
+	var a0, a1, a2, a3 float64
+	b := s.bits[a:e]
+	i := 0
+	for ; i+4 <= len(b); i += 4 {
+		a0 += float64(math.Float32frombits(b[i]))
+		a1 += float64(math.Float32frombits(b[i+1]))
+		a2 += float64(math.Float32frombits(b[i+2]))
+		a3 += float64(math.Float32frombits(b[i+3]))
 	}
-	return sum
+	for ; i < len(b); i++ {
+		a0 += float64(math.Float32frombits(b[i]))
+	}
+	return (a0 + a1) + (a2 + a3)
 }
 
 // sums returns sum_{j<i} (x_j - shift) and the same of squares.

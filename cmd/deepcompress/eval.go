@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/deepcompress/deepcompress/internal/atomicfile"
 	"github.com/deepcompress/deepcompress/modelfile"
 	"github.com/deepcompress/deepcompress/nn"
 )
@@ -27,6 +29,8 @@ func evalCmd() *cobra.Command {
 		model   string
 		archArg string
 		asJSON  bool
+
+		predictions string
 	)
 	cmd := &cobra.Command{
 		Use:   "eval --model FILE",
@@ -49,6 +53,11 @@ predictions. Safetensors files without recorded architecture need --arch.`,
 			if err != nil {
 				return err
 			}
+			if predictions != "" {
+				if err := writePredictions(predictions, m, test); err != nil {
+					return err
+				}
+			}
 			r := evalResult{Model: model, Correct: correct, Total: test.Len(), Accuracy: float64(correct) / float64(test.Len())}
 			r.Error = 1 - r.Accuracy
 			if asJSON {
@@ -61,7 +70,20 @@ predictions. Safetensors files without recorded architecture need --arch.`,
 	cmd.Flags().StringVar(&model, "model", "", "model file: .safetensors, .onnx or .dcz")
 	cmd.Flags().StringVar(&archArg, "arch", "", "architecture for safetensors files that record none: lenet300, lenet5 or a JSON file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object with correct, total, accuracy")
+	cmd.Flags().StringVar(&predictions, "predictions", "", "also write the predicted class of every test image, one per line, to this file")
 	data.register(cmd)
 	cmd.MarkFlagRequired("model")
 	return cmd
+}
+
+// writePredictions writes the argmax class of every test image, one per line.
+func writePredictions(path string, m *nn.Model, test nn.Dataset) error {
+	var b strings.Builder
+	err := nn.Predict(m, test.X, test.Len(), 500, func(_ int, out []float32) {
+		fmt.Fprintln(&b, nn.Argmax(out))
+	})
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(path, []byte(b.String()))
 }

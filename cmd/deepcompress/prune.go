@@ -83,7 +83,7 @@ Config file (JSON): {"layers": {"fc1": {"keep": 0.08}, "fc2": {"quality": 1.2}},
 				return err
 			}
 			if gradual {
-				err = pruneGradually(m, train, cfg, retrain)
+				err = prune.TrainGradually(m, train, cfg, retrain, trainingBar("gradual"))
 			} else {
 				err = prune.Iterative(m, train, cfg, rounds, retrain, trainingBar("retrain"), nil)
 			}
@@ -168,15 +168,6 @@ func pruneConfig(path, layers string, keep, quality, global float64) (prune.Conf
 		return cfg, fmt.Errorf("say how much to prune: --config, --layers, --keep, --quality or --global-keep")
 	}
 	return cfg, nil
-}
-
-// pruneGradually trains retrain.Epochs epochs while the Gradual optimizer
-// prunes from the first step to 80 % of the run, then fine-tunes.
-func pruneGradually(m *nn.Model, train nn.Dataset, cfg prune.Config, retrain nn.TrainConfig) error {
-	steps := retrain.Epochs * ((train.Len() + retrain.Batch - 1) / retrain.Batch)
-	g := &prune.Gradual{Inner: &nn.SGD{Params: m.Params(), Momentum: retrain.Momentum, L2: retrain.L2, L1: retrain.L1},
-		Model: m, Final: cfg, Start: 0, End: steps * 8 / 10, Every: 100}
-	return nn.Train(m, train, retrain, g, trainingBar("gradual"))
 }
 
 func pruneTable(m *nn.Model) report.Table {

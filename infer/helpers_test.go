@@ -1,0 +1,146 @@
+package infer
+
+import (
+	"bytes"
+	"cmp"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/dcz"
+	"github.com/deepcompress/deepcompress/mnist"
+	"github.com/deepcompress/deepcompress/nn"
+	"github.com/deepcompress/deepcompress/quantize"
+	"github.com/deepcompress/deepcompress/safetensors"
+)
+
+// trainedLenet300 is the trained LeNet-300-100 shipped beside the project.
+const trainedLenet300 = "/work/shared/models/lenet300.safetensors"
+
+// pruneTop zeroes all but the keep fraction of w with the largest
+// magnitudes, in place.
+func pruneTop(w []float32, keep float64) {
+	mags := make([]float32, len(w))
+	for i, v := range w {
+		mags[i] = float32(math.Abs(float64(v)))
+	}
+	slices.SortFunc(mags, func(a, b float32) int { return cmp.Compare(b, a) })
+	k := int(math.Round(keep * float64(len(w))))
+	if k >= len(w) {
+		return
+	}
+	thr := mags[k]
+	for i, v := range w {
+		if float32(math.Abs(float64(v))) <= thr {
+			w[i] = 0
+		}
+	}
+}
+
+// compress prunes every weight of the float32 parameters w of spec to the
+// keep fraction and shares it with bits-bit codebooks; biases stay raw.
+func compress(tb testing.TB, spec arch.Spec, w map[string][]float32, keep float64, bits int) *dcz.Model {
+	tb.Helper()
+	ps, err := spec.Params()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m := &dcz.Model{Spec: spec}
+	for _, p := range ps {
+		data := slices.Clone(w[p.Name])
+		if len(data) != p.Size() {
+			tb.Fatalf("parameter %s: %d values, want %d", p.Name, len(data), p.Size())
+		}
+		if !p.Weight {
+			m.Raw = append(m.Raw, dcz.Tensor{Name: p.Name, Shape: p.Shape, Data: data})
+			continue
+		}
+		pruneTop(data, keep)
+		l, err := quantize.QuantizeTensor(p.Name, p.Shape, data, quantize.Options{Bits: bits})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		m.Layers = append(m.Layers, dcz.Layer{Layer: *l})
+	}
+	return m
+}
+
+var lenet300 struct {
+	once sync.Once
+	m    *dcz.Model
+	file []byte
+	err  error
+}
+
+// compressedLenet300 is the trained LeNet-300-100 with every weight pruned
+// to its 8% largest magnitudes and shared with 6-bit codebooks, without
+// retraining, and its .dcz encoding. It skips the test when the trained
+// model is not on this machine.
+func compressedLenet300(tb testing.TB) (*dcz.Model, []byte) {
+	tb.Helper()
+	lenet300.once.Do(func() {
+		f, err := safetensors.ReadFile(trainedLenet300)
+		if err != nil {
+			lenet300.err = err
+			return
+		}
+		w := map[string][]float32{}
+		for _, t := range f.Tensors {
+			w[t.Name] = t.Data
+		}
+		lenet300.m = compress(tb, arch.LeNet300(), w, 0.08, 6)
+		var buf bytes.Buffer
+		if lenet300.err = dcz.Write(&buf, lenet300.m); lenet300.err == nil {
+			lenet300.file = buf.Bytes()
+		}
+	})
+	if lenet300.err != nil {
+		tb.Skipf("trained LeNet-300-100 not available: %v", lenet300.err)
+	}
+	return lenet300.m, lenet300.file
+}
+
+// randomCompressed is spec with PyTorch-initialised weights drawn from
+// seed, pruned to keep and shared with bits-bit codebooks.
+func randomCompressed(tb testing.TB, spec arch.Spec, seed uint64, keep float64, bits int) *dcz.Model {
+	tb.Helper()
+	ref, err := nn.New(spec, seed)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return compress(tb, spec, ref.WeightMap(), keep, bits)
+}
+
+// reference is the dense engine (package nn) running the decoded weights
+// of m: the model the compressed engine must reproduce.
+func reference(tb testing.TB, m *dcz.Model) *nn.Model {
+	tb.Helper()
+	ref, err := nn.New(m.Spec, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := ref.SetWeights(m.DenseWeights()); err != nil {
+		tb.Fatal(err)
+	}
+	return ref
+}
+
+// testImages is the first n normalised MNIST test images and their labels,
+// or a skip when the data set is not on this machine.
+func testImages(tb testing.TB, n int) ([]float32, []uint8) {
+	tb.Helper()
+	set, err := mnist.LoadTest("")
+	if err != nil {
+		tb.Skipf("MNIST not available: %v", err)
+	}
+	n = min(n, set.N)
+	x := set.Normalized(mnist.Mean, mnist.Std)
+	return x[:n*set.ImageSize()], set.Labels[:n]
+}
+
+func randomInputs(seed uint64, n int) []float32 {
+	return randomVec(rand.New(rand.NewPCG(seed, 7)), n)
+}

@@ -1,0 +1,51 @@
+package nn_test
+
+import (
+	"testing"
+
+	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/mnist"
+	"github.com/deepcompress/deepcompress/nn"
+)
+
+// TestShortTrainingBeats90 trains LeNet-300-100 for one epoch on 20,000
+// MNIST images and requires more than 90 % on the full test set.
+func TestShortTrainingBeats90(t *testing.T) {
+	train, test, err := mnist.Load("")
+	if err != nil {
+		t.Skipf("MNIST not available: %v", err)
+	}
+	const n = 20000
+	data := nn.Dataset{X: train.Normalized(mnist.Mean, mnist.Std)[:n*784], Labels: train.Labels[:n], Dim: 784}
+	testData := nn.Dataset{X: test.Normalized(mnist.Mean, mnist.Std), Labels: test.Labels, Dim: 784}
+	m, err := nn.New(arch.LeNet300(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := nn.TrainConfig{Epochs: 1, Batch: 64, LR: 0.05, Momentum: 0.9, Schedule: nn.Cosine, Seed: 1}
+	if err := nn.Train(m, data, cfg, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	correct, err := nn.Evaluate(m, testData, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if correct <= 9000 {
+		t.Errorf("%d/10000 correct after a short training run, want > 9000", correct)
+	}
+	t.Logf("%d/10000 correct", correct)
+
+	// Same seed, same result.
+	m2, _ := nn.New(arch.LeNet300(), 1)
+	if err := nn.Train(m2, data, cfg, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.Params() {
+		q := m2.Param(p.Name)
+		for i := range p.Data {
+			if p.Data[i] != q.Data[i] {
+				t.Fatalf("training is not reproducible: %s[%d] %v vs %v", p.Name, i, p.Data[i], q.Data[i])
+			}
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package pipeline
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/nn"
+	"github.com/deepcompress/deepcompress/prune"
+)
+
+func synthetic(n int, seed uint64) nn.Dataset {
+	rng := rand.New(rand.NewPCG(seed, 9))
+	d := nn.Dataset{Dim: 16, X: make([]float32, n*16), Labels: make([]uint8, n)}
+	for i := 0; i < n; i++ {
+		c := rng.IntN(4)
+		d.Labels[i] = uint8(c)
+		for j := 0; j < 16; j++ {
+			d.X[i*16+j] = float32(rng.NormFloat64()) * 0.5
+		}
+		d.X[i*16+c*4] += 2 // a learnable signal
+	}
+	return d
+}
+
+func smallSpec() arch.Spec {
+	return arch.Spec{Name: "small", Input: []int{16}, Layers: []arch.Layer{
+		{Kind: arch.Dense, Name: "fc1", Out: 40}, {Kind: arch.ReLU}, {Kind: arch.Dense, Name: "fc2", Out: 4}}}
+}
+
+func smallConfig() Config {
+	return Config{
+		Prune: PruneConfig{Config: prune.Config{Default: prune.Rule{Keep: 0.3}}, Rounds: 3,
+			Retrain: Recipe{Epochs: 2, LR: 0.05, Momentum: 0.9}},
+		Quantize: QuantizeConfig{Bits: map[string]int{"fc1": 3, "fc2": 4}, FineTune: Recipe{Epochs: 1, LR: 1e-3, Momentum: 0.9}},
+		Seed:     7,
+	}
+}
+
+func trainedSmall(t *testing.T) *nn.Model {
+	t.Helper()
+	m, err := nn.New(smallSpec(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nn.Train(m, synthetic(400, 1), nn.TrainConfig{Epochs: 3, Batch: 32, LR: 0.05, Momentum: 0.9}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+var errStop = errors.New("stopped for the test")
+
+func TestResumeGivesSameFile(t *testing.T) {
+	dir := t.TempDir()
+	run := func(out, work string, stopAfter int) (*Result, error) {
+		r := &Runner{Config: smallConfig(), WorkDir: work, Train: synthetic(400, 1), Test: synthetic(200, 2)}
+		if stopAfter > 0 {
+			checkpoints := 0
+			r.afterCheckpoint = func() error {
+				if checkpoints++; checkpoints == stopAfter {
+					return errStop
+				}
+				return nil
+			}
+		}
+		return r.Run(trainedSmall(t), out)
+	}
+	whole := filepath.Join(dir, "whole.dcz")
+	res, err := run(whole, filepath.Join(dir, "w1"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Stages) != 4 || res.Stages[3].Ratio <= res.Stages[1].Ratio {
+		t.Fatalf("stages %+v", res.Stages)
+	}
+	for stop := 1; stop <= 4; stop++ {
+		out := filepath.Join(dir, "resumed.dcz")
+		work := filepath.Join(dir, "w-resume")
+		os.RemoveAll(work)
+		os.Remove(out)
+		if _, err := run(out, work, stop); !errors.Is(err, errStop) {
+			t.Fatalf("stop after checkpoint %d: got %v", stop, err)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("stop after checkpoint %d: output written before the run ended", stop)
+		}
+		if _, err := run(out, work, 0); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := os.ReadFile(whole)
+		b, _ := os.ReadFile(out)
+		if !bytes.Equal(a, b) {
+			t.Errorf("resumed after checkpoint %d: %d bytes differ from the uninterrupted %d", stop, len(b), len(a))
+		}
+	}
+}
+
+func TestWorkDirOfAnotherRunRefused(t *testing.T) {
+	dir := t.TempDir()
+	r := &Runner{Config: smallConfig(), WorkDir: dir, Train: synthetic(100, 1), Test: synthetic(50, 2)}
+	r.Config.Prune.Rounds = 1
+	if _, err := r.Run(trainedSmall(t), filepath.Join(dir, "a.dcz")); err != nil {
+		t.Fatal(err)
+	}
+	r.Config.Seed++
+	if _, err := r.Run(trainedSmall(t), filepath.Join(dir, "b.dcz")); err == nil {
+		t.Error("a work directory of another config was resumed")
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	m := trainedSmall(t)
+	for name, c := range map[string]Config{
+		"unknown bits layer":  {Quantize: QuantizeConfig{Bits: map[string]int{"fc9": 4}}},
+		"bits range":          {Quantize: QuantizeConfig{Bits: map[string]int{"fc1": 17}}},
+		"index bits layer":    {Encode: EncodeConfig{IndexBits: map[string]int{"conv": 4}}},
+		"negative rounds":     {Prune: PruneConfig{Rounds: -1}},
+		"bad prune layer":     {Prune: PruneConfig{Rounds: 1, Config: prune.Config{Layers: map[string]prune.Rule{"x": {Keep: 0.5}}}, Retrain: Recipe{Epochs: 1, LR: 0.1}}},
+		"gradual and quality": {Prune: PruneConfig{Rounds: 1, Gradual: true, Config: prune.Config{Default: prune.Rule{Quality: 1}}, Retrain: Recipe{Epochs: 1, LR: 0.1}}},
+	} {
+		if err := c.Validate(m); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(path, []byte(`{"prune": {"roundz": 3}}`), 0o644)
+	if _, err := LoadConfig(path); err == nil {
+		t.Error("misspelt field accepted")
+	}
+	for _, arch := range []string{"lenet300", "lenet5", "other"} {
+		for _, p := range Presets {
+			if _, err := Preset(p, arch); err != nil {
+				t.Errorf("preset %s/%s: %v", p, arch, err)
+			}
+		}
+	}
+	if _, err := Preset("fast", "lenet300"); err == nil {
+		t.Error("unknown preset accepted")
+	}
+}
