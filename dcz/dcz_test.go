@@ -539,3 +539,22 @@ func TestInspect(t *testing.T) {
 	}
 	t.Logf("\n%s", text.String())
 }
+
+// TestDefaultIndexBits checks the paper's gap widths: 0 selects 8 bits for
+// conv2d and 5 for dense layers.
+func TestDefaultIndexBits(t *testing.T) {
+	m := lenet5()
+	for i := range m.Layers {
+		m.Layers[i].IndexBits = 0
+	}
+	got, err := Read(bytes.NewReader(encode(t, m)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"conv1.weight": 8, "conv2.weight": 8, "fc1.weight": 5, "fc2.weight": 5}
+	for _, l := range got.Layers {
+		if l.IndexBits != want[l.Name] {
+			t.Errorf("%s: index bits %d, want %d", l.Name, l.IndexBits, want[l.Name])
+		}
+	}
+}

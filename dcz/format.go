@@ -149,7 +149,7 @@ func newParamTable(s arch.Spec) (*paramTable, error) {
 	}
 	t := &paramTable{info: map[string]arch.ParamInfo{}, kind: map[string]arch.Kind{}}
 	for _, p := range ps {
-		if p.Size() > MaxElems {
+		if uint64(p.Size()) > MaxElems {
 			return nil, fmt.Errorf("dcz: parameter %s has %d elements, over the limit of 2^32", p.Name, p.Size())
 		}
 		t.info[p.Name] = p
@@ -186,12 +186,12 @@ func equalShape(a, b []int) bool {
 // numel is the element count of shape, or -1 if a dimension is not
 // positive or the product exceeds MaxElems.
 func numel(shape []int) int {
-	n := 1
+	n := uint64(1)
 	for _, d := range shape {
-		if d <= 0 || d > MaxElems || n > MaxElems/d {
+		if d <= 0 || uint64(d) > MaxElems || n > MaxElems/uint64(d) {
 			return -1
 		}
-		n *= d
+		n *= uint64(d)
 	}
-	return n
+	return int(n)
 }

@@ -13,7 +13,9 @@ import (
 // maxCount bounds the symbol count and alphabet the symbol values
 // (0..alphabet-1) the block may declare; both come from what the caller
 // knows about the data, and together with the input length they bound
-// every allocation.
+// every allocation. A block of one distinct symbol s also gives a code to
+// a dummy (0, or 1 when s is 0), so alphabet must be at least 2 even when
+// only one value can occur; such a caller checks the decoded values.
 func Decode[S Symbol](dst []S, src []byte, maxCount, alphabet int) ([]S, int, error) {
 	h, off := binary.Uvarint(src)
 	if off <= 0 {

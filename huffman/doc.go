@@ -12,7 +12,8 @@
 // A block is self-delimiting: symbol count, code lengths and one or four
 // bit streams (four interleaved streams decode faster on superscalar CPUs).
 // The byte layout is documented in docs/FORMAT.md. Decoding is table driven:
-// one lookup of the next L bits yields symbol and length.
+// one lookup of the next L bits yields symbol and length; when all codewords
+// have at most 12 bits, a second table yields up to two symbols per lookup.
 //
 // Decode never panics on bad input, and every allocation is bounded by the
 // caller's limits and by the size of the input: each coded symbol takes at

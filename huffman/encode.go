@@ -18,11 +18,11 @@ import (
 //	bytes    stream 0 [1 2 3]
 //
 // With four streams, stream j codes symbols [j*n/4, (j+1)*n/4) (integer
-// division), so n >= 4 leaves none empty. A stream is the codewords, least-significant bit first,
-// zero-padded to a byte. A block of a single distinct symbol s uses a code
-// of two one-bit codewords (s and a dummy), so every symbol costs one bit:
-// that keeps the bound "n <= 8 * stream bytes" that lets Decode size its
-// output from the input.
+// division), so n >= 4 leaves none empty. A stream is the codewords, least
+// significant bit first, zero-padded to a byte. A block of a single
+// distinct symbol s uses a code of two one-bit codewords (s and a dummy),
+// so every symbol costs one bit: that keeps the bound n <= 8*(stream
+// bytes) that lets Decode size its output from its input.
 func Encode[S Symbol](dst []byte, syms []S, opt *Options) ([]byte, error) {
 	var o Options
 	if opt != nil {

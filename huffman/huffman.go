@@ -1,7 +1,6 @@
 package huffman
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -9,7 +8,7 @@ import (
 // Format limits.
 const (
 	// MaxSymbols bounds the alphabet: symbols are 0..MaxSymbols-1. It covers
-	// 16-bit codebook indices plus a filler symbol, and 16-bit gaps 0..2^16.
+	// 16-bit codebook indices, and 16-bit gaps 0..2^16 plus a filler symbol.
 	MaxSymbols = 1 << 17
 	// MaxCodeLen is the longest codeword a block may use. 2^17 codewords of
 	// 17 bits cover the largest alphabet.
@@ -60,7 +59,3 @@ func (e *CorruptError) Unwrap() error { return ErrCorrupt }
 func corrupt(off int, format string, args ...any) error {
 	return &CorruptError{Offset: off, What: fmt.Sprintf(format, args...)}
 }
-
-// appendUvarint and uvarint are the LEB128 varints of encoding/binary.
-func appendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
-func uvarint(b []byte) (uint64, int)          { return binary.Uvarint(b) }

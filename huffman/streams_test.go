@@ -1,6 +1,7 @@
 package huffman
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 )
@@ -74,3 +75,7 @@ func histogram[S Symbol](syms []S) []uint64 {
 	}
 	return c
 }
+
+// appendUvarint and uvarint are the LEB128 varints of encoding/binary.
+func appendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
+func uvarint(b []byte) (uint64, int)          { return binary.Uvarint(b) }

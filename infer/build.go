@@ -65,7 +65,7 @@ func (b *builder) addShared(l *quantize.Layer) error {
 	}
 	rows := info.Shape[0]
 	cols := info.Size() / rows
-	if b.spec.Layers[info.Layer].Kind == arch.Conv2D && decodeConv(l) {
+	if b.spec.Layers[info.Layer].Kind == arch.Conv2D && decodeConv(l, b.shapes[info.Layer]) {
 		b.dense[l.Name] = l.Dense()
 		return nil
 	}
@@ -150,8 +150,32 @@ func (b *builder) finish() (*Model, error) {
 	return m, nil
 }
 
-// decodeConv reports whether a convolution weight runs decoded to dense
-// float32 (im2col and GEMM) rather than from the codebook.
-func decodeConv(l *quantize.Layer) bool {
-	return false
+// decodeConv reports whether a convolution weight, with output shape out
+// [outC, oh, ow], runs decoded to dense float32 (im2col and GEMM) rather
+// than from the codebook.
+//
+// The sparse product spends about 4.7 times as long per multiply-add as
+// the GEMM on large layers (BenchmarkConv, VGG-16 conv4_2 shape: 512 x
+// 4608 weights, 784 output pixels, AMD Zen 4): every survivor reloads its
+// row of the unfolded input, where the GEMM reuses register tiles. So a
+// large convolution runs decoded when more than decodeDensity of its
+// weights survive. Small ones (LeNet-5's, under decodeMinMACs
+// multiply-adds per sample) stay sparse at any density: there the GEMM's
+// packing dominates and the sparse product was 3 to 5 times faster at
+// batch 1, 8 and 64 even for conv1 at 66%.
+func decodeConv(l *quantize.Layer, out []int) bool {
+	if decodeAll {
+		return true
+	}
+	macs := float64(arch.Numel(l.Shape)) * float64(out[1]*out[2])
+	density := float64(len(l.Pos)) / float64(arch.Numel(l.Shape))
+	return macs >= decodeMinMACs && density > decodeDensity
 }
+
+const (
+	decodeDensity = 0.2
+	decodeMinMACs = 1 << 22
+)
+
+// decodeAll makes every convolution run decoded; benchmarks set it.
+var decodeAll = false

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -17,8 +18,9 @@ import (
 	"github.com/deepcompress/deepcompress/safetensors"
 )
 
-// trainedLenet300 is the trained LeNet-300-100 shipped beside the project.
-const trainedLenet300 = "/work/shared/models/lenet300.safetensors"
+// trainedLenet300 is the trained LeNet-300-100 shipped beside the project;
+// $DEEPCOMPRESS_LENET300 names another copy.
+var trainedLenet300 = cmp.Or(os.Getenv("DEEPCOMPRESS_LENET300"), "/work/shared/models/lenet300.safetensors")
 
 // pruneTop zeroes all but the keep fraction of w with the largest
 // magnitudes, in place.

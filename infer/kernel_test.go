@@ -139,3 +139,19 @@ func equalFloats(a, b []float32) bool {
 	}
 	return true
 }
+
+func TestTranspose(t *testing.T) {
+	for _, sh := range [][2]int{{1, 1}, {3, 5}, {16, 16}, {17, 33}, {64, 784}} {
+		rows, cols := sh[0], sh[1]
+		src := randomVec(rand.New(rand.NewPCG(1, 2)), rows*cols)
+		dst := make([]float32, rows*cols)
+		transpose(dst, src, rows, cols)
+		for r := range rows {
+			for c := range cols {
+				if dst[c*rows+r] != src[r*cols+c] {
+					t.Fatalf("%dx%d: element (%d,%d) misplaced", rows, cols, r, c)
+				}
+			}
+		}
+	}
+}

@@ -130,6 +130,19 @@ func New(spec arch.Spec, layers []*quantize.Layer, raw map[string][]float32) (*M
 	return b.finish()
 }
 
+// heldBytes counts the bytes of the arrays the model holds: its weights
+// in kernel form, dense weights and biases.
+func (m *Model) heldBytes() int {
+	n := 0
+	for _, st := range m.stages {
+		if st.w != nil {
+			n += st.w.bytes()
+		}
+		n += 4 * (len(st.wd) + len(st.b))
+	}
+	return n
+}
+
 // Spec returns the network description.
 func (m *Model) Spec() arch.Spec { return m.spec }
 
@@ -205,10 +218,27 @@ func (m *Model) forward(s *scratch, x []float32, n int, out []float32) {
 }
 
 // transpose writes the cols x rows transpose of src (rows x cols) to dst.
+// It takes eight source rows at a time, so that every column of them
+// becomes one contiguous run of eight in dst.
 func transpose(dst, src []float32, rows, cols int) {
-	for r := range rows {
-		row := src[r*cols : (r+1)*cols]
-		for c, v := range row {
+	r := 0
+	for ; r+8 <= rows; r += 8 {
+		s0 := src[r*cols : (r+1)*cols]
+		s1 := src[(r+1)*cols : (r+2)*cols][:len(s0)]
+		s2 := src[(r+2)*cols : (r+3)*cols][:len(s0)]
+		s3 := src[(r+3)*cols : (r+4)*cols][:len(s0)]
+		s4 := src[(r+4)*cols : (r+5)*cols][:len(s0)]
+		s5 := src[(r+5)*cols : (r+6)*cols][:len(s0)]
+		s6 := src[(r+6)*cols : (r+7)*cols][:len(s0)]
+		s7 := src[(r+7)*cols : (r+8)*cols][:len(s0)]
+		for c := range s0 {
+			d := dst[c*rows+r : c*rows+r+8 : c*rows+r+8]
+			d[0], d[1], d[2], d[3] = s0[c], s1[c], s2[c], s3[c]
+			d[4], d[5], d[6], d[7] = s4[c], s5[c], s6[c], s7[c]
+		}
+	}
+	for ; r < rows; r++ {
+		for c, v := range src[r*cols : (r+1)*cols] {
 			dst[c*rows+r] = v
 		}
 	}
@@ -216,11 +246,11 @@ func transpose(dst, src []float32, rows, cols int) {
 
 // scratch is one call's working memory.
 type scratch struct {
-	chunk      int
-	in, a, b   []float32
-	cols       []float32
-	prod       product
-	wg         sync.WaitGroup
+	chunk    int
+	in, a, b []float32
+	cols     []float32
+	prod     product
+	wg       sync.WaitGroup
 }
 
 func (m *Model) getScratch(chunk int) *scratch {

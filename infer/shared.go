@@ -14,8 +14,9 @@ import (
 const maxGap = 255
 
 // narrowCodebook is the most codebook entries the two-byte entry form
-// holds: the index must fit a byte, and one more slot holds the zero that
-// fillers point at.
+// holds when the matrix needs fillers: the index must fit a byte, and one
+// more slot holds the zero that fillers point at. Without fillers it holds
+// 256, as 8-bit convolution layers usually need none.
 const narrowCodebook = 255
 
 // sharedMatrix is a pruned, weight-shared matrix W [rows, cols] in the form
@@ -62,7 +63,7 @@ func newSharedMatrix(l *quantize.Layer, rows, cols int) (*sharedMatrix, error) {
 		survivors: len(l.Pos),
 	}
 	copy(m.codebook, l.Codebook)
-	if ncb <= narrowCodebook {
+	if ncb <= narrowCodebook || ncb == narrowCodebook+1 && entries == len(l.Pos) {
 		m.ent = make([]uint16, entries)
 	} else {
 		m.wide = make([]uint32, entries)

@@ -87,41 +87,95 @@ func (st *stage) product(s *scratch, x []float32, lanes int, y []float32) {
 // (ci, u, v) holds, for every output position and sample, the input value
 // under kernel tap (u, v) of channel ci, zero in the padding.
 func im2col(g *geom, x, cols []float32, n int) {
-	rowLen := g.oh * g.ow * n
+	// Locals: the stores into cols would make the compiler reload g.
+	c, h, w, oh, ow := g.c, g.h, g.w, g.oh, g.ow
+	kh, kw, sh, sw, ph, pw := g.kh, g.kw, g.sh, g.sw, g.ph, g.pw
+	rowLen := oh * ow * n
 	r := 0
-	for ci := range g.c {
-		plane := x[ci*g.h*g.w*n : (ci+1)*g.h*g.w*n]
-		for u := range g.kh {
-			for v := range g.kw {
+	for ci := range c {
+		plane := x[ci*h*w*n : (ci+1)*h*w*n]
+		for u := range kh {
+			for v := range kw {
 				row := cols[r*rowLen : (r+1)*rowLen]
 				r++
-				o := 0
-				for oy := range g.oh {
-					iy := oy*g.sh - g.ph + u
-					if iy < 0 || iy >= g.h {
-						clear(row[o : o+g.ow*n])
-						o += g.ow * n
+				// Output columns ox0 <= ox < ox1 read inside the input.
+				ox0 := max(0, ceilDiv(pw-v, sw))
+				ox1 := min(ow, ceilDiv(w+pw-v, sw))
+				ix0 := ox0*sw - pw + v
+				for oy := range oh {
+					out := row[oy*ow*n : (oy+1)*ow*n]
+					iy := oy*sh - ph + u
+					if iy < 0 || iy >= h || ox0 >= ox1 {
+						clear(out)
 						continue
 					}
-					line := plane[iy*g.w*n : (iy+1)*g.w*n]
-					for ox := range g.ow {
-						ix := ox*g.sw - g.pw + v
-						if ix < 0 || ix >= g.w {
-							clear(row[o : o+n])
-						} else {
-							copy(row[o:o+n], line[ix*n:(ix+1)*n])
+					line := plane[iy*w*n : (iy+1)*w*n]
+					if n == 1 && sw == 1 && ox0 == 0 && ox1 == ow {
+						// The common case at batch 1, inline.
+						src := line[ix0 : ix0+ow]
+						out = out[:len(src)]
+						for i, v := range src {
+							out[i] = v
 						}
-						o += n
+						continue
 					}
+					imrow(out, line, ox0, ox1, ix0, sw, n)
 				}
 			}
 		}
 	}
 }
 
+// imrow fills one output row of im2col: zeros, then the input pixels
+// ix0, ix0+sw, ... (n values each) for output columns ox0 to ox1-1, then
+// zeros.
+func imrow(out, line []float32, ox0, ox1, ix0, sw, n int) {
+	if n == 1 {
+		for i := range out[:ox0] {
+			out[i] = 0
+		}
+		if sw == 1 {
+			src := line[ix0 : ix0+ox1-ox0]
+			dst := out[ox0:ox1]
+			dst = dst[:len(src)]
+			for i, v := range src {
+				dst[i] = v
+			}
+		} else {
+			for ox, ix := ox0, ix0; ox < ox1; ox, ix = ox+1, ix+sw {
+				out[ox] = line[ix]
+			}
+		}
+		for i := ox1; i < len(out); i++ {
+			out[i] = 0
+		}
+		return
+	}
+	clear(out[:ox0*n])
+	clear(out[ox1*n:])
+	if sw == 1 {
+		copy(out[ox0*n:ox1*n], line[ix0*n:])
+		return
+	}
+	for ox, ix := ox0, ix0; ox < ox1; ox, ix = ox+1, ix+sw {
+		copy(out[ox*n:(ox+1)*n], line[ix*n:(ix+1)*n])
+	}
+}
+
+func ceilDiv(a, b int) int {
+	if a <= 0 {
+		return -(-a / b)
+	}
+	return (a + b - 1) / b
+}
+
 // pool computes a max- or average-pool of x [c, h, w, n] into
 // y [c, oh, ow, n]. Windows are clipped to the input, as in package nn.
 func pool(g *geom, x, y []float32, n int, isMax bool) {
+	if isMax && g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 {
+		maxPool2x2(g, x, y, n)
+		return
+	}
 	o := 0
 	for ci := range g.c {
 		plane := x[ci*g.h*g.w*n : (ci+1)*g.h*g.w*n]
@@ -133,6 +187,11 @@ func pool(g *geom, x, y []float32, n int, isMax bool) {
 				x0 := ox*g.sw - g.pw
 				x1 := min(x0+g.kw, g.w)
 				x0 = max(x0, 0)
+				if n == 1 {
+					y[o] = poolOne(plane, g.w, y0, y1, x0, x1, isMax)
+					o++
+					continue
+				}
 				acc := y[o : o+n]
 				o += n
 				if isMax {
@@ -166,6 +225,59 @@ func pool(g *geom, x, y []float32, n int, isMax bool) {
 			}
 		}
 	}
+}
+
+// maxPool2x2 is pool for the common 2x2 max-pool of stride 2 without
+// padding: four loads and three maxima per output value.
+func maxPool2x2(g *geom, x, y []float32, n int) {
+	c, h, w, oh, ow := g.c, g.h, g.w, g.oh, g.ow
+	o := 0
+	for ci := range c {
+		plane := x[ci*h*w*n : (ci+1)*h*w*n]
+		for oy := range oh {
+			top := plane[2*oy*w*n : (2*oy+1)*w*n]
+			bot := plane[(2*oy+1)*w*n : (2*oy+2)*w*n]
+			if n == 1 {
+				out := y[o : o+ow]
+				o += ow
+				top, bot = top[:2*len(out)], bot[:2*len(out)]
+				for ox := range out {
+					out[ox] = max(max(top[2*ox], top[2*ox+1]), max(bot[2*ox], bot[2*ox+1]))
+				}
+				continue
+			}
+			for ox := range ow {
+				a, b := top[2*ox*n:(2*ox+2)*n], bot[2*ox*n:(2*ox+2)*n]
+				out := y[o : o+n]
+				o += n
+				for i := range out {
+					out[i] = max(max(a[i], a[n+i]), max(b[i], b[n+i]))
+				}
+			}
+		}
+	}
+}
+
+// poolOne is the max or mean of plane (one sample, width w) over rows
+// y0..y1-1 and columns x0..x1-1.
+func poolOne(plane []float32, w, y0, y1, x0, x1 int, isMax bool) float32 {
+	acc := float32(math.Inf(-1))
+	if !isMax {
+		acc = 0
+	}
+	for iy := y0; iy < y1; iy++ {
+		for _, v := range plane[iy*w+x0 : iy*w+x1] {
+			if isMax {
+				acc = max(acc, v)
+			} else {
+				acc += v
+			}
+		}
+	}
+	if !isMax {
+		acc /= float32((y1 - y0) * (x1 - x0))
+	}
+	return acc
 }
 
 // softmaxColumns applies Softmax to each of the n columns of x [f, n].

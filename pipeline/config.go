@@ -71,15 +71,18 @@ type Recipe struct {
 	Batch    int         `json:"batch,omitempty"`
 	LR       float32     `json:"lr"`
 	Schedule nn.Schedule `json:"schedule,omitempty"`
-	Momentum float32     `json:"momentum,omitempty"`
-	L2       float32     `json:"l2,omitempty"`
-	L1       float32     `json:"l1,omitempty"`
+	// Gamma and StepEpochs shape the step schedule: lr * gamma^(epoch/StepEpochs).
+	Gamma      float32 `json:"gamma,omitempty"`
+	StepEpochs int     `json:"step_epochs,omitempty"`
+	Momentum   float32 `json:"momentum,omitempty"`
+	L2         float32 `json:"l2,omitempty"`
+	L1         float32 `json:"l1,omitempty"`
 }
 
 // TrainConfig turns the recipe into the engine's form.
 func (r Recipe) TrainConfig(seed uint64) nn.TrainConfig {
-	c := nn.TrainConfig{Epochs: r.Epochs, Batch: r.Batch, LR: r.LR, Schedule: r.Schedule,
-		Momentum: r.Momentum, L2: r.L2, L1: r.L1, Seed: seed}
+	c := nn.TrainConfig{Epochs: r.Epochs, Batch: r.Batch, LR: r.LR, Schedule: r.Schedule, Gamma: r.Gamma,
+		StepEpochs: r.StepEpochs, Momentum: r.Momentum, L2: r.L2, L1: r.L1, Seed: seed}
 	if c.Batch == 0 {
 		c.Batch = 64
 	}

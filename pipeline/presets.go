@@ -25,7 +25,7 @@ func Preset(name, arch string) (Config, error) {
 	case "lenet300":
 		c = Config{
 			Prune: PruneConfig{Config: prune.Config{Layers: map[string]prune.Rule{
-				"fc1": {Keep: 0.06}, "fc2": {Keep: 0.09}, "fc3": {Keep: 0.26}}},
+				"fc1": {Keep: 0.065}, "fc2": {Keep: 0.09}, "fc3": {Keep: 0.26}}},
 				Rounds: 1, Gradual: true, Retrain: Recipe{Epochs: 30, LR: 0.02, Momentum: 0.9, L2: 1e-4}},
 			Quantize: QuantizeConfig{Bits: map[string]int{"fc1": 6, "fc2": 6, "fc3": 6},
 				FineTune: Recipe{Epochs: 3, LR: 1e-4, Momentum: 0.9}},

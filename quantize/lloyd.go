@@ -2,6 +2,7 @@ package quantize
 
 import (
 	"container/heap"
+	"math"
 	"slices"
 )
 
@@ -41,9 +42,9 @@ func (s *sortedData) lloyd(c []float64, opt Options) (int, bool) {
 }
 
 // lloydState is what one iteration leaves to the next. Near a fixed point
-// most runs and centroids stay as they were; reusing their sums and ends
-// makes an iteration cost O(log n) per cluster that changed, not per
-// cluster.
+// most runs and centroids stay as they were or move by a few values;
+// updating their sums by those values and galloping from the old ends
+// makes an iteration cost little more than O(k).
 type lloydState struct {
 	sum   []float64 // per cluster sum of x over its run
 	cnt   []int
@@ -88,13 +89,15 @@ func (s *sortedData) repartition(c []float64, ends, old []int, same []bool) {
 
 // update moves every centroid to the mean of its run, relocates the
 // centroids of empty runs, keeps c ascending and returns
-// sum_j (c_j' - c_j)^2. A run equal to the previous one (ending at prev)
-// keeps its sum.
+// sum_j (c_j' - c_j)^2. The sums of the runs are updated from those of
+// the runs ending at prev when st.valid.
 func (s *sortedData) update(c []float64, ends, prev []int, st *lloydState) float64 {
 	st.empty = st.empty[:0]
 	start, pstart := 0, 0
 	for j, e := range ends {
-		if !st.valid || start != pstart || e != prev[j] {
+		if st.valid {
+			st.sum[j] = s.resum(st.sum[j], pstart, prev[j], start, e)
+		} else {
 			st.sum[j] = s.rangeSum(start, e)
 		}
 		st.cnt[j] = e - start
@@ -129,6 +132,43 @@ func (s *sortedData) update(c []float64, ends, prev []int, st *lloydState) float
 		clear(st.same)
 	}
 	return moved
+}
+
+// resum returns the sum over the run [a, e) given the sum over the run
+// [pa, pe): unchanged if the run is, else updated by the values that
+// entered or left when they are few, else summed afresh. An update that
+// cancels more than 8 bits of the old sum (large values left, small ones
+// stay) is redone afresh, so that the rounding stays that of the run's own
+// values.
+func (s *sortedData) resum(sum float64, pa, pe, a, e int) float64 {
+	if a == pa && e == pe {
+		return sum
+	}
+	if abs(a-pa)+abs(e-pe) > 4*blockLen {
+		return s.rangeSum(a, e)
+	}
+	ns := sum
+	if a < pa {
+		ns += s.direct(a, pa)
+	} else {
+		ns -= s.direct(pa, a)
+	}
+	if e > pe {
+		ns += s.direct(pe, e)
+	} else {
+		ns -= s.direct(e, pe)
+	}
+	if math.Abs(ns)*256 < math.Abs(sum) {
+		return s.rangeSum(a, e)
+	}
+	return ns
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // relocate gives each empty cluster, as scikit-learn does, one of the

@@ -35,8 +35,7 @@ func (s *sortedData) n() int { return len(s.bits) }
 // at returns the i-th smallest value.
 func (s *sortedData) at(i int) float64 { return float64(math.Float32frombits(s.bits[i])) }
 
-// newSorted sorts values (refusing NaN and ±Inf) and builds the sampled
-// prefix sums.
+// newSorted sorts values (refusing NaN and ±Inf) and builds the block sums.
 func newSorted(values []float32, workers int) (*sortedData, error) {
 	bits, err := radixSort(values, workers)
 	if err != nil {
@@ -47,8 +46,8 @@ func newSorted(values []float32, workers int) (*sortedData, error) {
 	return s, nil
 }
 
-// prefix fills s1, s2 and distinct. Blocks are summed in parallel, then
-// accumulated in order.
+// prefix fills s1, s2, tree and distinct. Blocks are summed in parallel,
+// then accumulated in order, so the sums do not depend on the workers.
 func (s *sortedData) prefix(workers int) {
 	n := s.n()
 	nb := n/blockLen + 1

@@ -39,7 +39,7 @@ func checkArgs(n, bits int) error {
 	if bits < 1 || bits > MaxBits {
 		return fmt.Errorf("sparse: gap width %d outside 1..%d bits", bits, MaxBits)
 	}
-	if n < 0 || n > MaxLen {
+	if n < 0 || uint64(n) > MaxLen {
 		return fmt.Errorf("sparse: tensor size %d outside 0..2^32", n)
 	}
 	return nil

@@ -118,6 +118,8 @@ Config file (JSON): {"layers": {"fc1": {"keep": 0.08}, "fc2": {"quality": 1.2}},
 	f.IntVar(&retrain.Batch, "batch", 64, "minibatch size")
 	f.Float32Var(&retrain.LR, "lr", 0.01, "retraining learning rate")
 	f.StringVar(&schedule, "schedule", "cosine", "learning-rate schedule: constant, step or cosine")
+	f.Float32Var(&retrain.Gamma, "gamma", 0.1, "step schedule: multiply the learning rate by GAMMA every --step-epochs")
+	f.IntVar(&retrain.StepEpochs, "step-epochs", 0, "step schedule: epochs between learning-rate drops")
 	f.Float32Var(&retrain.Momentum, "momentum", 0.9, "SGD momentum")
 	f.Float32Var(&retrain.L2, "l2", 5e-5, "L2 weight decay while retraining")
 	f.Float32Var(&retrain.L1, "l1", 0, "L1 weight decay while retraining")

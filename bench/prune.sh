@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Stage 1 alone (issue 4): each baseline pruned to at most 8 % of its weights
+# with the gradual (Zhu-Gupta) schedule, then the per-layer table and the
+# accuracy before and after.
+#
+#   bash bench/prune.sh [OUTDIR]      (default: ./out, holding the baselines)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-out}
+go build -o "$out/deepcompress" ./cmd/deepcompress
+dc="$out/deepcompress"
+echo "== lenet300"
+"$dc" prune --model "$out/lenet300.safetensors" --out "$out/lenet300-pruned.safetensors" \
+  --layers fc1=0.07,fc2=0.09,fc3=0.26 --gradual --epochs 30 --lr 0.02 --l2 1e-4 2>/dev/null
+echo "== lenet5"
+"$dc" prune --model "$out/lenet5.safetensors" --out "$out/lenet5-pruned.safetensors" \
+  --layers conv1=0.66,conv2=0.12,fc1=0.07,fc2=0.19 --gradual --epochs 20 --lr 0.01 --l2 1e-4 2>/dev/null

@@ -1,0 +1,105 @@
+package infer
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"testing"
+
+	"github.com/deepcompress/deepcompress/mnist"
+)
+
+// TestImageInputMatchesMNIST: a 28x28 PNG of an MNIST digit gives exactly
+// the input package mnist computes from the IDX file.
+func TestImageInputMatchesMNIST(t *testing.T) {
+	set, err := mnist.LoadTest("")
+	if err != nil {
+		t.Skipf("MNIST not available: %v", err)
+	}
+	want := set.Normalized(mnist.Mean, mnist.Std)
+	for i := range 5 {
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, &image.Gray{Pix: set.Image(i), Stride: 28, Rect: image.Rect(0, 0, 28, 28)}); err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := ImageInput(img, MNISTMean, MNISTStd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !equalFloats(x, want[i*784:(i+1)*784]) {
+			t.Fatalf("image %d: input differs from mnist.Normalized", i)
+		}
+	}
+}
+
+func TestImageInputConversions(t *testing.T) {
+	norm := func(p float64) float32 { return float32((p/255 - MNISTMean) / MNISTStd) }
+	// Colour and alpha: white is 255, transparent is black.
+	rgba := image.NewNRGBA(image.Rect(5, 7, 33, 35)) // 28x28, offset origin
+	rgba.Set(5, 7, color.NRGBA{255, 255, 255, 255})
+	rgba.Set(6, 7, color.NRGBA{255, 255, 255, 0})
+	rgba.Set(7, 7, color.NRGBA{255, 0, 0, 255})
+	x, err := ImageInput(rgba, MNISTMean, MNISTStd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	red := float64(color.GrayModel.Convert(color.RGBA{255, 0, 0, 255}).(color.Gray).Y)
+	for i, want := range []float32{norm(255), norm(0), norm(red), norm(0)} {
+		if math.Abs(float64(x[i]-want)) > 1e-6 {
+			t.Errorf("pixel %d = %v, want %v", i, x[i], want)
+		}
+	}
+
+	// Resizing: a flat grey image stays that grey; a 2x upscaled digit
+	// comes back close to the original.
+	flat := image.NewGray(image.Rect(0, 0, 90, 90))
+	for i := range flat.Pix {
+		flat.Pix[i] = 200
+	}
+	x, err = ImageInput(flat, MNISTMean, MNISTStd)
+	if err != nil || len(x) != 784 {
+		t.Fatalf("flat image: %d values, %v", len(x), err)
+	}
+	for i, v := range x {
+		if math.Abs(float64(v-norm(200))) > 0.02 {
+			t.Fatalf("flat 90x90 image resized: pixel %d = %v, want %v", i, v, norm(200))
+		}
+	}
+
+	// A wide image is centred on a square black canvas: the top and
+	// bottom quarters come out black.
+	wide := image.NewGray(image.Rect(0, 0, 56, 28))
+	for i := range wide.Pix {
+		wide.Pix[i] = 255
+	}
+	x, _ = ImageInput(wide, MNISTMean, MNISTStd)
+	for _, i := range []int{0, 27, 5*28 + 14, 27*28 + 3} {
+		if x[i] > norm(10) {
+			t.Errorf("wide image: pixel %d = %v, want black", i, x[i])
+		}
+	}
+	if x[14*28+14] < norm(245) {
+		t.Errorf("wide image: centre pixel = %v, want white", x[14*28+14])
+	}
+}
+
+func TestImageInputErrors(t *testing.T) {
+	if _, err := ImageInput(nil, MNISTMean, MNISTStd); err == nil {
+		t.Error("nil image accepted")
+	}
+	if _, err := ImageInput(image.NewGray(image.Rect(3, 3, 3, 9)), MNISTMean, MNISTStd); err == nil {
+		t.Error("empty image accepted")
+	}
+	if _, err := ImageInput(image.NewGray(image.Rect(0, 0, 9, 9)), MNISTMean, 0); err == nil {
+		t.Error("zero std accepted")
+	}
+	if _, err := ImageInputSize(image.NewGray(image.Rect(0, 0, 9, 9)), 0, 5, 0, 1); err == nil {
+		t.Error("zero width accepted")
+	}
+}
