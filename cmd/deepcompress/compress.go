@@ -39,7 +39,7 @@ Prints a table with the test accuracy, size and ratio after each stage.
 
 Settings come from a built-in preset (--preset paper: the paper's per-layer
 settings for lenet300 and lenet5; --preset quick: a few minutes on 2 cores)
-or a JSON config file (see "deepcompress compress --print-config").
+or a JSON config file (start from "deepcompress compress print-config --arch lenet300").
 
 Each completed step is checkpointed in a work directory (default
 OUT.work); an interrupted run started again with the same arguments resumes
@@ -93,7 +93,7 @@ removed after a successful run unless --keep-work is given.`,
 
 func printConfigCmd() *cobra.Command {
 	var preset, archName string
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "print-config [--preset paper|quick] [--arch lenet300|lenet5]",
 		Short: "Print a preset as a JSON config file to start from",
 		Args:  cobra.NoArgs,
@@ -107,6 +107,9 @@ func printConfigCmd() *cobra.Command {
 			return enc.Encode(c)
 		},
 	}
+	cmd.Flags().StringVar(&preset, "preset", "paper", "preset to print: paper or quick")
+	cmd.Flags().StringVar(&archName, "arch", "lenet300", "architecture: lenet300, lenet5, or any other name for the generic settings")
+	return cmd
 }
 
 // compressConfig picks the config file or the preset for the model's

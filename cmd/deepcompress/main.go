@@ -14,6 +14,13 @@ import (
 )
 
 func main() {
+	if err := newRoot().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "deepcompress:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "deepcompress",
 		Short: "Compress neural networks 35-50x: pruning, weight sharing, Huffman coding",
@@ -27,11 +34,9 @@ and reports), or "deepcompress compress --model FILE --out FILE.dcz".`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.CompletionOptions.HiddenDefaultCmd = true
 	root.AddCommand(commands()...)
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "deepcompress:", err)
-		os.Exit(1)
-	}
+	return root
 }
 
 // registry collects the subcommands; each subcommand's file adds itself in

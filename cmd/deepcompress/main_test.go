@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/deepcompress/deepcompress/mnist"
+)
+
+// embedded is a real compressed LeNet-300-100 kept with the example.
+const embedded = "../../examples/embed/lenet300.dcz"
+
+// run executes the CLI in-process and returns its standard output.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRoot()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), err
+}
+
+func needMNIST(t *testing.T) {
+	t.Helper()
+	if _, err := mnist.DefaultDir(); err != nil {
+		t.Skipf("MNIST not available: %v", err)
+	}
+}
+
+func TestInspectJSON(t *testing.T) {
+	out, err := run(t, "inspect", embedded, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Total struct {
+			DenseBytes int64   `json:"dense_bytes"`
+			FileBytes  int64   `json:"file_bytes"`
+			Ratio      float64 `json:"ratio"`
+		} `json:"total"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("%v in %q", err, out)
+	}
+	info, _ := os.Stat(embedded)
+	if st.Total.FileBytes != info.Size() || st.Total.DenseBytes != 4*266610 {
+		t.Errorf("total %+v, file %d bytes", st.Total, info.Size())
+	}
+	if got := float64(st.Total.DenseBytes) / float64(st.Total.FileBytes); got != st.Total.Ratio {
+		t.Errorf("ratio %v, want %v", st.Total.Ratio, got)
+	}
+}
+
+func TestPredictDigits(t *testing.T) {
+	out, err := run(t, "predict", embedded, "../../examples/embed/testdata/seven-7.png", "../../examples/embed/testdata/two-2.png", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int{7, 2}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines: %q", len(lines), out)
+	}
+	for i, line := range lines {
+		var p prediction
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			t.Fatal(err)
+		}
+		var sum float32
+		for _, v := range p.Probs {
+			sum += v
+		}
+		if p.Class != want[i] || len(p.Probs) != 10 || sum < 0.999 || sum > 1.001 {
+			t.Errorf("%s: class %d (want %d), probs %v", p.File, p.Class, want[i], p.Probs)
+		}
+	}
+	if _, err := run(t, "predict", embedded, "missing.png"); err == nil {
+		t.Error("missing image accepted")
+	}
+}
+
+func TestEvalDecodeExport(t *testing.T) {
+	needMNIST(t)
+	dir := t.TempDir()
+	evalJSON := func(model string) int {
+		out, err := run(t, "eval", "--model", model, "--json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r evalResult
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Total != 10000 {
+			t.Fatalf("total %d", r.Total)
+		}
+		return r.Correct
+	}
+	want := evalJSON(embedded)
+	if want < 9800 {
+		t.Errorf("embedded model: %d/10000", want)
+	}
+	for _, out := range []string{"d.onnx", "d.safetensors"} {
+		path := filepath.Join(dir, out)
+		if _, err := run(t, "decode", embedded, "--out", path); err != nil {
+			t.Fatal(err)
+		}
+		if got := evalJSON(path); got != want {
+			t.Errorf("%s: %d correct, the .dcz %d", out, got, want)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"train", "--model", "lenet300"},                       // no --out
+		{"train", "--model", "vgg", "--out", "x.safetensors"},   // unknown architecture
+		{"prune", "--model", embedded, "--out", "p.safetensors"}, // no rule
+		{"prune", "--model", embedded, "--out", "p.safetensors", "--layers", "fc1"},
+		{"eval", "--model", "nope.bin"},
+		{"inspect", "../../go.mod"},
+		{"decode", embedded, "--out", "x.txt"},
+		{"quantize", "--model", embedded, "--out", "q.dcz", "--bits", "fc1=x"},
+		{"compress", "--model", embedded, "--out", "c.dcz", "--preset", "fast"},
+	} {
+		if _, err := run(t, args...); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}
+
+func TestPrintConfig(t *testing.T) {
+	out, err := run(t, "compress", "print-config", "--arch", "lenet5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"conv2"`) || !strings.Contains(out, `"finetune"`) {
+		t.Errorf("config lacks the lenet5 layers: %s", out)
+	}
+}
