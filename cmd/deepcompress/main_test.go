@@ -119,8 +119,8 @@ func TestEvalDecodeExport(t *testing.T) {
 
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
-		{"train", "--model", "lenet300"},                       // no --out
-		{"train", "--model", "vgg", "--out", "x.safetensors"},   // unknown architecture
+		{"train", "--model", "lenet300"},                         // no --out
+		{"train", "--model", "vgg", "--out", "x.safetensors"},    // unknown architecture
 		{"prune", "--model", embedded, "--out", "p.safetensors"}, // no rule
 		{"prune", "--model", embedded, "--out", "p.safetensors", "--layers", "fc1"},
 		{"eval", "--model", "nope.bin"},
