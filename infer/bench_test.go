@@ -56,12 +56,8 @@ var benchLayers = []*benchLayer{
 	{name: "lenet300-fc1", rows: 300, cols: 784, make: func() *quantize.Layer {
 		// The trained fc1 pruned to 8% with 6-bit sharing when the model
 		// is here; otherwise a random layer of the same shape and density.
-		if lenet300.m == nil && lenet300.err == nil {
-			defer func() { recover() }()
-			compressedLenet300(skipper{})
-		}
-		if lenet300.m != nil {
-			return &lenet300.m.Layers[0].Layer
+		if m, _, err := loadLenet300(); err == nil {
+			return &m.Layers[0].Layer
 		}
 		return syntheticLayer(300, 784, 0.08, 6, 1)
 	}},
@@ -70,15 +66,6 @@ var benchLayers = []*benchLayer{
 		return syntheticLayer(4096, 25088, 0.04, 5, 2)
 	}},
 }
-
-// skipper is a testing.TB whose Skip and Fatal panic, for loading the
-// trained model outside a test.
-type skipper struct{ testing.TB }
-
-func (skipper) Helper()               {}
-func (skipper) Skipf(string, ...any)  { panic("skip") }
-func (skipper) Fatal(...any)          { panic("fatal") }
-func (skipper) Fatalf(string, ...any) { panic("fatal") }
 
 // BenchmarkLayer is acceptance criterion 2: a fully connected layer as a
 // sparse product from the codebook (sparse-shared) against the dense

@@ -3,6 +3,7 @@ package infer
 import (
 	"bytes"
 	"cmp"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -46,15 +47,23 @@ func pruneTop(w []float32, keep float64) {
 // keep fraction and shares it with bits-bit codebooks; biases stay raw.
 func compress(tb testing.TB, spec arch.Spec, w map[string][]float32, keep float64, bits int) *dcz.Model {
 	tb.Helper()
-	ps, err := spec.Params()
+	m, err := compressModel(spec, w, keep, bits)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	return m
+}
+
+func compressModel(spec arch.Spec, w map[string][]float32, keep float64, bits int) (*dcz.Model, error) {
+	ps, err := spec.Params()
+	if err != nil {
+		return nil, err
 	}
 	m := &dcz.Model{Spec: spec}
 	for _, p := range ps {
 		data := slices.Clone(w[p.Name])
 		if len(data) != p.Size() {
-			tb.Fatalf("parameter %s: %d values, want %d", p.Name, len(data), p.Size())
+			return nil, fmt.Errorf("parameter %s: %d values, want %d", p.Name, len(data), p.Size())
 		}
 		if !p.Weight {
 			m.Raw = append(m.Raw, dcz.Tensor{Name: p.Name, Shape: p.Shape, Data: data})
@@ -63,11 +72,11 @@ func compress(tb testing.TB, spec arch.Spec, w map[string][]float32, keep float6
 		pruneTop(data, keep)
 		l, err := quantize.QuantizeTensor(p.Name, p.Shape, data, quantize.Options{Bits: bits})
 		if err != nil {
-			tb.Fatal(err)
+			return nil, err
 		}
 		m.Layers = append(m.Layers, dcz.Layer{Layer: *l})
 	}
-	return m
+	return m, nil
 }
 
 var lenet300 struct {
@@ -77,12 +86,10 @@ var lenet300 struct {
 	err  error
 }
 
-// compressedLenet300 is the trained LeNet-300-100 with every weight pruned
+// loadLenet300 makes the trained LeNet-300-100 with every weight pruned
 // to its 8% largest magnitudes and shared with 6-bit codebooks, without
-// retraining, and its .dcz encoding. It skips the test when the trained
-// model is not on this machine.
-func compressedLenet300(tb testing.TB) (*dcz.Model, []byte) {
-	tb.Helper()
+// retraining, and its .dcz encoding, once.
+func loadLenet300() (*dcz.Model, []byte, error) {
 	lenet300.once.Do(func() {
 		f, err := safetensors.ReadFile(trainedLenet300)
 		if err != nil {
@@ -93,16 +100,26 @@ func compressedLenet300(tb testing.TB) (*dcz.Model, []byte) {
 		for _, t := range f.Tensors {
 			w[t.Name] = t.Data
 		}
-		lenet300.m = compress(tb, arch.LeNet300(), w, 0.08, 6)
+		if lenet300.m, lenet300.err = compressModel(arch.LeNet300(), w, 0.08, 6); lenet300.err != nil {
+			return
+		}
 		var buf bytes.Buffer
 		if lenet300.err = dcz.Write(&buf, lenet300.m); lenet300.err == nil {
 			lenet300.file = buf.Bytes()
 		}
 	})
-	if lenet300.err != nil {
-		tb.Skipf("trained LeNet-300-100 not available: %v", lenet300.err)
+	return lenet300.m, lenet300.file, lenet300.err
+}
+
+// compressedLenet300 is loadLenet300, skipping the test when the trained
+// model is not on this machine.
+func compressedLenet300(tb testing.TB) (*dcz.Model, []byte) {
+	tb.Helper()
+	m, file, err := loadLenet300()
+	if err != nil {
+		tb.Skipf("trained LeNet-300-100 not available: %v", err)
 	}
-	return lenet300.m, lenet300.file
+	return m, file
 }
 
 // randomCompressed is spec with PyTorch-initialised weights drawn from

@@ -1,7 +1,6 @@
 package infer
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -170,8 +169,8 @@ func (m *Model) Predict(x []float32) ([]float32, error) {
 // goroutines. It allocates nothing once the model has run batches of this
 // size.
 func (m *Model) PredictBatch(x []float32, n int, out []float32) error {
-	if n < 0 {
-		return fmt.Errorf("infer: negative sample count %d", n)
+	if n < 0 || n > math.MaxInt32 {
+		return fmt.Errorf("infer: sample count %d outside 0..2^31-1", n)
 	}
 	if len(x) != n*m.inSize {
 		return &InputSizeError{Got: len(x), Want: n * m.inSize, Samples: n}
@@ -186,11 +185,12 @@ func (m *Model) PredictBatch(x []float32, n int, out []float32) error {
 // run computes the outputs of n samples, chunk samples at a time.
 func (m *Model) run(x []float32, n int, out []float32) {
 	s := m.getScratch(min(n, m.chunk))
-	defer m.scratch.Put(s)
 	for i := 0; i < n; i += m.chunk {
 		k := min(m.chunk, n-i)
 		m.forward(s, x[i*m.inSize:(i+k)*m.inSize], k, out[i*m.outSize:(i+k)*m.outSize])
 	}
+	s.prod = product{} // hold no reference to the caller's data
+	m.scratch.Put(s)
 }
 
 // forward runs n samples through the stages. Activations are stored
@@ -274,8 +274,6 @@ const (
 	maxChunk      = 128
 	scratchBudget = 8 << 20
 )
-
-var errEmpty = errors.New("infer: the network has no layers")
 
 // Softmax writes exp(x_i - max x) / sum_j exp(x_j - max x) into p, which
 // must be as long as x. It turns logits into probabilities.
