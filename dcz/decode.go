@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -51,6 +52,8 @@ type Section struct {
 type Frame struct {
 	Offset int64 // file offset of the section
 	Name   string
+	Shape  []int
+	Layer  bool // a pruned, weight-shared tensor; false for a float32 one
 	typ    byte
 	body   []byte
 	size   int
@@ -158,12 +161,12 @@ func (d *Decoder) nextFrame() (*Frame, error) {
 		if !ok {
 			return nil, &FormatError{Offset: c.base + int64(c.kindAt), What: fmt.Sprintf("layer %s: unknown layer kind %d", name, kb)}
 		}
-		if k != d.params.kind[name] {
+		if !d.params.open && k != d.params.kind[name] {
 			return nil, &FormatError{Offset: f.Offset, What: fmt.Sprintf("layer %s: kind %q, the network description says %q", name, k, d.params.kind[name])}
 		}
 	}
 	d.seen[name] = true
-	f.Name = name
+	f.Name, f.Shape, f.Layer = name, shape, f.typ == secLayer
 	return f, nil
 }
 
@@ -275,6 +278,10 @@ func parseSpec(f *Frame) (arch.Spec, error) {
 		}
 	default:
 		return arch.Spec{}, c.fail("unknown description method %d", method)
+	}
+	var spec arch.Spec
+	if err := json.Unmarshal(js, &spec); err == nil && TensorsOnly(spec) {
+		return spec, nil
 	}
 	spec, err := arch.Parse(js)
 	if err != nil {

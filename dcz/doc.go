@@ -5,7 +5,8 @@
 // the relative position of every survivor (package sparse), both index
 // streams Huffman coded (package huffman). The network description
 // (arch.Spec) travels in the file, so a model can be rebuilt and run from
-// the file alone. Every section carries a CRC-32C.
+// the file alone; a tensors-only file (see TensorsOnly) holds named tensors
+// without one. Every section carries a CRC-32C.
 //
 // The byte layout is specified in docs/FORMAT.md. In short:
 //

@@ -153,7 +153,7 @@ func (e *Encoder) EncodeLayer(l *Layer) ([]byte, error) {
 	if err := e.params.check(l.Name, l.Shape); err != nil {
 		return nil, fmt.Errorf("dcz: layer: %w", err)
 	}
-	kind := e.params.kind[l.Name]
+	kind := e.params.kindFor(l.Name, l.Kind, l.Shape)
 	if l.Kind != "" && l.Kind != kind {
 		return nil, fmt.Errorf("dcz: layer %s: kind %q, the network description says %q", l.Name, l.Kind, kind)
 	}
@@ -264,6 +264,9 @@ func Write(w io.Writer, m *Model) error {
 		}
 		raws[t.Name] = t
 	}
+	if e.params.open {
+		return writeTensorsOnly(e, m)
+	}
 	for name := range layers {
 		if _, ok := e.params.info[name]; !ok {
 			return fmt.Errorf("dcz: no parameter %q in the network description", name)
@@ -284,6 +287,22 @@ func Write(w io.Writer, m *Model) error {
 			err = fmt.Errorf("dcz: parameter %s missing from the model", name)
 		}
 		if err != nil {
+			return err
+		}
+	}
+	return e.Close()
+}
+
+// writeTensorsOnly writes the layers and raw tensors of a tensors-only
+// model in the order given, then the end section.
+func writeTensorsOnly(e *Encoder, m *Model) error {
+	for i := range m.Layers {
+		if err := e.WriteLayer(&m.Layers[i]); err != nil {
+			return err
+		}
+	}
+	for i := range m.Raw {
+		if err := e.WriteRaw(&m.Raw[i]); err != nil {
 			return err
 		}
 	}

@@ -81,7 +81,8 @@ func (e *FormatError) Unwrap() []error {
 // Model is a whole compressed network: its description and every
 // parameter tensor, either pruned and weight-shared (Layers) or plain
 // float32 (Raw, typically biases). Each parameter of Spec appears exactly
-// once in Layers or Raw.
+// once in Layers or Raw. With a tensors-only Spec (see TensorsOnly) the
+// tensors are any named tensors, each name once, written in slice order.
 type Model struct {
 	Spec   arch.Spec
 	Layers []Layer
@@ -135,14 +136,26 @@ func kindOf(b byte) (arch.Kind, bool) {
 	return "", false
 }
 
-// paramTable indexes the parameters of a Spec by name.
+// TensorsOnly reports whether spec describes no network (no input shape
+// and no layers): a file with such a description holds any set of named
+// tensors, for models whose architecture the format cannot express (see
+// docs/FORMAT.md). Its tensors may have any names and shapes within the
+// limits, each name once, and a layer's Kind is chosen by the writer.
+func TensorsOnly(spec arch.Spec) bool { return len(spec.Input) == 0 && len(spec.Layers) == 0 }
+
+// paramTable indexes the parameters of a Spec by name. For a tensors-only
+// description it is open: every name is accepted once and none is required.
 type paramTable struct {
 	info  map[string]arch.ParamInfo
 	kind  map[string]arch.Kind
 	order []string
+	open  bool
 }
 
 func newParamTable(s arch.Spec) (*paramTable, error) {
+	if TensorsOnly(s) {
+		return &paramTable{open: true}, nil
+	}
 	ps, err := s.Params()
 	if err != nil {
 		return nil, err
@@ -161,6 +174,15 @@ func newParamTable(s arch.Spec) (*paramTable, error) {
 
 // check reports whether name is a parameter of the spec with this shape.
 func (t *paramTable) check(name string, shape []int) error {
+	if t.open {
+		switch {
+		case name == "" || len(name) > MaxNameLen:
+			return fmt.Errorf("tensor name of %d bytes outside 1..%d", len(name), MaxNameLen)
+		case len(shape) > MaxDims || numel(shape) < 0:
+			return fmt.Errorf("tensor %s: shape %v outside the limits", name, shape)
+		}
+		return nil
+	}
 	p, ok := t.info[name]
 	if !ok {
 		return fmt.Errorf("no parameter %q in the network description", name)
@@ -169,6 +191,21 @@ func (t *paramTable) check(name string, shape []int) error {
 		return fmt.Errorf("parameter %s has shape %v, the network description says %v", name, shape, p.Shape)
 	}
 	return nil
+}
+
+// kindFor returns the layer kind of parameter name: the network's for a
+// spec, else given, or by rank for tensors-only files (rank 4 is a
+// convolution kernel, anything else is treated as fully connected).
+func (t *paramTable) kindFor(name string, given arch.Kind, shape []int) arch.Kind {
+	switch {
+	case !t.open:
+		return t.kind[name]
+	case given != "":
+		return given
+	case len(shape) == 4:
+		return arch.Conv2D
+	}
+	return arch.Dense
 }
 
 func equalShape(a, b []int) bool {

@@ -21,6 +21,7 @@ func seedFiles(tb testing.TB) map[string][]byte {
 		"truncated": small[:len(small)*2/3],
 		"flipped":   flipped,
 		"header":    tiny[:5],
+		"tensors":   encode(tb, tensorsOnlyModel()),
 	}
 }
 

@@ -118,6 +118,15 @@ func ReadStats(r io.Reader) (*Stats, error) {
 		}
 	}
 	params, _ := spec.NumParams() // the decoder validated the spec
+	if TensorsOnly(spec) {
+		params = 0
+		for _, l := range st.Layers {
+			params += l.Weights
+		}
+		for _, r := range st.Raw {
+			params += r.Values
+		}
+	}
 	st.total(d.off, int64(params), d.head)
 	return st, nil
 }

@@ -28,6 +28,8 @@ func compressCmd() *cobra.Command {
 		workDir    string
 		keepWork   bool
 		asJSON     bool
+		dataFree   bool
+		df         *dataFreeArgs
 	)
 	cmd := &cobra.Command{
 		Use:   "compress --model FILE --out FILE.dcz [--preset paper|quick | --config FILE.json]",
@@ -44,11 +46,26 @@ or a JSON config file (start from "deepcompress compress print-config --arch len
 Each completed step is checkpointed in a work directory (default
 OUT.work); an interrupted run started again with the same arguments resumes
 there and ends with the same file, byte for byte. The work directory is
-removed after a successful run unless --keep-work is given.`,
+removed after a successful run unless --keep-work is given.
+
+--data-free compresses a safetensors file of any tensors (F32, F16, BF16)
+with no training data: magnitude pruning, weight sharing and Huffman
+coding, no retraining, one tensor at a time with bounded memory on all
+cores. Settings per tensor come from --config (rules matched by name) or
+--preset vgg16-paper, and --keep/--bits/--index-bits for the rest; tensors
+below --min-size elements (biases, norms) are stored dense.`,
 		Example: `  deepcompress compress --model lenet300.safetensors --out lenet300.dcz --preset paper
-  deepcompress compress --model ../shared/models/lenet300.onnx --out l300.dcz --config my.json`,
+  deepcompress compress --model ../shared/models/lenet300.onnx --out l300.dcz --config my.json
+  deepcompress compress --data-free --model vgg16.safetensors --out vgg16.dcz --keep 0.1 --bits 5 --index-bits 5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dataFree {
+				opt, err := df.options(cmd, configPath, preset)
+				if err != nil {
+					return err
+				}
+				return runDataFree(cmd, model, out, opt)
+			}
 			m, err := modelfile.Load(model, modelfile.Options{Arch: archArg})
 			if err != nil {
 				return err
@@ -84,6 +101,8 @@ removed after a successful run unless --keep-work is given.`,
 	f.StringVar(&workDir, "work-dir", "", "where to checkpoint each step (default OUT.work)")
 	f.BoolVar(&keepWork, "keep-work", false, "keep the work directory after success")
 	f.BoolVar(&asJSON, "json", false, "print the stage table as JSON")
+	f.BoolVar(&dataFree, "data-free", false, "compress any safetensors file without data or retraining: prune, share and Huffman-code tensor by tensor, streaming (see --keep, --bits, --index-bits, --min-size)")
+	df = addDataFreeFlags(cmd)
 	data.register(cmd)
 	cmd.MarkFlagRequired("model")
 	cmd.MarkFlagRequired("out")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/deepcompress/deepcompress/datafree"
 	"github.com/deepcompress/deepcompress/modelfile"
 	"github.com/deepcompress/deepcompress/onnx"
 )
@@ -21,10 +22,22 @@ func decodeCmd() *cobra.Command {
 		Long: `Decode a .dcz file into dense float32 weights (shared values expanded,
 pruned weights zero) and write them as a safetensors checkpoint (which
 records the architecture and the pruning) or, with a .onnx output, as an
-ONNX model that standard runtimes load.`,
+ONNX model that standard runtimes load. Files made by compress --data-free
+decode to safetensors, streamed one tensor at a time.`,
 		Example: "  deepcompress decode lenet300.dcz --out lenet300-decoded.onnx",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if only, err := datafree.IsTensorsOnly(args[0]); err == nil && only {
+				// Any-tensor files from --data-free: streamed, one tensor at a time.
+				if !strings.EqualFold(filepath.Ext(out), ".safetensors") {
+					return fmt.Errorf("%s holds tensors, not a network: decode it to .safetensors", args[0])
+				}
+				if err := datafree.Decode(args[0], out, 0); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)
+				return nil
+			}
 			m, err := modelfile.Load(args[0], modelfile.Options{})
 			if err != nil {
 				return err
