@@ -34,8 +34,8 @@ func Preset(name, arch string) (Config, error) {
 	case "lenet5":
 		c = Config{
 			Prune: PruneConfig{Config: prune.Config{Layers: map[string]prune.Rule{
-				"conv1": {Keep: 0.66}, "conv2": {Keep: 0.12}, "fc1": {Keep: 0.07}, "fc2": {Keep: 0.19}}},
-				Rounds: 3, Retrain: Recipe{Epochs: 5, LR: 0.005, Momentum: 0.9, L2: 5e-5}},
+				"conv1": {Keep: 0.66}, "conv2": {Keep: 0.20}, "fc1": {Keep: 0.065}, "fc2": {Keep: 0.19}}},
+				Rounds: 1, Gradual: true, Retrain: Recipe{Epochs: 40, LR: 0.02, Momentum: 0.9, L2: 5e-4}},
 			Quantize: QuantizeConfig{Bits: map[string]int{"conv1": 8, "conv2": 8, "fc1": 5, "fc2": 5},
 				FineTune: Recipe{Epochs: 2, LR: 1e-4, Momentum: 0.9}},
 			Encode: EncodeConfig{IndexBits: map[string]int{"conv1": 5, "conv2": 5, "fc1": 5, "fc2": 5}},
@@ -53,6 +53,7 @@ func Preset(name, arch string) (Config, error) {
 		c.Prune.Gradual = false
 		c.Prune.Rounds = 2
 		c.Prune.Retrain.Epochs = 2
+		c.Prune.Retrain.LR = 0.01
 		c.Quantize.FineTune.Epochs = 1
 	default:
 		return Config{}, fmt.Errorf("pipeline: unknown preset %q (want one of %v)", name, Presets)
