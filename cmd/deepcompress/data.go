@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deepcompress/deepcompress/mnist"
+	"github.com/deepcompress/deepcompress/modelfile"
 	"github.com/deepcompress/deepcompress/nn"
 )
 
@@ -63,4 +64,19 @@ func (d *dataFlags) both() (train, test nn.Dataset, err error) {
 	}
 	test, err = d.dataset(te)
 	return train, test, err
+}
+
+// loadAndScore loads a model and the test set and counts the model's
+// correct predictions on it.
+func loadAndScore(model, archArg string, data *dataFlags) (*nn.Model, nn.Dataset, int, error) {
+	m, err := modelfile.Load(model, modelfile.Options{Arch: archArg})
+	if err != nil {
+		return nil, nn.Dataset{}, 0, err
+	}
+	test, err := data.test()
+	if err != nil {
+		return nil, nn.Dataset{}, 0, err
+	}
+	correct, err := nn.Evaluate(m, test, 500)
+	return m, test, correct, err
 }

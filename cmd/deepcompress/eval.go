@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deepcompress/deepcompress/internal/atomicfile"
-	"github.com/deepcompress/deepcompress/modelfile"
 	"github.com/deepcompress/deepcompress/nn"
 )
 
@@ -41,15 +40,7 @@ predictions. Safetensors files without recorded architecture need --arch.`,
 		Example: "  deepcompress eval --model lenet300.dcz\n  deepcompress eval --model ../shared/models/lenet300.safetensors --arch lenet300 --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := modelfile.Load(model, modelfile.Options{Arch: archArg})
-			if err != nil {
-				return err
-			}
-			test, err := data.test()
-			if err != nil {
-				return err
-			}
-			correct, err := nn.Evaluate(m, test, 500)
+			m, test, correct, err := loadAndScore(model, archArg, &data)
 			if err != nil {
 				return err
 			}

@@ -8,8 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/deepcompress/deepcompress/modelfile"
-	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/prune"
 	"github.com/deepcompress/deepcompress/report"
 )
@@ -37,15 +35,7 @@ fractions: for each layer, the highest sparsity that loses at most
 		Example: "  deepcompress sensitivity --model lenet300.safetensors --png sensitivity.png",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := modelfile.Load(model, modelfile.Options{Arch: archArg})
-			if err != nil {
-				return err
-			}
-			test, err := data.test()
-			if err != nil {
-				return err
-			}
-			base, err := nn.Evaluate(m, test, 500)
+			m, test, base, err := loadAndScore(model, archArg, &data)
 			if err != nil {
 				return err
 			}
