@@ -21,7 +21,7 @@ import (
 
 // trainedLenet300 is the trained LeNet-300-100 shipped beside the project;
 // $DEEPCOMPRESS_LENET300 names another copy.
-var trainedLenet300 = cmp.Or(os.Getenv("DEEPCOMPRESS_LENET300"), "/work/shared/models/lenet300.safetensors")
+var trainedLenet300 = cmp.Or(os.Getenv("DEEPCOMPRESS_LENET300"), "../../shared/models/lenet300.safetensors")
 
 // pruneTop zeroes all but the keep fraction of w with the largest
 // magnitudes, in place.

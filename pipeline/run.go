@@ -54,8 +54,9 @@ type Stage struct {
 	Accuracy float64 `json:"accuracy"`
 	Bytes    int64   `json:"bytes"`
 	Ratio    float64 `json:"ratio"`
-	// Measured is true when Bytes is a file's size on disk, false when it
-	// is the computed size of that stage's storage (see SizeNotes).
+	// Measured is false when Bytes is the computed size of that stage's
+	// storage rather than a file's size or the plain 32-bit size of the
+	// dense parameters (see SizeNotes).
 	Measured bool `json:"measured"`
 }
 

@@ -34,7 +34,7 @@ import (
 
 func main() {
 	dir := flag.String("dir", "", "work directory for the raw data (default: a new temporary directory, removed at exit)")
-	model := flag.String("model", "/work/shared/models/lenet300.safetensors", "LeNet-300-100 safetensors file")
+	model := flag.String("model", "../shared/models/lenet300.safetensors", "LeNet-300-100 safetensors file")
 	python := flag.String("python", "/usr/bin/python3", "Python with scikit-learn")
 	script := flag.String("sklearn", "bench/kmeans_sklearn.py", "the scikit-learn timing script")
 	n := flag.Int("n", 10_000_000, "number of normal values")
