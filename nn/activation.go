@@ -25,12 +25,12 @@ func (l *relu) backward(dy *Tensor) *Tensor {
 		return nil
 	}
 	dx := l.dx.resize(dy.Shape...)
+	y := l.y.Data[:len(dy.Data)]
 	for i, g := range dy.Data {
-		if l.y.Data[i] > 0 {
-			dx.Data[i] = g
-		} else {
-			dx.Data[i] = 0
-		}
+		// y = max(x, 0) is never negative, so y > 0 exactly when its bits
+		// are non-zero: a branch-free mask, since the sign of x is random.
+		pos := uint32(-int32(math.Float32bits(y[i])) >> 31)
+		dx.Data[i] = math.Float32frombits(math.Float32bits(g) & pos)
 	}
 	return dx
 }

@@ -1,5 +1,11 @@
 package nn
 
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
 // Optimizer updates parameters from their gradients.
 type Optimizer interface {
 	Step(lr float32)
@@ -13,10 +19,27 @@ type SGD struct {
 	Params   []*Param
 	Momentum float32
 	L2, L1   float32
+
+	// Per-step work, reused so that a step allocates nothing.
+	jobs []sgdJob
+	lr   float32
+	next atomic.Int64
+	wg   sync.WaitGroup
 }
 
-// Step applies one update with learning rate lr.
+type sgdJob struct {
+	w, g, v, mask []float32
+	l2, l1        float32
+}
+
+// sgdChunk is the number of weights one worker updates at a time.
+const sgdChunk = 1 << 15
+
+// Step applies one update with learning rate lr. Large parameters are
+// split into chunks updated on all cores: on one core the update is a
+// quarter of a LeNet-300-100 step at batch 64.
 func (o *SGD) Step(lr float32) {
+	o.jobs = o.jobs[:0]
 	for _, p := range o.Params {
 		if p.velocity == nil {
 			p.velocity = make([]float32, len(p.Data))
@@ -25,25 +48,83 @@ func (o *SGD) Step(lr float32) {
 		if !p.Weight {
 			l2, l1 = 0, 0
 		}
-		sgdUpdate(p.Data, p.Grad, p.velocity, p.Mask, lr, o.Momentum, l2, l1)
+		for lo := 0; lo < len(p.Data); lo += sgdChunk {
+			hi := min(lo+sgdChunk, len(p.Data))
+			j := sgdJob{w: p.Data[lo:hi], g: p.Grad[lo:hi], v: p.velocity[lo:hi], l2: l2, l1: l1}
+			if p.Mask != nil {
+				j.mask = p.Mask[lo:hi]
+			}
+			o.jobs = append(o.jobs, j)
+		}
+	}
+	o.lr = lr
+	o.next.Store(0)
+	helpers := min(runtime.GOMAXPROCS(0), len(o.jobs)) - 1
+	if helpers > 0 {
+		startSGDWorkers()
+		o.wg.Add(helpers)
+		for range helpers {
+			sgdWork <- o
+		}
+	}
+	o.run()
+	o.wg.Wait()
+}
+
+// run updates chunks until none is left.
+func (o *SGD) run() {
+	for i := int(o.next.Add(1) - 1); i < len(o.jobs); i = int(o.next.Add(1) - 1) {
+		j := &o.jobs[i]
+		sgdUpdate(j.w, j.g, j.v, j.mask, o.lr, o.Momentum, j.l2, j.l1)
 	}
 }
 
+// sgdWork feeds the long-lived update workers, started on first use.
+var (
+	sgdWork    = make(chan *SGD)
+	sgdStarted sync.Once
+)
+
+func startSGDWorkers() {
+	sgdStarted.Do(func() {
+		for range runtime.GOMAXPROCS(0) - 1 {
+			go func() {
+				for o := range sgdWork {
+					o.run()
+					o.wg.Done()
+				}
+			}()
+		}
+	})
+}
+
+// sgdUpdate applies v = mu*v + g + l2*w + l1*sign(w); w -= lr*v to one
+// chunk, then zeroes the masked entries of w, v and g.
 func sgdUpdate(w, g, v, mask []float32, lr, mu, l2, l1 float32) {
-	for i := range w {
-		d := g[i] + l2*w[i]
-		if l1 != 0 {
+	n := len(w)
+	g, v = g[:n], v[:n]
+	if l1 == 0 {
+		for i := range w {
+			vi := mu*v[i] + g[i] + l2*w[i]
+			v[i] = vi
+			w[i] -= lr * vi
+		}
+	} else {
+		for i := range w {
+			d := g[i] + l2*w[i]
 			switch {
 			case w[i] > 0:
 				d += l1
 			case w[i] < 0:
 				d -= l1
 			}
+			vi := mu*v[i] + d
+			v[i] = vi
+			w[i] -= lr * vi
 		}
-		v[i] = mu*v[i] + d
-		w[i] -= lr * v[i]
 	}
 	if mask != nil {
+		mask = mask[:n]
 		for i, m := range mask {
 			w[i] *= m
 			v[i] *= m
