@@ -1,6 +1,10 @@
 package nn
 
-import "github.com/deepcompress/deepcompress/gemm"
+import (
+	"sync"
+
+	"github.com/deepcompress/deepcompress/gemm"
+)
 
 // conv2d is a 2-D cross-correlation, y[n,o,i,j] = b[o] +
 // sum_{c,u,v} W[o,c,u,v] * x[n,c,i*s-p+u,j*s-p+v], computed as one GEMM
@@ -19,6 +23,11 @@ type conv2d struct {
 	cols, ymat   Tensor // unfolded input; output as [OC, N*P]
 	y, dymat, dx Tensor
 	dcols        Tensor
+
+	// Arguments of the parallel im2col/col2im passes.
+	xData, colData []float32
+	batchN         int
+	wg             sync.WaitGroup
 }
 
 func (l *conv2d) params() []*Param {
@@ -92,74 +101,83 @@ func span(v, pad, stride, size, out int) (lo, hi int) {
 }
 
 // im2col unfolds x [N,C,H,W] into cols [C*KH*KW, N*OH*OW]; taps that fall
-// in the padding are zero.
+// in the padding are zero. Taps are independent rows: they are filled on
+// all cores.
 func (l *conv2d) im2col(x, cols []float32, n int) {
+	l.xData, l.colData, l.batchN = x, cols, n
+	parallelRange(l.k(), 4, im2colTask{l}, &l.wg)
+}
+
+// col2im is the adjoint of im2col: it sums every tap of dcols back into dx,
+// one sample per worker at a time (taps of a sample overlap, samples do not).
+func (l *conv2d) col2im(dcols, dx []float32, n int) {
+	l.colData, l.xData, l.batchN = dcols, dx, n
+	parallelRange(n, 4, col2imTask{l}, &l.wg)
+}
+
+type im2colTask struct{ l *conv2d }
+
+func (t im2colTask) runRange(lo, hi int) {
+	l := t.l
 	p := l.oh * l.ow
-	np := n * p
-	tap := 0
-	for c := 0; c < l.c; c++ {
-		for u := 0; u < l.kh; u++ {
-			ylo, yhi := span(u, l.ph, l.sh, l.h, l.oh)
-			for v := 0; v < l.kw; v++ {
-				xlo, xhi := span(v, l.pw, l.sw, l.w, l.ow)
-				row := cols[tap*np : (tap+1)*np]
-				tap++
-				for b := 0; b < n; b++ {
-					plane := x[(b*l.c+c)*l.h*l.w:]
-					out := row[b*p : (b+1)*p]
-					if ylo > 0 || yhi < l.oh || xlo > 0 || xhi < l.ow {
-						clear(out)
-					}
-					for oy := ylo; oy < yhi; oy++ {
-						// input column of output ox: ox*sw + off
-						src := plane[(oy*l.sh-l.ph+u)*l.w:]
-						off := v - l.pw
-						dst := out[oy*l.ow : (oy+1)*l.ow]
-						if l.sw == 1 {
-							copy(dst[xlo:xhi], src[xlo+off:xhi+off])
-							continue
-						}
-						for ox := xlo; ox < xhi; ox++ {
-							dst[ox] = src[ox*l.sw+off]
-						}
-					}
+	np := l.batchN * p
+	for tap := lo; tap < hi; tap++ {
+		c, u, v := tap/(l.kh*l.kw), tap/l.kw%l.kh, tap%l.kw
+		ylo, yhi := span(u, l.ph, l.sh, l.h, l.oh)
+		xlo, xhi := span(v, l.pw, l.sw, l.w, l.ow)
+		row := l.colData[tap*np : (tap+1)*np]
+		for b := 0; b < l.batchN; b++ {
+			plane := l.xData[(b*l.c+c)*l.h*l.w:]
+			out := row[b*p : (b+1)*p]
+			if ylo > 0 || yhi < l.oh || xlo > 0 || xhi < l.ow {
+				clear(out)
+			}
+			for oy := ylo; oy < yhi; oy++ {
+				// input column of output ox: ox*sw + off
+				src := plane[(oy*l.sh-l.ph+u)*l.w:]
+				off := v - l.pw
+				dst := out[oy*l.ow : (oy+1)*l.ow]
+				if l.sw == 1 {
+					copy(dst[xlo:xhi], src[xlo+off:xhi+off])
+					continue
+				}
+				for ox := xlo; ox < xhi; ox++ {
+					dst[ox] = src[ox*l.sw+off]
 				}
 			}
 		}
 	}
 }
 
-// col2im is the adjoint of im2col: it sums every tap of dcols back into dx.
-func (l *conv2d) col2im(dcols, dx []float32, n int) {
-	clear(dx)
+type col2imTask struct{ l *conv2d }
+
+func (t col2imTask) runRange(lo, hi int) {
+	l := t.l
 	p := l.oh * l.ow
-	np := n * p
-	tap := 0
-	for c := 0; c < l.c; c++ {
-		for u := 0; u < l.kh; u++ {
-			ylo, yhi := span(u, l.ph, l.sh, l.h, l.oh)
-			for v := 0; v < l.kw; v++ {
-				xlo, xhi := span(v, l.pw, l.sw, l.w, l.ow)
-				row := dcols[tap*np : (tap+1)*np]
-				tap++
-				for b := 0; b < n; b++ {
-					plane := dx[(b*l.c+c)*l.h*l.w:]
-					in := row[b*p : (b+1)*p]
-					for oy := ylo; oy < yhi; oy++ {
-						dst := plane[(oy*l.sh-l.ph+u)*l.w:]
-						off := v - l.pw
-						src := in[oy*l.ow : (oy+1)*l.ow]
-						if l.sw == 1 {
-							d := dst[xlo+off : xhi+off]
-							for i, g := range src[xlo:xhi] {
-								d[i] += g
-							}
-							continue
-						}
-						for ox := xlo; ox < xhi; ox++ {
-							dst[ox*l.sw+off] += src[ox]
-						}
+	np := l.batchN * p
+	size := l.c * l.h * l.w
+	clear(l.xData[lo*size : hi*size])
+	for tap := 0; tap < l.k(); tap++ {
+		c, u, v := tap/(l.kh*l.kw), tap/l.kw%l.kh, tap%l.kw
+		ylo, yhi := span(u, l.ph, l.sh, l.h, l.oh)
+		xlo, xhi := span(v, l.pw, l.sw, l.w, l.ow)
+		row := l.colData[tap*np : (tap+1)*np]
+		for b := lo; b < hi; b++ {
+			plane := l.xData[(b*l.c+c)*l.h*l.w:]
+			in := row[b*p : (b+1)*p]
+			for oy := ylo; oy < yhi; oy++ {
+				dst := plane[(oy*l.sh-l.ph+u)*l.w:]
+				off := v - l.pw
+				src := in[oy*l.ow : (oy+1)*l.ow]
+				if l.sw == 1 {
+					d := dst[xlo+off : xhi+off]
+					for i, g := range src[xlo:xhi] {
+						d[i] += g
 					}
+					continue
+				}
+				for ox := xlo; ox < xhi; ox++ {
+					dst[ox*l.sw+off] += src[ox]
 				}
 			}
 		}

@@ -1,6 +1,9 @@
 package nn
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // pool2d is a max- or average-pool over kh x kw windows. Windows are
 // clipped to the input: padding never wins a max and is not counted in a
@@ -16,6 +19,10 @@ type pool2d struct {
 	ph, pw  int
 	argmax  []int32 // per output: flat input index of the max (max-pool)
 	y, dx   Tensor
+
+	// Arguments of the parallel passes.
+	x, out []float32
+	wg     sync.WaitGroup
 }
 
 func (l *pool2d) window(oy, ox int) (y0, y1, x0, x1 int) {
@@ -34,7 +41,8 @@ func (l *pool2d) forward(x *Tensor, train bool) *Tensor {
 		l.argmax = l.argmax[:len(y.Data)]
 	}
 	if l.max && l.kh == 2 && l.kw == 2 && l.sh == 2 && l.sw == 2 && l.ph == 0 && l.pw == 0 {
-		l.max2x2(x.Data, y.Data, n*l.c)
+		l.x, l.out = x.Data, y.Data
+		parallelRange(n*l.c, 16, max2x2Task{l}, &l.wg)
 		return y
 	}
 	o := 0
@@ -76,13 +84,12 @@ func (l *pool2d) backward(dy *Tensor) *Tensor {
 	}
 	n := dy.batch()
 	dx := l.dx.resize(n, l.c, l.h, l.w)
-	clear(dx.Data)
 	if l.max {
-		for o, g := range dy.Data {
-			dx.Data[l.argmax[o]] += g
-		}
+		l.out, l.x = dy.Data, dx.Data
+		parallelRange(n*l.c, 16, maxBackTask{l}, &l.wg)
 		return dx
 	}
+	clear(dx.Data)
 	o := 0
 	for p := 0; p < n*l.c; p++ {
 		plane := dx.Data[p*l.h*l.w : (p+1)*l.h*l.w]
@@ -102,11 +109,15 @@ func (l *pool2d) backward(dy *Tensor) *Tensor {
 	return dx
 }
 
-// max2x2 is the common 2x2, stride 2, unpadded max-pool without the
-// general window arithmetic.
-func (l *pool2d) max2x2(x, y []float32, planes int) {
-	o := 0
-	for p := 0; p < planes; p++ {
+// max2x2Task is the common 2x2, stride 2, unpadded max-pool without the
+// general window arithmetic, planes split across the cores.
+type max2x2Task struct{ l *pool2d }
+
+func (t max2x2Task) runRange(lo, hi int) {
+	l := t.l
+	x, y := l.x, l.out
+	o := lo * l.oh * l.ow
+	for p := lo; p < hi; p++ {
 		base := p * l.h * l.w
 		for oy := 0; oy < l.oh; oy++ {
 			r0 := base + 2*oy*l.w
@@ -127,5 +138,19 @@ func (l *pool2d) max2x2(x, y []float32, planes int) {
 				o++
 			}
 		}
+	}
+}
+
+// maxBackTask routes each output gradient to the input that won the max;
+// a plane's winners lie in the same plane, so planes split across cores.
+type maxBackTask struct{ l *pool2d }
+
+func (t maxBackTask) runRange(lo, hi int) {
+	l := t.l
+	dy, dx := l.out, l.x
+	in, out := l.h*l.w, l.oh*l.ow
+	clear(dx[lo*in : hi*in])
+	for o := lo * out; o < hi*out; o++ {
+		dx[l.argmax[o]] += dy[o]
 	}
 }

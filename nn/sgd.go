@@ -1,10 +1,6 @@
 package nn
 
-import (
-	"runtime"
-	"sync"
-	"sync/atomic"
-)
+import "sync"
 
 // Optimizer updates parameters from their gradients.
 type Optimizer interface {
@@ -23,7 +19,6 @@ type SGD struct {
 	// Per-step work, reused so that a step allocates nothing.
 	jobs []sgdJob
 	lr   float32
-	next atomic.Int64
 	wg   sync.WaitGroup
 }
 
@@ -58,44 +53,17 @@ func (o *SGD) Step(lr float32) {
 		}
 	}
 	o.lr = lr
-	o.next.Store(0)
-	helpers := min(runtime.GOMAXPROCS(0), len(o.jobs)) - 1
-	if helpers > 0 {
-		startSGDWorkers()
-		o.wg.Add(helpers)
-		for range helpers {
-			sgdWork <- o
-		}
-	}
-	o.run()
-	o.wg.Wait()
+	parallelRange(len(o.jobs), 1, sgdTask{o}, &o.wg)
 }
 
-// run updates chunks until none is left.
-func (o *SGD) run() {
-	for i := int(o.next.Add(1) - 1); i < len(o.jobs); i = int(o.next.Add(1) - 1) {
+type sgdTask struct{ o *SGD }
+
+func (t sgdTask) runRange(lo, hi int) {
+	o := t.o
+	for i := lo; i < hi; i++ {
 		j := &o.jobs[i]
 		sgdUpdate(j.w, j.g, j.v, j.mask, o.lr, o.Momentum, j.l2, j.l1)
 	}
-}
-
-// sgdWork feeds the long-lived update workers, started on first use.
-var (
-	sgdWork    = make(chan *SGD)
-	sgdStarted sync.Once
-)
-
-func startSGDWorkers() {
-	sgdStarted.Do(func() {
-		for range runtime.GOMAXPROCS(0) - 1 {
-			go func() {
-				for o := range sgdWork {
-					o.run()
-					o.wg.Done()
-				}
-			}()
-		}
-	})
 }
 
 // sgdUpdate applies v = mu*v + g + l2*w + l1*sign(w); w -= lr*v to one
