@@ -30,6 +30,7 @@ func compressCmd() *cobra.Command {
 		asJSON     bool
 		dataFree   bool
 		df         *dataFreeArgs
+		reportDir  string
 	)
 	cmd := &cobra.Command{
 		Use:   "compress --model FILE --out FILE.dcz [--preset paper|quick | --config FILE.json]",
@@ -89,6 +90,11 @@ below --min-size elements (biases, norms) are stored dense.`,
 			if !keepWork {
 				os.RemoveAll(workDir)
 			}
+			if reportDir != "" {
+				if err := writeCompressReport(reportDir, res, os.Args); err != nil {
+					return err
+				}
+			}
 			return printCompressResult(cmd.OutOrStdout(), res, asJSON, time.Since(start))
 		},
 	}
@@ -101,6 +107,7 @@ below --min-size elements (biases, norms) are stored dense.`,
 	f.StringVar(&workDir, "work-dir", "", "where to checkpoint each step (default OUT.work)")
 	f.BoolVar(&keepWork, "keep-work", false, "keep the work directory after success")
 	f.BoolVar(&asJSON, "json", false, "print the stage table as JSON")
+	f.StringVar(&reportDir, "report", "", "also write REPORT.md and its PNG figures (weight distributions, shared weights) into this folder")
 	f.BoolVar(&dataFree, "data-free", false, "compress any safetensors file without data or retraining: prune, share and Huffman-code tensor by tensor, streaming (see --keep, --bits, --index-bits, --min-size)")
 	df = addDataFreeFlags(cmd)
 	data.register(cmd)
@@ -155,4 +162,18 @@ func printCompressResult(w io.Writer, res *pipeline.Result, asJSON bool, took ti
 	fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(pipeline.SizeNotes))
 	fmt.Fprintf(w, "wrote %s in %s\n", res.Out, took.Round(time.Second))
 	return nil
+}
+
+// writeCompressReport writes the Markdown report of a run with the
+// compressed file's per-layer table.
+func writeCompressReport(dir string, res *pipeline.Result, args []string) error {
+	inspect, err := inspectTable(res.Out)
+	if err != nil {
+		return err
+	}
+	return pipeline.WriteReport(dir, res, pipeline.Extras{
+		Title:   "deepcompress report: " + res.Out,
+		Command: "deepcompress " + strings.Join(args[1:], " "),
+		Inspect: inspect,
+	})
 }
