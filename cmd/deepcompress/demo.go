@@ -108,7 +108,7 @@ trained checkpoint, lenet300.dcz, REPORT.md and its PNG figures.`,
 		},
 	}
 	cmd.Flags().StringVar(&outDir, "out", "", "output folder (default: deepcompress-demo-DATE-TIME in the current directory)")
-	cmd.Flags().IntVar(&epochs, "epochs", 10, "training epochs before compression")
+	cmd.Flags().IntVar(&epochs, "epochs", 15, "training epochs before compression")
 	data.register(cmd)
 	return cmd
 }
