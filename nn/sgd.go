@@ -66,14 +66,16 @@ func (t sgdTask) runRange(lo, hi int) {
 	}
 }
 
-// sgdUpdate applies v = mu*v + g + l2*w + l1*sign(w); w -= lr*v to one
+// sgdUpdate applies d = g + l2*w + l1*sign(w); v = mu*v + d; w -= lr*v (in
+// PyTorch's order of operations) to one
 // chunk, then zeroes the masked entries of w, v and g.
 func sgdUpdate(w, g, v, mask []float32, lr, mu, l2, l1 float32) {
 	n := len(w)
 	g, v = g[:n], v[:n]
 	if l1 == 0 {
 		for i := range w {
-			vi := mu*v[i] + g[i] + l2*w[i]
+			d := g[i] + l2*w[i]
+			vi := mu*v[i] + d
 			v[i] = vi
 			w[i] -= lr * vi
 		}
