@@ -66,9 +66,9 @@ func (t sgdTask) runRange(lo, hi int) {
 	}
 }
 
-// sgdUpdate applies d = g + l2*w + l1*sign(w); v = mu*v + d; w -= lr*v (in
-// PyTorch's order of operations) to one
-// chunk, then zeroes the masked entries of w, v and g.
+// sgdUpdate applies d = g + l2*w + l1*sign(w); v = mu*v + d; w -= lr*v to
+// one chunk, in PyTorch's order of operations, then zeroes the masked
+// entries of w, v and g.
 func sgdUpdate(w, g, v, mask []float32, lr, mu, l2, l1 float32) {
 	n := len(w)
 	g, v = g[:n], v[:n]
