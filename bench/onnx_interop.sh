@@ -16,7 +16,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/dc" ./cmd/deepcompress
 dc="$tmp/dc"
-echo "== reference models (sidecar: $(/usr/bin/python3 -c "import json;print(json.load(open('$models/lenet300.json'))['test_accuracy'])" 2>/dev/null || echo '9825/10000'))"
+echo "== reference models (sidecar: $(/usr/bin/python3 -c "import json;t=json.load(open('$models/lenet300.json'))['test_accuracy']; print(t['correct'], '/', t['total'])" 2>/dev/null || echo '9825/10000'))"
 "$dc" eval --model "$models/lenet300.onnx"
 "$dc" eval --model "$models/lenet300.safetensors" --arch lenet300
 echo "== compress the ONNX model (preset paper)"
