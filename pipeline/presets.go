@@ -44,7 +44,7 @@ func Preset(name, arch string) (Config, error) {
 			// tried (3e-5 to 3e-4): the preset leaves the shared values as
 			// k-means placed them.
 			Quantize: QuantizeConfig{Bits: map[string]int{"conv1": 8, "conv2": 8, "fc1": 5, "fc2": 5}},
-			Encode: EncodeConfig{IndexBits: map[string]int{"conv1": 5, "conv2": 5, "fc1": 5, "fc2": 5}},
+			Encode:   EncodeConfig{IndexBits: map[string]int{"conv1": 5, "conv2": 5, "fc1": 5, "fc2": 5}},
 		}
 	default:
 		c = Config{
