@@ -143,6 +143,15 @@ func ValidateGradual(m *nn.Model, cfg Config) error {
 // prunes towards cfg's kept fractions, every 100 steps over the first 80 %
 // of the run; the last 20 % fine-tune the final sparse network.
 func TrainGradually(m *nn.Model, train nn.Dataset, cfg Config, retrain nn.TrainConfig, report func(nn.Progress)) error {
+	return TrainGraduallyUntil(m, train, cfg, retrain, 0.8, report)
+}
+
+// TrainGraduallyUntil is TrainGradually with the pruning phase ending at
+// the fraction until of the run (0 < until <= 1).
+func TrainGraduallyUntil(m *nn.Model, train nn.Dataset, cfg Config, retrain nn.TrainConfig, until float64, report func(nn.Progress)) error {
+	if !(until > 0 && until <= 1) {
+		return fmt.Errorf("prune: the pruning phase must end within the run, got %v", until)
+	}
 	if err := ValidateGradual(m, cfg); err != nil {
 		return err
 	}
@@ -151,6 +160,6 @@ func TrainGradually(m *nn.Model, train nn.Dataset, cfg Config, retrain nn.TrainC
 	}
 	steps := retrain.Epochs * ((train.Len() + retrain.Batch - 1) / retrain.Batch)
 	g := &Gradual{Inner: &nn.SGD{Params: m.Params(), Momentum: retrain.Momentum, L2: retrain.L2, L1: retrain.L1},
-		Model: m, Final: cfg, End: steps * 8 / 10, Every: 100}
+		Model: m, Final: cfg, End: int(float64(steps) * until), Every: 100}
 	return nn.Train(m, train, retrain, g, report)
 }

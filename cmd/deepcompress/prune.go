@@ -29,6 +29,7 @@ func pruneCmd() *cobra.Command {
 		globalKeep float64
 		rounds     int
 		gradual    bool
+		until      float64
 		retrain    nn.TrainConfig
 		schedule   string
 	)
@@ -83,7 +84,7 @@ Config file (JSON): {"layers": {"fc1": {"keep": 0.08}, "fc2": {"quality": 1.2}},
 				return err
 			}
 			if gradual {
-				err = prune.TrainGradually(m, train, cfg, retrain, trainingBar("gradual"))
+				err = prune.TrainGraduallyUntil(m, train, cfg, retrain, until, trainingBar("gradual"))
 			} else {
 				err = prune.Iterative(m, train, cfg, rounds, retrain, trainingBar("retrain"), nil)
 			}
@@ -114,6 +115,7 @@ Config file (JSON): {"layers": {"fc1": {"keep": 0.08}, "fc2": {"quality": 1.2}},
 	f.Float64Var(&globalKeep, "global-keep", 0, "one threshold for all layers keeping this fraction of all weights")
 	f.IntVar(&rounds, "rounds", 3, "prune/retrain rounds")
 	f.BoolVar(&gradual, "gradual", false, "prune gradually during training (Zhu & Gupta polynomial schedule) instead of in rounds")
+	f.Float64Var(&until, "prune-until", 0.8, "with --gradual: the fraction of the run over which pruning proceeds; the rest fine-tunes the final network")
 	f.IntVar(&retrain.Epochs, "epochs", 5, "retraining epochs per round (with --gradual: in all)")
 	f.IntVar(&retrain.Batch, "batch", 64, "minibatch size")
 	f.Float32Var(&retrain.LR, "lr", 0.01, "retraining learning rate")
