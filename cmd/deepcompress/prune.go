@@ -11,8 +11,8 @@ import (
 
 	"github.com/deepcompress/deepcompress/modelfile"
 	"github.com/deepcompress/deepcompress/nn"
+	"github.com/deepcompress/deepcompress/pipeline"
 	"github.com/deepcompress/deepcompress/prune"
-	"github.com/deepcompress/deepcompress/report"
 )
 
 func init() { registry = append(registry, pruneCmd) }
@@ -98,7 +98,8 @@ Config file (JSON): {"layers": {"fc1": {"keep": 0.08}, "fc2": {"quality": 1.2}},
 			if err := modelfile.SaveCheckpoint(out, m, nil); err != nil {
 				return err
 			}
-			fmt.Fprint(cmd.OutOrStdout(), pruneTable(m).Text())
+			layers, total := prune.Stats(m)
+			fmt.Fprint(cmd.OutOrStdout(), pipeline.PruneTable(append(layers, total)).Text())
 			fmt.Fprintf(cmd.OutOrStdout(), "test accuracy: before %s, after %s\nwrote %s\n",
 				pct(before, test.Len()), pct(after, test.Len()), out)
 			return nil
@@ -172,15 +173,6 @@ func pruneConfig(path, layers string, keep, quality, global float64) (prune.Conf
 		return cfg, fmt.Errorf("say how much to prune: --config, --layers, --keep, --quality or --global-keep")
 	}
 	return cfg, nil
-}
-
-func pruneTable(m *nn.Model) report.Table {
-	layers, total := prune.Stats(m)
-	t := report.Table{Header: []string{"layer", "weights", "kept", "kept %"}}
-	for _, l := range append(layers, total) {
-		t.Rows = append(t.Rows, []string{l.Name, strconv.Itoa(l.Weights), strconv.Itoa(l.Kept), fmt.Sprintf("%.2f", l.KeptPct)})
-	}
-	return t
 }
 
 func pct(correct, total int) string {

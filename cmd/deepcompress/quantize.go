@@ -23,7 +23,7 @@ func quantizeCmd() *cobra.Command {
 		archArg    string
 		bitsArg    string
 		indexArg   string
-		init       string
+		initMethod string
 		optimal    bool
 		compare    bool
 		tune       nn.TrainConfig
@@ -68,7 +68,7 @@ inertia found by dynamic programming).`,
 			if err != nil {
 				return err
 			}
-			opt := quantize.Options{Init: quantize.Init(init), Optimal: optimal, Seed: int64(tune.Seed)}
+			opt := quantize.Options{Init: quantize.Init(initMethod), Optimal: optimal, Seed: int64(tune.Seed)}
 			layers, err := quantize.Model(m, bits, opt)
 			if err != nil {
 				return err
@@ -110,7 +110,7 @@ inertia found by dynamic programming).`,
 	f.StringVar(&archArg, "arch", "", "architecture for safetensors files that record none")
 	f.StringVar(&bitsArg, "bits", "", "bits per layer, NAME=BITS,... (default 8 conv, 5 fc)")
 	f.StringVar(&indexArg, "index-bits", "", "relative-index bits per layer for .dcz output, NAME=BITS,... (default 8 conv, 5 fc)")
-	f.StringVar(&init, "init", "linear", "centroid initialisation: linear, density, forgy or kmeans++")
+	f.StringVar(&initMethod, "init", "linear", "centroid initialisation: linear, density, forgy or kmeans++")
 	f.BoolVar(&optimal, "optimal", false, "use the globally optimal 1-D clustering (dynamic programming) instead of Lloyd's algorithm")
 	f.BoolVar(&compare, "compare-optimal", false, "also report the optimal clustering's inertia per layer")
 	f.IntVar(&tune.Epochs, "epochs", 2, "fine-tuning epochs (0: none)")
