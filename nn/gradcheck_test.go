@@ -102,7 +102,9 @@ func TestGradients(t *testing.T) {
 		{"avgpool", img, []arch.Layer{{Kind: arch.AvgPool, Kernel: [2]int{3, 2}, Stride: [2]int{1, 2}, Pad: [2]int{1, 0}}}},
 		{"relu", []int{7}, []arch.Layer{{Kind: arch.ReLU}}},
 		{"flatten dense", img, []arch.Layer{{Kind: arch.Flatten}, {Kind: arch.Dense, Name: "fc", Out: 3}}},
-		{"softmax", []int{6}, []arch.Layer{{Kind: arch.Softmax}}},
+		// A final softmax is left to the loss in training; inside a
+		// network it has a gradient of its own.
+		{"softmax", []int{6}, []arch.Layer{{Kind: arch.Softmax}, {Kind: arch.Dense, Name: "fc", Out: 3}}},
 		{"dropout", []int{9}, []arch.Layer{{Kind: arch.Dense, Name: "fc", Out: 8}, {Kind: arch.Dropout, Rate: 0.5}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

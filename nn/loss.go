@@ -1,6 +1,9 @@
 package nn
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // SoftmaxCrossEntropy computes the mean cross-entropy of softmax(logits)
 // against labels, L = -(1/N) sum_n log p[n, label_n], writes dL/dlogits =
@@ -38,4 +41,69 @@ func Argmax(x []float32) int {
 		}
 	}
 	return best
+}
+
+// Distillation is the loss of knowledge distillation (Hinton, Vinyals and
+// Dean, 2015): a mix of the cross-entropy against the labels and the
+// cross-entropy against a teacher's softened outputs,
+//
+//	L = (1-Alpha) * CE(onehot, softmax(z)) + Alpha * T^2 * CE(softmax(t/T), softmax(z/T))
+//
+// z being the student's logits, t the teacher's and T the Temperature. The
+// T^2 keeps the soft term's gradient, Alpha*T*(softmax(z/T) - softmax(t/T)),
+// on the scale of the hard term's as T changes.
+type Distillation struct {
+	Alpha       float32 // weight of the teacher's term, in [0, 1]
+	Temperature float32 // T >= 1 (0 means 1)
+
+	soft, teach []float32 // scratch rows
+}
+
+// Validate rejects weights and temperatures outside their ranges.
+func (d *Distillation) Validate() error {
+	if !(d.Alpha >= 0 && d.Alpha <= 1) {
+		return fmt.Errorf("nn: distillation weight %v must be in [0, 1]", d.Alpha)
+	}
+	if d.Temperature != 0 && !(d.Temperature >= 1 && d.Temperature <= 100) {
+		return fmt.Errorf("nn: distillation temperature %v must be in [1, 100]", d.Temperature)
+	}
+	return nil
+}
+
+// Loss is SoftmaxCrossEntropy with the teacher's term mixed in: teacher
+// holds one row of logits per sample, back to back, like logits. It writes
+// dL/dlogits (averaged over the batch) into grad.
+func (d *Distillation) Loss(logits *Tensor, labels []uint8, teacher []float32, grad *Tensor) (loss float32, correct int) {
+	hard, correct := SoftmaxCrossEntropy(logits, labels, grad)
+	if d.Alpha == 0 {
+		return hard, correct
+	}
+	n, k := logits.batch(), logits.rowLen()
+	temp := max(d.Temperature, 1)
+	if len(d.soft) < k {
+		d.soft, d.teach = make([]float32, k), make([]float32, k)
+	}
+	soft, teach := d.soft[:k], d.teach[:k]
+	inv := 1 / float32(n)
+	scale := d.Alpha * temp * inv
+	var softLoss float64
+	for s := 0; s < n; s++ {
+		g := grad.Data[s*k : (s+1)*k]
+		softmaxScaled(soft, logits.Data[s*k:(s+1)*k], temp)
+		softmaxScaled(teach, teacher[s*k:(s+1)*k], temp)
+		for j := range g {
+			g[j] = (1-d.Alpha)*g[j] + scale*(soft[j]-teach[j])
+			softLoss -= float64(teach[j]) * math.Log(math.Max(float64(soft[j]), 1e-30))
+		}
+	}
+	soft2 := float64(temp*temp) * softLoss / float64(n)
+	return float32((1-float64(d.Alpha))*float64(hard) + float64(d.Alpha)*soft2), correct
+}
+
+// softmaxScaled writes softmax(x/temp) into dst.
+func softmaxScaled(dst, x []float32, temp float32) {
+	for i, v := range x {
+		dst[i] = v / temp
+	}
+	Softmax(dst, dst)
 }

@@ -15,6 +15,9 @@ type Model struct {
 	params []*Param
 	byName map[string]*Param
 	in     Tensor
+	// logits is the number of layers up to the logits: all but a final
+	// softmax, which training leaves to its loss (SoftmaxCrossEntropy).
+	logits int
 }
 
 // New builds the network described by spec with PyTorch's default
@@ -46,6 +49,10 @@ func New(spec arch.Spec, seed uint64) (*Model, error) {
 	}
 	for _, l := range m.layers {
 		initUniform(l.params(), rng)
+	}
+	m.logits = len(m.layers)
+	if n := len(spec.Layers); n > 0 && spec.Layers[n-1].Kind == arch.Softmax {
+		m.logits--
 	}
 	return m, nil
 }
@@ -113,23 +120,44 @@ func (m *Model) Weights() []*Param {
 // InputSize is the number of floats per input sample.
 func (m *Model) InputSize() int { return arch.Numel(m.Spec.Input) }
 
+// OutputSize is the number of floats per output sample (the classes).
+func (m *Model) OutputSize() int {
+	shapes, _ := m.Spec.Shapes() // checked by New
+	if len(shapes) == 0 {
+		return m.InputSize()
+	}
+	return arch.Numel(shapes[len(shapes)-1])
+}
+
 // Forward runs the network on n samples stored back to back in x and
 // returns the output, a buffer owned by the model and valid until the next
-// call. With train set, dropout is active and activations are kept for
-// Backward.
+// call. With train set, dropout is active, activations are kept for
+// Backward, and a final softmax is left out: the output is the logits,
+// which the loss turns into probabilities itself.
 func (m *Model) Forward(x []float32, n int, train bool) *Tensor {
+	end := len(m.layers)
+	if train {
+		end = m.logits
+	}
+	return m.forward(x, n, train, end)
+}
+
+// Logits runs the network in inference mode without a final softmax.
+func (m *Model) Logits(x []float32, n int) *Tensor { return m.forward(x, n, false, m.logits) }
+
+func (m *Model) forward(x []float32, n int, train bool, end int) *Tensor {
 	m.in = Tensor{Shape: append(append(m.in.Shape[:0], n), m.Spec.Input...), Data: x[:n*m.InputSize()]}
 	t := &m.in
-	for _, l := range m.layers {
+	for _, l := range m.layers[:end] {
 		t = l.forward(t, train)
 	}
 	return t
 }
 
-// Backward propagates dL/doutput through the network, leaving each
-// parameter's gradient in its Grad.
+// Backward propagates dL/dlogits (the output of Forward in training mode)
+// through the network, leaving each parameter's gradient in its Grad.
 func (m *Model) Backward(dy *Tensor) {
-	for i := len(m.layers) - 1; i >= 0 && dy != nil; i-- {
+	for i := m.logits - 1; i >= 0 && dy != nil; i-- {
 		dy = m.layers[i].backward(dy)
 	}
 }

@@ -12,6 +12,9 @@ type Dataset struct {
 	X      []float32
 	Labels []uint8
 	Dim    int
+	// Teacher, when set, holds a teacher model's logits for every sample,
+	// back to back, for training with distillation (TrainConfig.Distill).
+	Teacher []float32
 }
 
 // Len is the number of samples.
@@ -38,6 +41,10 @@ type TrainConfig struct {
 	Momentum   float32
 	L2, L1     float32
 	Seed       uint64
+	// Distill is the weight of the teacher's term in the loss (see
+	// Distillation), 0 for plain cross-entropy; it needs Dataset.Teacher.
+	Distill     float32
+	Temperature float32 // of the distillation, 1 if 0
 }
 
 // LRAt is the learning rate after `done` of `total` steps, epoch being the
@@ -67,7 +74,11 @@ func (c TrainConfig) Validate() error {
 	case c.Schedule != "" && c.Schedule != Constant && c.Schedule != Step && c.Schedule != Cosine:
 		return fmt.Errorf("nn: unknown schedule %q (want constant, step or cosine)", c.Schedule)
 	}
-	return nil
+	return c.distillation().Validate()
+}
+
+func (c TrainConfig) distillation() *Distillation {
+	return &Distillation{Alpha: c.Distill, Temperature: c.Temperature}
 }
 
 // Progress is reported after every batch.
@@ -94,6 +105,12 @@ func Train(m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(P
 	if data.Len() == 0 {
 		return fmt.Errorf("nn: no training data")
 	}
+	classes := m.OutputSize()
+	if cfg.Distill > 0 && len(data.Teacher) != data.Len()*classes {
+		return fmt.Errorf("nn: distillation needs %d teacher logits (%d samples x %d classes), have %d",
+			data.Len()*classes, data.Len(), classes, len(data.Teacher))
+	}
+	objective := cfg.distillation()
 	if opt == nil {
 		opt = &SGD{Params: m.Params(), Momentum: cfg.Momentum, L2: cfg.L2, L1: cfg.L1}
 	}
@@ -102,6 +119,10 @@ func Train(m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(P
 	batches := (n + cfg.Batch - 1) / cfg.Batch
 	xb := make([]float32, cfg.Batch*data.Dim)
 	yb := make([]uint8, cfg.Batch)
+	var tb []float32
+	if cfg.Distill > 0 {
+		tb = make([]float32, cfg.Batch*classes)
+	}
 	var grad Tensor
 	perm := make([]int, n)
 	for i := range perm {
@@ -117,9 +138,12 @@ func Train(m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(P
 			for k, s := range idx {
 				copy(xb[k*data.Dim:(k+1)*data.Dim], data.X[s*data.Dim:(s+1)*data.Dim])
 				yb[k] = data.Labels[s]
+				if tb != nil {
+					copy(tb[k*classes:(k+1)*classes], data.Teacher[s*classes:(s+1)*classes])
+				}
 			}
 			out := m.Forward(xb, len(idx), true)
-			loss, c := SoftmaxCrossEntropy(out, yb[:len(idx)], &grad)
+			loss, c := objective.Loss(out, yb[:len(idx)], tb, &grad)
 			if math.IsNaN(float64(loss)) {
 				return fmt.Errorf("nn: training diverged (loss NaN) in epoch %d; lower the learning rate", epoch+1)
 			}
@@ -137,6 +161,24 @@ func Train(m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(P
 		}
 	}
 	return nil
+}
+
+// WithTeacher returns data with Teacher set to the logits of m (its
+// outputs before any final softmax) on every sample, for distilling m into
+// another model.
+func (d Dataset) WithTeacher(m *Model) (Dataset, error) {
+	classes, dim := m.OutputSize(), m.InputSize()
+	if len(d.X) != d.Len()*dim {
+		return d, fmt.Errorf("nn: %d input values for %d samples of %d", len(d.X), d.Len(), dim)
+	}
+	logits := make([]float32, d.Len()*classes)
+	const batch = 500
+	for s := 0; s < d.Len(); s += batch {
+		k := min(batch, d.Len()-s)
+		copy(logits[s*classes:(s+k)*classes], m.Logits(d.X[s*dim:(s+k)*dim], k).Data)
+	}
+	d.Teacher = logits
+	return d, nil
 }
 
 // Evaluate counts the samples whose predicted class (the argmax of the

@@ -77,12 +77,18 @@ type Recipe struct {
 	Momentum   float32 `json:"momentum,omitempty"`
 	L2         float32 `json:"l2,omitempty"`
 	L1         float32 `json:"l1,omitempty"`
+	// Distill mixes into the loss, with this weight, the cross-entropy
+	// against the input model's outputs softened by Temperature: the
+	// unpruned model teaches its compressed self (see nn.Distillation).
+	Distill     float32 `json:"distill,omitempty"`
+	Temperature float32 `json:"temperature,omitempty"`
 }
 
 // TrainConfig turns the recipe into the engine's form.
 func (r Recipe) TrainConfig(seed uint64) nn.TrainConfig {
 	c := nn.TrainConfig{Epochs: r.Epochs, Batch: r.Batch, LR: r.LR, Schedule: r.Schedule, Gamma: r.Gamma,
-		StepEpochs: r.StepEpochs, Momentum: r.Momentum, L2: r.L2, L1: r.L1, Seed: seed}
+		StepEpochs: r.StepEpochs, Momentum: r.Momentum, L2: r.L2, L1: r.L1, Seed: seed,
+		Distill: r.Distill, Temperature: r.Temperature}
 	if c.Batch == 0 {
 		c.Batch = 64
 	}

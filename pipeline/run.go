@@ -101,6 +101,9 @@ func (r *Runner) Run(m *nn.Model, out string) (*Result, error) {
 	if err := r.prepareWorkDir(m); err != nil {
 		return nil, err
 	}
+	if err := r.attachTeacher(m); err != nil {
+		return nil, err
+	}
 	res := &Result{Out: out, Before: copyWeights(m)}
 	dense := denseBytes(m)
 	s, err := r.stage("dense", m, dense, dense, true)
@@ -135,6 +138,20 @@ func (r *Runner) Run(m *nn.Model, out string) (*Result, error) {
 	}
 	res.Stages = append(res.Stages, s)
 	return res, nil
+}
+
+// attachTeacher records the input model's outputs on the training set when
+// a stage distills from it. m is still the input model here, also when the
+// run resumes, so the teacher is the same either way.
+func (r *Runner) attachTeacher(m *nn.Model) error {
+	distills := r.Config.Prune.Rounds > 0 && r.Config.Prune.Retrain.Distill > 0 ||
+		!r.Config.Quantize.Skip && r.Config.Quantize.FineTune.Epochs > 0 && r.Config.Quantize.FineTune.Distill > 0
+	if !distills || r.Train.Teacher != nil {
+		return nil
+	}
+	var err error
+	r.Train, err = r.Train.WithTeacher(m)
+	return err
 }
 
 // fingerprint identifies the input model and config, so that a work

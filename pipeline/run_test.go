@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -55,10 +56,25 @@ func trainedSmall(t *testing.T) *nn.Model {
 
 var errStop = errors.New("stopped for the test")
 
+// distilledConfig is smallConfig with both trainings taught by the input
+// model, whose outputs must be the same on a resumed run.
+func distilledConfig() Config {
+	c := smallConfig()
+	c.Prune.Retrain.Distill, c.Prune.Retrain.Temperature = 0.7, 3
+	c.Quantize.FineTune.Distill = 0.5
+	return c
+}
+
 func TestResumeGivesSameFile(t *testing.T) {
+	for name, cfg := range map[string]Config{"plain": smallConfig(), "distilled": distilledConfig()} {
+		t.Run(name, func(t *testing.T) { testResume(t, cfg) })
+	}
+}
+
+func testResume(t *testing.T, cfg Config) {
 	dir := t.TempDir()
 	run := func(out, work string, stopAfter int) (*Result, error) {
-		r := &Runner{Config: smallConfig(), WorkDir: work, Train: synthetic(400, 1), Test: synthetic(200, 2)}
+		r := &Runner{Config: cfg, WorkDir: work, Train: synthetic(400, 1), Test: synthetic(200, 2)}
 		if stopAfter > 0 {
 			checkpoints := 0
 			r.afterCheckpoint = func() error {
@@ -121,6 +137,7 @@ func TestConfigErrors(t *testing.T) {
 		"index bits layer":    {Encode: EncodeConfig{IndexBits: map[string]int{"conv": 4}}},
 		"negative rounds":     {Prune: PruneConfig{Rounds: -1}},
 		"bad prune layer":     {Prune: PruneConfig{Rounds: 1, Config: prune.Config{Layers: map[string]prune.Rule{"x": {Keep: 0.5}}}, Retrain: Recipe{Epochs: 1, LR: 0.1}}},
+		"distill weight":      {Prune: PruneConfig{Rounds: 1, Config: prune.Config{Default: prune.Rule{Keep: 0.5}}, Retrain: Recipe{Epochs: 1, LR: 0.1, Distill: 2}}},
 		"gradual and quality": {Prune: PruneConfig{Rounds: 1, Gradual: true, Config: prune.Config{Default: prune.Rule{Quality: 1}}, Retrain: Recipe{Epochs: 1, LR: 0.1}}},
 	} {
 		if err := c.Validate(m); err == nil {
@@ -141,5 +158,23 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if _, err := Preset("fast", "lenet300"); err == nil {
 		t.Error("unknown preset accepted")
+	}
+}
+
+// TestDistillationIsUsed guards against the setting being dropped on its
+// way to the trainer: a distilled run must end with another file.
+func TestDistillationIsUsed(t *testing.T) {
+	dir := t.TempDir()
+	var files [2][]byte
+	for i, cfg := range []Config{smallConfig(), distilledConfig()} {
+		r := &Runner{Config: cfg, WorkDir: filepath.Join(dir, fmt.Sprint(i)), Train: synthetic(400, 1), Test: synthetic(200, 2)}
+		out := filepath.Join(dir, fmt.Sprintf("%d.dcz", i))
+		if _, err := r.Run(trainedSmall(t), out); err != nil {
+			t.Fatal(err)
+		}
+		files[i], _ = os.ReadFile(out)
+	}
+	if bytes.Equal(files[0], files[1]) {
+		t.Error("distilled and plain runs wrote the same file")
 	}
 }

@@ -123,6 +123,8 @@ func TestUsageErrors(t *testing.T) {
 		{"train", "--model", "vgg", "--out", "x.safetensors"},    // unknown architecture
 		{"prune", "--model", embedded, "--out", "p.safetensors"}, // no rule
 		{"prune", "--model", embedded, "--out", "p.safetensors", "--layers", "fc1"},
+		{"prune", "--model", embedded, "--out", "p.safetensors", "--keep", "0.5", "--distill", "2"},
+		{"prune", "--model", embedded, "--out", "p.safetensors", "--keep", "0.5", "--distill", "0.5", "--teacher", "nope.onnx"},
 		{"eval", "--model", "nope.bin"},
 		{"inspect", "../../go.mod"},
 		{"decode", embedded, "--out", "x.txt"},

@@ -21,6 +21,7 @@ func pruneCmd() *cobra.Command {
 	var (
 		data       dataFlags
 		model, out string
+		teacher    string
 		archArg    string
 		configPath string
 		layers     string
@@ -46,6 +47,11 @@ of growing sparsity, each followed by --epochs of retraining; --gradual
 instead prunes a little every few steps during training, on the polynomial
 schedule of Zhu and Gupta (2017).
 
+--distill W mixes into the retraining loss, with weight W, the cross-entropy
+against the unpruned model's outputs softened by --temperature (knowledge
+distillation, Hinton et al. 2015): the input model (or --teacher) teaches
+its pruned self.
+
 The output checkpoint holds the pruned weights as zeros (masks recoverable).
 A per-layer table (weights, kept, kept %) and the test accuracy before and
 after are printed.
@@ -53,7 +59,8 @@ after are printed.
 Config file (JSON): {"layers": {"fc1": {"keep": 0.08}, "fc2": {"quality": 1.2}},
 "default": {"keep": 0.1}} or {"global_keep": 0.08}.`,
 		Example: `  deepcompress prune --model lenet300.safetensors --out pruned.safetensors --layers fc1=0.07,fc2=0.09,fc3=0.26 --rounds 3 --epochs 8
-  deepcompress prune --model lenet300.safetensors --out pruned.safetensors --global-keep 0.05 --gradual --epochs 20`,
+  deepcompress prune --model lenet300.safetensors --out pruned.safetensors --global-keep 0.05 --gradual --epochs 20
+  deepcompress prune --model lenet300.safetensors --out pruned.safetensors --layers fc1=0.077,fc2=0.09,fc3=0.26 --gradual --epochs 30 --lr 0.02 --l2 1e-4 --distill 0.9 --temperature 2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := pruneConfig(configPath, layers, keep, quality, globalKeep)
@@ -82,6 +89,11 @@ Config file (JSON): {"layers": {"fc1": {"keep": 0.08}, "fc2": {"quality": 1.2}},
 			before, err := nn.Evaluate(m, test, 500)
 			if err != nil {
 				return err
+			}
+			if retrain.Distill > 0 {
+				if train, err = withTeacher(train, m, teacher, archArg); err != nil {
+					return err
+				}
 			}
 			if gradual {
 				err = prune.TrainGraduallyUntil(m, train, cfg, retrain, until, trainingBar("gradual"))
@@ -127,10 +139,31 @@ Config file (JSON): {"layers": {"fc1": {"keep": 0.08}, "fc2": {"quality": 1.2}},
 	f.Float32Var(&retrain.L2, "l2", 5e-5, "L2 weight decay while retraining")
 	f.Float32Var(&retrain.L1, "l1", 0, "L1 weight decay while retraining")
 	f.Uint64Var(&retrain.Seed, "seed", 1, "random seed")
+	f.Float32Var(&retrain.Distill, "distill", 0, "weight in [0,1] of distillation from the unpruned model while retraining (0: labels only)")
+	f.Float32Var(&retrain.Temperature, "temperature", 1, "with --distill: softmax temperature of the distillation")
+	f.StringVar(&teacher, "teacher", "", "with --distill: the model to distill from (default: the input model as loaded)")
 	data.register(cmd)
 	cmd.MarkFlagRequired("model")
 	cmd.MarkFlagRequired("out")
 	return cmd
+}
+
+// withTeacher attaches the outputs of the teacher model to train: the
+// model in the file teacher, or m itself (the unpruned model teaching its
+// pruned self) when teacher is empty.
+func withTeacher(train nn.Dataset, m *nn.Model, teacher, archArg string) (nn.Dataset, error) {
+	t := m
+	if teacher != "" {
+		var err error
+		if t, err = modelfile.Load(teacher, modelfile.Options{Arch: archArg}); err != nil {
+			return train, err
+		}
+		if t.InputSize() != m.InputSize() || t.OutputSize() != m.OutputSize() {
+			return train, fmt.Errorf("teacher %s maps %d inputs to %d outputs, the model %d to %d",
+				teacher, t.InputSize(), t.OutputSize(), m.InputSize(), m.OutputSize())
+		}
+	}
+	return train.WithTeacher(t)
 }
 
 // pruneConfig builds the rules from a config file and flags (flags win).
