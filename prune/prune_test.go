@@ -80,10 +80,26 @@ func randomData(n, dim, classes int, seed uint64) nn.Dataset {
 }
 
 func TestIterativeKeepsPrunedZero(t *testing.T) {
+	plain := nn.TrainConfig{Epochs: 2, Batch: 16, LR: 0.05, Momentum: 0.9, L2: 1e-3}
+	distilled := plain
+	distilled.Distill, distilled.Temperature = 0.8, 3
+	l1 := plain
+	l1.L2, l1.L1 = 0, 1e-3
+	for name, retrain := range map[string]nn.TrainConfig{"plain": plain, "distilled": distilled, "l1": l1} {
+		t.Run(name, func(t *testing.T) { testIterativeKeepsPrunedZero(t, retrain) })
+	}
+}
+
+func testIterativeKeepsPrunedZero(t *testing.T, retrain nn.TrainConfig) {
 	m := smallModel(t)
 	data := randomData(200, 20, 4, 1)
+	if retrain.Distill > 0 {
+		var err error
+		if data, err = data.WithTeacher(m); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cfg := Config{Default: Rule{Keep: 0.2}}
-	retrain := nn.TrainConfig{Epochs: 2, Batch: 16, LR: 0.05, Momentum: 0.9, L2: 1e-3}
 	var masks [][]float32
 	err := Iterative(m, data, cfg, 3, retrain, nil, func(int) error {
 		masks = append(masks, append([]float32(nil), m.Param("fc1.weight").Mask...))
