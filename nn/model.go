@@ -142,7 +142,8 @@ func (m *Model) Forward(x []float32, n int, train bool) *Tensor {
 	return m.forward(x, n, train, end)
 }
 
-// Logits runs the network in inference mode without a final softmax.
+// Logits runs the network in inference mode without a final softmax; the
+// result, like Forward's, is valid until the next call.
 func (m *Model) Logits(x []float32, n int) *Tensor { return m.forward(x, n, false, m.logits) }
 
 func (m *Model) forward(x []float32, n int, train bool, end int) *Tensor {

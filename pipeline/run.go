@@ -23,7 +23,9 @@ import (
 )
 
 // Runner compresses one model. Train is needed for retraining and
-// fine-tuning; Test measures each stage's accuracy.
+// fine-tuning; Test measures each stage's accuracy. A recipe that distills
+// learns from Train.Teacher when it is set, and otherwise from the input
+// model's outputs.
 type Runner struct {
 	Config  Config
 	WorkDir string
