@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/sparse"
 )
 
@@ -219,7 +220,7 @@ func (c *Config) planFor(name string, shape []int) plan {
 			break
 		}
 	}
-	n := numel(shape)
+	n := arch.Numel(shape)
 	minSize := c.MinSize
 	if minSize == 0 {
 		minSize = DefaultMinSize
@@ -242,33 +243,23 @@ func fill(s, d Setting, rank int) Setting {
 			s.Keep = 1
 		}
 	}
-	if s.Bits == 0 {
-		s.Bits = d.Bits
-	}
-	if s.Bits == 0 {
-		s.Bits = 5
-		if rank == 4 {
-			s.Bits = 8
-		}
-	}
-	if s.IndexBits == 0 {
-		s.IndexBits = d.IndexBits
-	}
-	if s.IndexBits == 0 {
-		s.IndexBits = 5
-		if rank == 4 {
-			s.IndexBits = 8
-		}
-	}
+	s.Bits = width(s.Bits, d.Bits, rank)
+	s.IndexBits = width(s.IndexBits, d.IndexBits, rank)
 	return s
 }
 
-func numel(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
+// width is a bit width: v if set, else the default d, else the built-in
+// one, 8 bits for convolution kernels (rank 4) and 5 for other tensors.
+func width(v, d, rank int) int {
+	switch {
+	case v != 0:
+		return v
+	case d != 0:
+		return d
+	case rank == 4:
+		return 8
 	}
-	return n
+	return 5
 }
 
 // vgg16Table5 lists the kept fractions of Table 5 of the paper by layer,

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/safetensors"
 )
@@ -55,7 +56,7 @@ func Decode(in, out string, workers int) error {
 	}
 	p := stages[*dcz.Frame, []float32]{
 		n: len(infos), workers: workers,
-		cost: func(i int) int64 { return 8 * int64(numel(infos[i].Shape)) },
+		cost: func(i int) int64 { return 8 * int64(arch.Numel(infos[i].Shape)) },
 		admit: func(i int) (*dcz.Frame, error) {
 			fr, err := d.NextFrame()
 			if err == nil && fr.Name != infos[i].Name {
