@@ -8,9 +8,12 @@
 package arch
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/deepcompress/deepcompress/budget"
 )
 
 // Kind names a layer type.
@@ -103,10 +106,18 @@ func Builtin(name string) (Spec, error) {
 	return Spec{}, fmt.Errorf("arch: unknown architecture %q (want lenet300 or lenet5)", name)
 }
 
-// Parse decodes a JSON Spec and validates it.
+// Parse decodes a JSON Spec and validates it. Unknown fields are refused
+// (a misspelt "kernel" would otherwise silently become a 0 x 0 kernel), as
+// is anything after the object.
 func Parse(data []byte) (Spec, error) {
 	var s Spec
-	if err := json.Unmarshal(data, &s); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&s)
+	if err == nil && dec.More() {
+		err = errors.New("data after the JSON object")
+	}
+	if err != nil {
 		return Spec{}, fmt.Errorf("arch: bad JSON description: %w", err)
 	}
 	if _, err := s.Shapes(); err != nil {
@@ -121,9 +132,13 @@ func (s Spec) JSON() []byte {
 	return b
 }
 
-// maxDim bounds every dimension so that hostile descriptions cannot ask for
-// absurd allocations.
-const maxDim = 1 << 24
+// maxDim bounds every dimension and maxElems every activation, so that
+// sizes stay far from overflowing int; what a spec really costs is checked
+// against the memory budget by CheckBudget.
+const (
+	maxDim   = 1 << 24
+	maxElems = 1 << 31
+)
 
 // Shapes infers the per-sample output shape of every layer, checking that
 // each layer fits its input. out[i] is the shape after Layers[i].
@@ -135,6 +150,9 @@ func (s Spec) Shapes() ([][]int, error) {
 		if d <= 0 || d > maxDim {
 			return nil, fmt.Errorf("arch: bad input dimension %d", d)
 		}
+	}
+	if n, err := budget.Elems(s.Input...); err != nil || n > maxElems {
+		return nil, fmt.Errorf("arch: input %s too large", budget.Shape(s.Input))
 	}
 	cur := append([]int(nil), s.Input...)
 	out := make([][]int, len(s.Layers))
@@ -150,8 +168,8 @@ func (s Spec) Shapes() ([][]int, error) {
 			}
 			seen[l.Name] = true
 		}
-		if Numel(next) > 1<<31 {
-			return nil, fmt.Errorf("arch: layer %d (%s): output too large", i, l.Kind)
+		if n, err := budget.Elems(next...); err != nil || n > maxElems {
+			return nil, fmt.Errorf("arch: layer %d (%s): output %s too large", i, l.Kind, budget.Shape(next))
 		}
 		out[i] = next
 		cur = next
@@ -181,7 +199,7 @@ func (l Layer) outShape(in []int) ([]int, error) {
 	switch l.Kind {
 	case Dense:
 		if len(in) != 1 {
-			return nil, fmt.Errorf("dense needs a flat input, got %v", in)
+			return nil, fmt.Errorf("dense needs a flat input, got %s", budget.Shape(in))
 		}
 		if l.Out <= 0 || l.Out > maxDim {
 			return nil, fmt.Errorf("bad output size %d", l.Out)
@@ -189,7 +207,7 @@ func (l Layer) outShape(in []int) ([]int, error) {
 		return []int{l.Out}, nil
 	case Conv2D, MaxPool, AvgPool:
 		if len(in) != 3 {
-			return nil, fmt.Errorf("needs a [C,H,W] input, got %v", in)
+			return nil, fmt.Errorf("needs a [C,H,W] input, got %s", budget.Shape(in))
 		}
 		st := l.StrideOrDefault()
 		c := in[0]
@@ -279,4 +297,95 @@ func Identify(s Spec) string {
 		}
 	}
 	return s.Name
+}
+
+// Footprint is what a network costs in float32 values, computed with
+// overflow checks: every parameter, and per sample the largest activation
+// and the largest unfolded (im2col) convolution input.
+type Footprint struct {
+	Params  int64 // weights and biases
+	MaxAct  int64 // floats per sample of the largest layer output (or the input)
+	MaxCols int64 // floats per sample of the largest im2col buffer
+}
+
+// Footprint computes the network's Footprint; it fails on an invalid spec
+// or on sizes that overflow int64.
+func (s Spec) Footprint() (Footprint, error) {
+	shapes, err := s.Shapes()
+	if err != nil {
+		return Footprint{}, err
+	}
+	var fp Footprint
+	fp.MaxAct, _ = budget.Elems(s.Input...) // checked by Shapes
+	in := s.Input
+	for i, l := range s.Layers {
+		out := shapes[i]
+		n, _ := budget.Elems(out...)
+		fp.MaxAct = max(fp.MaxAct, n)
+		if l.HasParams() {
+			if err := fp.addLayer(l, in, out); err != nil {
+				return Footprint{}, fmt.Errorf("arch: layer %d (%s %s): %w", i, l.Kind, l.Name, err)
+			}
+		}
+		in = out
+	}
+	return fp, nil
+}
+
+// addLayer adds the parameters and im2col size of a dense or conv layer.
+func (fp *Footprint) addLayer(l Layer, in, out []int) error {
+	dims := []int{l.Out, in[0]}
+	if l.Kind == Conv2D {
+		dims = append(dims, l.Kernel[0], l.Kernel[1])
+	}
+	w, err := budget.Elems(dims...)
+	if err != nil {
+		return err
+	}
+	if l.Kind == Conv2D {
+		cols, err := budget.Elems(in[0], l.Kernel[0], l.Kernel[1], out[1], out[2])
+		if err != nil {
+			return err
+		}
+		fp.MaxCols = max(fp.MaxCols, cols)
+	}
+	total := fp.Params + w + int64(l.Out)
+	if total < fp.Params {
+		return budget.ErrSize
+	}
+	fp.Params = total
+	return nil
+}
+
+// CheckBudget refuses, before anything is allocated, a network whose
+// parameters (copies of them: 1 to run, more to train with gradients and
+// momentum) or whose working memory for batch samples would pass b (nil
+// means budget.Default).
+func (s Spec) CheckBudget(b *budget.Budget, copies, batch int) error {
+	fp, err := s.Footprint()
+	if err != nil {
+		return err
+	}
+	name := s.Name
+	if name == "" {
+		name = "the network"
+	}
+	params := mulOr(fp.Params, int64(max(copies, 1)))
+	if err := b.Check(fmt.Sprintf("%s: %d parameters", name, fp.Params), params, 4); err != nil {
+		return err
+	}
+	perSample := fp.MaxAct*2 + fp.MaxCols // MaxAct is at most 2^31
+	if perSample < fp.MaxCols {
+		perSample = -1
+	}
+	return b.Check(fmt.Sprintf("%s: working memory for %d samples", name, batch),
+		mulOr(perSample, int64(max(batch, 1))), 4)
+}
+
+// mulOr is a*b, or -1 (which budget checks refuse) when it overflows.
+func mulOr(a, b int64) int64 {
+	if p, ok := budget.Mul(a, b); ok {
+		return p
+	}
+	return -1
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/budget"
 )
 
 // Model is a network built from an arch.Spec.
@@ -27,6 +28,10 @@ func New(spec arch.Spec, seed uint64) (*Model, error) {
 	shapes, err := spec.Shapes()
 	if err != nil {
 		return nil, err
+	}
+	// Values and gradients of every parameter, before allocating them.
+	if err := spec.CheckBudget(nil, 2, 1); err != nil {
+		return nil, fmt.Errorf("nn: %w", err)
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	m := &Model{Spec: spec, byName: map[string]*Param{}}
@@ -164,7 +169,8 @@ func (m *Model) Backward(dy *Tensor) {
 }
 
 // SetWeights copies tensors into the parameters of the same names. Every
-// parameter must be given, with the right number of elements.
+// parameter must be given, with the right number of elements; on an error
+// the model is left unchanged.
 func (m *Model) SetWeights(w map[string][]float32) error {
 	for _, p := range m.params {
 		v, ok := w[p.Name]
@@ -172,14 +178,16 @@ func (m *Model) SetWeights(w map[string][]float32) error {
 			return fmt.Errorf("nn: no values for parameter %s", p.Name)
 		}
 		if len(v) != len(p.Data) {
-			return fmt.Errorf("nn: parameter %s has %d values, want %d (shape %v)", p.Name, len(v), len(p.Data), p.Shape)
+			return fmt.Errorf("nn: parameter %s has %d values, want %d (shape %s)", p.Name, len(v), len(p.Data), budget.Shape(p.Shape))
 		}
-		copy(p.Data, v)
 	}
 	for name := range w {
 		if m.byName[name] == nil {
 			return fmt.Errorf("nn: unknown parameter %s for this architecture", name)
 		}
+	}
+	for _, p := range m.params {
+		copy(p.Data, w[p.Name])
 	}
 	return nil
 }

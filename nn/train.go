@@ -117,11 +117,15 @@ func Train(m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(P
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5851f42d4c957f2d))
 	n := data.Len()
 	batches := (n + cfg.Batch - 1) / cfg.Batch
-	xb := make([]float32, cfg.Batch*data.Dim)
-	yb := make([]uint8, cfg.Batch)
+	rows := min(cfg.Batch, n) // a batch larger than the data holds the data
+	if err := m.Spec.CheckBudget(nil, 3, rows); err != nil {
+		return fmt.Errorf("nn: training with batch %d: %w", cfg.Batch, err)
+	}
+	xb := make([]float32, rows*data.Dim)
+	yb := make([]uint8, rows)
 	var tb []float32
 	if cfg.Distill > 0 {
-		tb = make([]float32, cfg.Batch*classes)
+		tb = make([]float32, rows*classes)
 	}
 	var grad Tensor
 	perm := make([]int, n)

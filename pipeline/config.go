@@ -98,6 +98,10 @@ func (r Recipe) TrainConfig(seed uint64) nn.TrainConfig {
 	return c
 }
 
+// MaxRounds bounds prune.rounds: each round retrains the whole network, and
+// the paper's schedules use at most a handful.
+const MaxRounds = 100
+
 // LoadConfig reads a JSON config file. Unknown fields are an error, so a
 // misspelt setting is not silently ignored.
 func LoadConfig(path string) (Config, error) {
@@ -116,8 +120,16 @@ func LoadConfig(path string) (Config, error) {
 
 // Validate checks the config against a model: layer names, ranges, recipes.
 func (c Config) Validate(m *nn.Model) error {
-	if c.Prune.Rounds < 0 {
-		return fmt.Errorf("pipeline: prune rounds %d < 0", c.Prune.Rounds)
+	if c.Prune.Rounds < 0 || c.Prune.Rounds > MaxRounds {
+		return fmt.Errorf("pipeline: prune rounds %d outside 0..%d", c.Prune.Rounds, MaxRounds)
+	}
+	for _, r := range []struct {
+		what string
+		r    Recipe
+	}{{"prune retraining", c.Prune.Retrain}, {"fine-tuning", c.Quantize.FineTune}} {
+		if err := m.Spec.CheckBudget(nil, 3, r.r.TrainConfig(0).Batch); err != nil {
+			return fmt.Errorf("pipeline: %s: %w", r.what, err)
+		}
 	}
 	if c.Prune.Rounds > 0 {
 		validate := c.Prune.Config.Validate

@@ -212,17 +212,17 @@ func (r *Runner) pruneStage(m *nn.Model) error {
 		return nil
 	}
 	done := 0
-	for round := c.Rounds; round >= 1; round-- {
-		if _, err := os.Stat(roundFile(r.WorkDir, round)); err == nil {
-			done = round
-			break
+	for round := c.Rounds; round >= 1 && done == 0; round-- {
+		path := roundFile(r.WorkDir, round)
+		if _, err := os.Stat(path); err != nil {
+			continue
 		}
-	}
-	if done > 0 {
-		if err := loadInto(m, roundFile(r.WorkDir, done)); err != nil {
-			return err
+		if err := loadInto(m, path); err != nil {
+			r.discard(path, err)
+			continue
 		}
-		r.logf("prune: rounds 1-%d done earlier, loaded %s", done, roundFile(r.WorkDir, done))
+		done = round
+		r.logf("prune: rounds 1-%d done earlier, loaded %s", done, path)
 	}
 	if c.Gradual && done == 0 {
 		return r.pruneGradually(m)
@@ -266,11 +266,44 @@ func (r *Runner) pruneGradually(m *nn.Model) error {
 	return r.checkpointed()
 }
 
+// discard removes a checkpoint that failed to read, saying so: resuming
+// heals itself by redoing that step instead of failing on every run.
+func (r *Runner) discard(path string, err error) {
+	r.logf("discarding unreadable checkpoint %s (%v); redoing that step", path, err)
+	if rmErr := os.Remove(path); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
+		r.logf("could not remove %s: %v", path, rmErr)
+	}
+}
+
+// loadQuantized reloads a finished quantize stage into m; (nil, nil) means
+// there is none to reload (a broken one is discarded).
+func (r *Runner) loadQuantized(m *nn.Model) (*dcz.Model, error) {
+	path := r.quantizedFile()
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil
+	}
+	f, err := dcz.ReadFile(path)
+	if err == nil {
+		err = m.SetWeights(f.DenseWeights())
+	}
+	if err != nil {
+		r.discard(path, err)
+		return nil, nil
+	}
+	r.logf("quantize: done earlier, loaded %s", path)
+	return f, nil
+}
+
 // loadInto replaces m's parameters (and masks) by a checkpoint's.
 func loadInto(m *nn.Model, path string) error {
 	saved, err := modelfile.Load(path, modelfile.Options{})
 	if err != nil {
 		return err
+	}
+	for _, p := range m.Params() {
+		if q := saved.Param(p.Name); q == nil || len(q.Data) != len(p.Data) {
+			return fmt.Errorf("pipeline: %s does not hold parameter %s of this network", path, p.Name)
+		}
 	}
 	for _, p := range m.Params() {
 		q := saved.Param(p.Name)
@@ -286,12 +319,8 @@ func (r *Runner) quantizedFile() string { return filepath.Join(r.WorkDir, "quant
 // quantizeStage clusters, fine-tunes and returns the model as a dcz.Model.
 // A finished stage is reloaded from the work directory.
 func (r *Runner) quantizeStage(m *nn.Model) (*dcz.Model, error) {
-	if f, err := dcz.ReadFile(r.quantizedFile()); err == nil {
-		r.logf("quantize: done earlier, loaded %s", r.quantizedFile())
-		if err := m.SetWeights(f.DenseWeights()); err != nil {
-			return nil, err
-		}
-		return f, nil
+	if f, err := r.loadQuantized(m); f != nil || err != nil {
+		return f, err
 	}
 	q := r.Config.Quantize
 	file := &dcz.Model{Spec: m.Spec}

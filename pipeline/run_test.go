@@ -136,6 +136,8 @@ func TestConfigErrors(t *testing.T) {
 		"bits range":          {Quantize: QuantizeConfig{Bits: map[string]int{"fc1": 17}}},
 		"index bits layer":    {Encode: EncodeConfig{IndexBits: map[string]int{"conv": 4}}},
 		"negative rounds":     {Prune: PruneConfig{Rounds: -1}},
+		"unbounded rounds":    {Prune: PruneConfig{Rounds: 1e9, Config: prune.Config{Default: prune.Rule{Keep: 0.5}}, Retrain: Recipe{Epochs: 1, LR: 0.1}}},
+		"huge batch":          {Quantize: QuantizeConfig{FineTune: Recipe{Epochs: 1, LR: 0.1, Batch: 1e15}}},
 		"bad prune layer":     {Prune: PruneConfig{Rounds: 1, Config: prune.Config{Layers: map[string]prune.Rule{"x": {Keep: 0.5}}}, Retrain: Recipe{Epochs: 1, LR: 0.1}}},
 		"distill weight":      {Prune: PruneConfig{Rounds: 1, Config: prune.Config{Default: prune.Rule{Keep: 0.5}}, Retrain: Recipe{Epochs: 1, LR: 0.1, Distill: 2}}},
 		"gradual and quality": {Prune: PruneConfig{Rounds: 1, Gradual: true, Config: prune.Config{Default: prune.Rule{Quality: 1}}, Retrain: Recipe{Epochs: 1, LR: 0.1}}},
@@ -176,5 +178,38 @@ func TestDistillationIsUsed(t *testing.T) {
 	}
 	if bytes.Equal(files[0], files[1]) {
 		t.Error("distilled and plain runs wrote the same file")
+	}
+}
+
+// TestBrokenCheckpointsAreRedone: a truncated checkpoint in the work
+// directory is discarded and its step redone, giving the same file.
+func TestBrokenCheckpointsAreRedone(t *testing.T) {
+	dir := t.TempDir()
+	work := filepath.Join(dir, "w")
+	run := func(out string) *Result {
+		t.Helper()
+		r := &Runner{Config: smallConfig(), WorkDir: work, Train: synthetic(400, 1), Test: synthetic(200, 2)}
+		res, err := r.Run(trainedSmall(t), out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	first := filepath.Join(dir, "a.dcz")
+	run(first)
+	for _, name := range []string{"quantized.dcz", "pruned-round3.safetensors", "pruned-round2.safetensors"} {
+		path := filepath.Join(work, name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(path, data[:len(data)/2], 0o644)
+	}
+	again := filepath.Join(dir, "b.dcz")
+	run(again)
+	a, _ := os.ReadFile(first)
+	b, _ := os.ReadFile(again)
+	if !bytes.Equal(a, b) {
+		t.Fatal("the run redone from broken checkpoints wrote another file")
 	}
 }
