@@ -28,6 +28,11 @@ type Options struct {
 	Seed uint64
 	// NoFold turns off folding BatchNormalization into the Conv before it.
 	NoFold bool
+	// LiveParams keeps inference programs reading the float parameters in
+	// place, folding nothing computed from them, so that values changed by
+	// the caller (an optimizer) are seen by the next run without
+	// Invalidate. Training programs always do.
+	LiveParams bool
 	// InputGrads makes training programs compute dL/d(input) too
 	// (Program.InputGrad), as gradient checks need.
 	InputGrads bool

@@ -40,7 +40,12 @@ type Program struct {
 	train    bool
 	bytes    int64
 	internal []*slot // non-parameter slots with gradients, zeroed per backward
+	trainable []string
 }
+
+// Trainable lists the parameters a training program computes gradients
+// for, sorted.
+func (p *Program) Trainable() []string { return p.trainable }
 
 // Bytes is the size of the program's buffers.
 func (p *Program) Bytes() int64 { return p.bytes }
@@ -60,7 +65,7 @@ type compiler struct {
 
 func (m *Model) compile(shapes [][]int) (*Program, error) {
 	g := m.Graph
-	if !m.opt.Train && !m.opt.NoFold {
+	if !m.opt.Train && !m.opt.NoFold && !m.opt.LiveParams {
 		g = foldBatchNorm(g)
 	}
 	order := m.order
@@ -100,6 +105,7 @@ func (m *Model) compile(shapes [][]int) (*Program, error) {
 			return nil, err
 		}
 	}
+	slices.Sort(c.p.trainable)
 	c.allocate()
 	c.p.bytes = c.bytes
 	return c.p, nil
@@ -203,7 +209,8 @@ func (c *compiler) foldable(b *Build, ins []*slot) bool {
 		if s == nil {
 			continue
 		}
-		if s.meta.Value == nil || b.Train && s.param && c.trainable(s) && !b.NoGrad[j] {
+		live := b.Train || c.m.opt.LiveParams
+		if s.meta.Value == nil || live && s.param && c.trainable(s) && !b.NoGrad[j] {
 			return false
 		}
 	}
@@ -265,8 +272,9 @@ func (c *compiler) gradients() error {
 			if s == nil || !st.inputIsTrainable[j] {
 				continue
 			}
-			if s.param && c.trainable(s) {
+			if s.param && c.trainable(s) && !s.trained {
 				s.trained = true
+				c.p.trainable = append(c.p.trainable, s.name)
 			}
 			if s.trained {
 				st.backward = true

@@ -19,6 +19,8 @@ type Model struct {
 	// logits is the number of layers up to the logits: all but a final
 	// softmax, which training leaves to its loss (SoftmaxCrossEntropy).
 	logits int
+	// graph, when set, runs the model instead of the layers (FromGraph).
+	graph *graphNet
 }
 
 // New builds the network described by spec with PyTorch's default
@@ -123,10 +125,18 @@ func (m *Model) Weights() []*Param {
 }
 
 // InputSize is the number of floats per input sample.
-func (m *Model) InputSize() int { return arch.Numel(m.Spec.Input) }
+func (m *Model) InputSize() int {
+	if m.graph != nil {
+		return arch.Numel(m.graph.sample)
+	}
+	return arch.Numel(m.Spec.Input)
+}
 
 // OutputSize is the number of floats per output sample (the classes).
 func (m *Model) OutputSize() int {
+	if m.graph != nil {
+		return m.graph.outSize
+	}
 	shapes, _ := m.Spec.Shapes() // checked by New
 	if len(shapes) == 0 {
 		return m.InputSize()
@@ -140,6 +150,9 @@ func (m *Model) OutputSize() int {
 // Backward, and a final softmax is left out: the output is the logits,
 // which the loss turns into probabilities itself.
 func (m *Model) Forward(x []float32, n int, train bool) *Tensor {
+	if m.graph != nil {
+		return m.graphForward(x, n, train, false)
+	}
 	end := len(m.layers)
 	if train {
 		end = m.logits
@@ -149,7 +162,12 @@ func (m *Model) Forward(x []float32, n int, train bool) *Tensor {
 
 // Logits runs the network in inference mode without a final softmax; the
 // result, like Forward's, is valid until the next call.
-func (m *Model) Logits(x []float32, n int) *Tensor { return m.forward(x, n, false, m.logits) }
+func (m *Model) Logits(x []float32, n int) *Tensor {
+	if m.graph != nil {
+		return m.graphForward(x, n, false, true)
+	}
+	return m.forward(x, n, false, m.logits)
+}
 
 func (m *Model) forward(x []float32, n int, train bool, end int) *Tensor {
 	m.in = Tensor{Shape: append(append(m.in.Shape[:0], n), m.Spec.Input...), Data: x[:n*m.InputSize()]}
@@ -163,6 +181,12 @@ func (m *Model) forward(x []float32, n int, train bool, end int) *Tensor {
 // Backward propagates dL/dlogits (the output of Forward in training mode)
 // through the network, leaving each parameter's gradient in its Grad.
 func (m *Model) Backward(dy *Tensor) {
+	if m.graph != nil {
+		if err := m.graph.backward(dy); err != nil {
+			panic(err) // shapes were checked by the forward pass that came first
+		}
+		return
+	}
 	for i := m.logits - 1; i >= 0 && dy != nil; i-- {
 		dy = m.layers[i].backward(dy)
 	}

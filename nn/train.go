@@ -118,7 +118,7 @@ func Train(m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(P
 	n := data.Len()
 	batches := (n + cfg.Batch - 1) / cfg.Batch
 	rows := min(cfg.Batch, n) // a batch larger than the data holds the data
-	if err := m.Spec.CheckBudget(nil, 3, rows); err != nil {
+	if err := m.checkTraining(rows, n%rows); err != nil {
 		return fmt.Errorf("nn: training with batch %d: %w", cfg.Batch, err)
 	}
 	xb := make([]float32, rows*data.Dim)
@@ -177,6 +177,11 @@ func (d Dataset) WithTeacher(m *Model) (Dataset, error) {
 	}
 	logits := make([]float32, d.Len()*classes)
 	const batch = 500
+	for _, k := range []int{min(batch, d.Len()), d.Len() % batch} {
+		if err := m.Prepare(k, false); k > 0 && err != nil {
+			return d, err
+		}
+	}
 	for s := 0; s < d.Len(); s += batch {
 		k := min(batch, d.Len()-s)
 		copy(logits[s*classes:(s+k)*classes], m.Logits(d.X[s*dim:(s+k)*dim], k).Data)
@@ -205,6 +210,11 @@ func Predict(m *Model, x []float32, n, batch int, visit func(i int, out []float3
 	}
 	if batch <= 0 {
 		batch = 256
+	}
+	for _, k := range []int{min(batch, n), n % batch} {
+		if err := m.Prepare(k, false); k > 0 && err != nil {
+			return err
+		}
 	}
 	for s := 0; s < n; s += batch {
 		k := min(batch, n-s)
