@@ -32,14 +32,14 @@ type step struct {
 
 // Program is a Model compiled for one set of input shapes.
 type Program struct {
-	model    *Model
-	shapes   [][]int
-	inputs   []*slot
-	outputs  []*slot
-	steps    []*step
-	train    bool
-	bytes    int64
-	internal []*slot // non-parameter slots with gradients, zeroed per backward
+	model     *Model
+	shapes    [][]int
+	inputs    []*slot
+	outputs   []*slot
+	steps     []*step
+	train     bool
+	bytes     int64
+	internal  []*slot // non-parameter slots with gradients, zeroed per backward
 	trainable []string
 }
 

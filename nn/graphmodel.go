@@ -17,9 +17,9 @@ type graphNet struct {
 	g              *graph.Graph
 	train, infer   *engine.Model
 	logits         *engine.Model // infer without a final softmax
-	input, output  string // the graph input fed and the output returned
-	trainOutput    string // output in training: before a final softmax
-	sample         []int  // per-sample input shape
+	input, output  string        // the graph input fed and the output returned
+	trainOutput    string        // output in training: before a final softmax
+	sample         []int         // per-sample input shape
 	outSize        int
 	trainProg      *engine.Program
 	in, out, dgrad graph.Tensor
