@@ -14,6 +14,7 @@ import (
 	"os"
 
 	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/huffman"
 	"github.com/deepcompress/deepcompress/quantize"
 	"github.com/deepcompress/deepcompress/sparse"
@@ -30,6 +31,7 @@ type Decoder struct {
 	params *paramTable
 	seen   map[string]bool
 	head   int64 // bytes of file header and spec section
+	dense  int64 // float32 values of the tensors read so far
 	err    error // sticky: the first error, or io.EOF after the end section
 }
 
@@ -152,6 +154,9 @@ func (d *Decoder) nextFrame() (*Frame, error) {
 	if err := d.params.check(name, shape); err != nil {
 		return nil, &FormatError{Offset: f.Offset, What: err.Error()}
 	}
+	if err := d.countDense(shape); err != nil {
+		return nil, &FormatError{Offset: f.Offset, What: "tensor " + name, Err: err}
+	}
 	if d.seen[name] {
 		return nil, &FormatError{Offset: f.Offset, What: fmt.Sprintf("parameter %s stored twice", name)}
 	}
@@ -168,6 +173,15 @@ func (d *Decoder) nextFrame() (*Frame, error) {
 	d.seen[name] = true
 	f.Name, f.Shape, f.Layer = name, shape, f.typ == secLayer
 	return f, nil
+}
+
+// countDense adds a tensor to the dense float32 size of the tensors read so
+// far and checks the total against the memory budget: a file whose layers
+// are nearly empty but declare a huge shape is refused before anything
+// (Layer.Dense, DenseWeights, a decoded model) expands it.
+func (d *Decoder) countDense(shape []int) error {
+	d.dense += int64(numel(shape)) // numel is at most 2^32: no overflow in practice
+	return budget.Default.Check("the dense form of the tensors", d.dense, 4)
 }
 
 // readFrame reads one section and checks its checksum, which continues
@@ -518,7 +532,7 @@ func (c *cursor) header(layer bool) (name string, kind byte, shape []int, err er
 		shape[i] = int(d)
 	}
 	if c.err == nil && numel(shape) < 0 {
-		c.fail("tensor %s: shape %v has more than 2^32 elements", name, shape)
+		c.fail("tensor %s: shape %s has more than 2^32 elements", name, budget.Shape(shape))
 	}
 	return name, kind, shape, c.err
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 
 	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/huffman"
 	"github.com/deepcompress/deepcompress/internal/atomicfile"
 	"github.com/deepcompress/deepcompress/sparse"
@@ -174,7 +175,7 @@ func encodeLayer(l *Layer, kind arch.Kind, ibits int) ([]byte, error) {
 	}
 	n := numel(l.Shape)
 	if n < 0 || len(l.Shape) > MaxDims {
-		return nil, fmt.Errorf("dcz: layer %s: shape %v outside the limits", l.Name, l.Shape)
+		return nil, fmt.Errorf("dcz: layer %s: shape %s outside the limits", l.Name, budget.Shape(l.Shape))
 	}
 	gaps, err := gapSymbols(l.Pos, n, ibits)
 	if err != nil {
@@ -218,7 +219,7 @@ func (e *Encoder) EncodeRaw(t *Tensor) ([]byte, error) {
 		return nil, fmt.Errorf("dcz: raw tensor: %w", err)
 	}
 	if n := numel(t.Shape); n != len(t.Data) {
-		return nil, fmt.Errorf("dcz: raw tensor %s: %d values for shape %v", t.Name, len(t.Data), t.Shape)
+		return nil, fmt.Errorf("dcz: raw tensor %s: %d values for shape %s", t.Name, len(t.Data), budget.Shape(t.Shape))
 	}
 	body := appendHeader(make([]byte, 0, 32+4*len(t.Data)), t.Name, t.Shape, false, 0)
 	for _, v := range t.Data {

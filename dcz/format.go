@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 
 	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/quantize"
 )
 
@@ -156,6 +157,9 @@ func newParamTable(s arch.Spec) (*paramTable, error) {
 	if TensorsOnly(s) {
 		return &paramTable{open: true}, nil
 	}
+	if _, err := s.Footprint(); err != nil { // sizes that overflow
+		return nil, err
+	}
 	ps, err := s.Params()
 	if err != nil {
 		return nil, err
@@ -179,7 +183,7 @@ func (t *paramTable) check(name string, shape []int) error {
 		case name == "" || len(name) > MaxNameLen:
 			return fmt.Errorf("tensor name of %d bytes outside 1..%d", len(name), MaxNameLen)
 		case len(shape) > MaxDims || numel(shape) < 0:
-			return fmt.Errorf("tensor %s: shape %v outside the limits", name, shape)
+			return fmt.Errorf("tensor %s: shape %s outside the limits", name, budget.Shape(shape))
 		}
 		return nil
 	}
@@ -188,7 +192,7 @@ func (t *paramTable) check(name string, shape []int) error {
 		return fmt.Errorf("no parameter %q in the network description", name)
 	}
 	if !equalShape(p.Shape, shape) {
-		return fmt.Errorf("parameter %s has shape %v, the network description says %v", name, shape, p.Shape)
+		return fmt.Errorf("parameter %s has shape %s, the network description says %s", name, budget.Shape(shape), budget.Shape(p.Shape))
 	}
 	return nil
 }

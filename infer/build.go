@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/quantize"
 )
 
@@ -21,6 +22,11 @@ type builder struct {
 func newBuilder(spec arch.Spec) (*builder, error) {
 	shapes, err := spec.Shapes()
 	if err != nil {
+		return nil, fmt.Errorf("infer: %w", err)
+	}
+	// The weights once, and one sample's activations and unfolded conv
+	// input: refused before anything is allocated when over the budget.
+	if err := spec.CheckBudget(nil, 1, 1); err != nil {
 		return nil, fmt.Errorf("infer: %w", err)
 	}
 	ps, err := spec.Params()
@@ -43,7 +49,7 @@ func (b *builder) param(name string, shape []int) (arch.ParamInfo, error) {
 		return info, fmt.Errorf("infer: parameter %s is not in network %q", name, b.spec.Name)
 	}
 	if !slices.Equal(shape, info.Shape) {
-		return info, fmt.Errorf("infer: parameter %s has shape %v, the network wants %v", name, shape, info.Shape)
+		return info, fmt.Errorf("infer: parameter %s has shape %s, the network wants %s", name, budget.Shape(shape), budget.Shape(info.Shape))
 	}
 	if b.shared[name] != nil || b.dense[name] != nil {
 		return info, fmt.Errorf("infer: parameter %s given twice", name)
@@ -85,7 +91,7 @@ func (b *builder) addRaw(name string, shape []int, data []float32) error {
 		return err
 	}
 	if len(data) != info.Size() {
-		return fmt.Errorf("infer: parameter %s has %d values, shape %v needs %d", name, len(data), info.Shape, info.Size())
+		return fmt.Errorf("infer: parameter %s has %d values, shape %s needs %d", name, len(data), budget.Shape(info.Shape), info.Size())
 	}
 	b.dense[name] = slices.Clone(data)
 	return nil

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"image"
 	stddraw "image/draw"
+	"io"
 
 	"golang.org/x/image/draw"
+
+	"github.com/deepcompress/deepcompress/budget"
 )
 
 // MNIST input geometry and normalisation of the reference models: pixels
@@ -43,6 +46,9 @@ func ImageInputSize(img image.Image, width, height int, mean, std float32) ([]fl
 	}
 	if std == 0 {
 		return nil, errors.New("infer: zero standard deviation")
+	}
+	if err := checkCanvas(img.Bounds().Dx(), img.Bounds().Dy(), 1); err != nil {
+		return nil, err
 	}
 	gray := toGray(img)
 	if b := gray.Bounds(); b.Dx() != width || b.Dy() != height {
@@ -91,4 +97,49 @@ func resize(g *image.Gray, width, height int) *image.Gray {
 	dst := image.NewGray(image.Rect(0, 0, width, height))
 	draw.CatmullRom.Scale(dst, dst.Bounds(), g, g.Bounds(), draw.Src, nil)
 	return dst
+}
+
+// bytesPerPixel bounds what a decoder holds per pixel (16-bit RGBA).
+const bytesPerPixel = 8
+
+// DecodeImage decodes an image in a registered format (import image/png,
+// image/jpeg), first reading only its header (image.DecodeConfig) and
+// refusing, before the decoder allocates anything, a size whose pixels and
+// square canvas (ImageInputSize) would pass the memory budget.
+func DecodeImage(r io.ReadSeeker) (image.Image, error) {
+	start, err := r.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, fmt.Errorf("infer: %w", err)
+	}
+	cfg, _, err := image.DecodeConfig(r)
+	if err != nil {
+		return nil, fmt.Errorf("infer: %w", err)
+	}
+	if err := checkCanvas(cfg.Width, cfg.Height, bytesPerPixel); err != nil {
+		return nil, err
+	}
+	if _, err := r.Seek(start, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("infer: %w", err)
+	}
+	img, _, err := image.Decode(r)
+	if err != nil {
+		return nil, fmt.Errorf("infer: %w", err)
+	}
+	return img, nil
+}
+
+// checkCanvas checks an image of w x h pixels of pixelBytes each, its grey
+// copy and its square canvas against the memory budget.
+func checkCanvas(w, h int, pixelBytes int64) error {
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("infer: empty image (%dx%d)", w, h)
+	}
+	side := int64(max(w, h))
+	img, ok1 := budget.Mul(int64(w)*int64(h), pixelBytes+1) // w, h < 2^31
+	canvas, ok2 := budget.Mul(side, side)
+	need := img + canvas
+	if !ok1 || !ok2 || need < 0 {
+		need = -1 // refused as an impossible size
+	}
+	return budget.Default.Check(fmt.Sprintf("a %dx%d image", w, h), need, 1)
 }

@@ -2,12 +2,16 @@ package infer
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
 	"math"
 	"testing"
 
+	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/mnist"
 )
 
@@ -101,5 +105,38 @@ func TestImageInputErrors(t *testing.T) {
 	}
 	if _, err := ImageInputSize(image.NewGray(image.Rect(0, 0, 9, 9)), 0, 5, 0, 1); err == nil {
 		t.Error("zero width accepted")
+	}
+}
+
+// pngHeader is the signature and IHDR chunk of a w x h 8-bit grey PNG,
+// with no image data: enough for image.DecodeConfig.
+func pngHeader(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := []byte("IHDR")
+	ihdr = binary.BigEndian.AppendUint32(ihdr, w)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+	ihdr = append(ihdr, 8, 0, 0, 0, 0)
+	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)-4))
+	b.Write(ihdr)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(ihdr))
+	return b.Bytes()
+}
+
+// TestDecodeImageRefusesHugeCanvas: a PNG declaring 100k x 100k pixels, or
+// one a million pixels wide (a square canvas of 10^12), is refused from its
+// header with the budget's error, before anything is decoded.
+func TestDecodeImageRefusesHugeCanvas(t *testing.T) {
+	for _, size := range [][2]uint32{{100000, 100000}, {1, 1000000}, {1 << 20, 1 << 20}} {
+		_, err := DecodeImage(bytes.NewReader(pngHeader(size[0], size[1])))
+		var ex *budget.ExceededError
+		if !errors.As(err, &ex) {
+			t.Errorf("%dx%d: got %v, want the budget's error", size[0], size[1], err)
+		}
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, image.NewGray(image.Rect(0, 0, 28, 28)))
+	if _, err := DecodeImage(bytes.NewReader(buf.Bytes())); err != nil {
+		t.Fatal(err)
 	}
 }

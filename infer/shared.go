@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/quantize"
 )
 
@@ -49,7 +50,7 @@ type sharedMatrix struct {
 func newSharedMatrix(l *quantize.Layer, rows, cols int) (*sharedMatrix, error) {
 	n := uint64(rows) * uint64(cols)
 	if rows <= 0 || cols <= 0 || n > math.MaxUint32+1 || uint64(arch.Numel(l.Shape)) != n {
-		return nil, fmt.Errorf("infer: layer %s: shape %v is not a %d x %d matrix", l.Name, l.Shape, rows, cols)
+		return nil, fmt.Errorf("infer: layer %s: shape %s is not a %d x %d matrix", l.Name, budget.Shape(l.Shape), rows, cols)
 	}
 	entries := countEntries(l.Pos, cols)
 	if entries > math.MaxUint32 {

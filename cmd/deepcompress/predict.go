@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"image"
 	_ "image/jpeg" // JPEG digits are accepted too
 	_ "image/png"
 	"os"
@@ -82,7 +81,7 @@ func readImage(path string, mean, std float32) ([]float32, error) {
 		return nil, err
 	}
 	defer f.Close()
-	img, _, err := image.Decode(f)
+	img, err := infer.DecodeImage(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
