@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/graph"
 )
 
@@ -101,11 +102,11 @@ func TestStructuralErrors(t *testing.T) {
 		t.Fatalf("cycle: %v", err)
 	}
 	g = chain(2)
-	m, err := New(g, Options{MaxBytes: 1000})
+	m, err := New(g, Options{Budget: budget.New(1000)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.ProgramFor(map[string][]int{"x": {1 << 40, 3}}); err == nil || !strings.Contains(err.Error(), "limit") {
+	if _, err := m.ProgramFor(map[string][]int{"x": {1 << 40, 3}}); err == nil || !strings.Contains(err.Error(), "budget") {
 		t.Fatalf("huge batch: %v", err)
 	}
 }

@@ -6,12 +6,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/graph"
 )
-
-// DefaultMaxBytes bounds the buffers of one compiled program when
-// Options.MaxBytes is zero.
-const DefaultMaxBytes = 4 << 30
 
 // Options configure a Model.
 type Options struct {
@@ -21,9 +18,9 @@ type Options struct {
 	// Frozen names parameters that training must not change, beyond those
 	// the operators mark as hyperparameters.
 	Frozen map[string]bool
-	// MaxBytes bounds the buffers one program allocates (default
-	// DefaultMaxBytes).
-	MaxBytes int64
+	// Budget bounds the buffers one program allocates (nil means
+	// budget.Default): the total is checked before anything is allocated.
+	Budget *budget.Budget
 	// Seed seeds dropout.
 	Seed uint64
 	// NoFold turns off folding BatchNormalization into the Conv before it.
@@ -67,9 +64,6 @@ func New(g *graph.Graph, opt Options) (*Model, error) {
 		if n.Domain != "" && n.Domain != "ai.onnx" || !Supported(n.Op) {
 			return nil, &UnsupportedOpError{Node: g.Label(i), Op: n.Op, Domain: n.Domain}
 		}
-	}
-	if opt.MaxBytes <= 0 {
-		opt.MaxBytes = DefaultMaxBytes
 	}
 	return &Model{Graph: g, opt: opt, order: order, grads: map[string]*graph.Tensor{},
 		rng: rand.New(rand.NewPCG(opt.Seed, 0x2545f4914f6cdd1d))}, nil

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/graph"
 )
 
@@ -111,25 +112,31 @@ func (m *Model) compile(shapes [][]int) (*Program, error) {
 	return c.p, nil
 }
 
-// reserve counts a value's bytes against the limit, with overflow checks,
-// before anything is allocated for it.
+// reserve counts a value's bytes (and room for its gradient) against the
+// budget, with overflow checks, before anything is allocated for it.
 func (c *compiler) reserve(m *Meta, what string) error {
-	n := int64(1)
-	for _, d := range m.Shape {
-		if d < 0 {
-			return fmt.Errorf("engine: %s has a negative dimension", graph.Short(what))
-		}
-		if d > 0 && n > math.MaxInt64/8/int64(d) {
-			return fmt.Errorf("engine: %s is too large", graph.Short(what))
-		}
-		n *= int64(d)
+	n, err := budget.Elems(m.Shape...)
+	if err != nil {
+		return fmt.Errorf("engine: %s: %w", graph.Short(what), err)
 	}
-	c.bytes += n * 8 // room for the value and, in training, its gradient
-	if c.bytes > c.m.opt.MaxBytes {
-		return fmt.Errorf("engine: %s would take the program's buffers to %d bytes, over the limit of %d bytes (raise the memory limit to run this model at these input shapes)",
-			graph.Short(what), c.bytes, c.m.opt.MaxBytes)
+	bytes, ok := budget.Mul(n, 8)
+	if ok {
+		c.bytes, ok = addInt64(c.bytes, bytes)
+	}
+	if !ok {
+		c.bytes = math.MaxInt64
+	}
+	if limit := c.m.opt.Budget.Limit(); c.bytes > limit {
+		return &budget.ExceededError{What: fmt.Sprintf("running the graph (value %s, shape %s)", graph.Short(what), budget.Shape(m.Shape)), Need: c.bytes, Limit: limit}
 	}
 	return nil
+}
+
+func addInt64(a, b int64) (int64, bool) {
+	if a > math.MaxInt64-b {
+		return 0, false
+	}
+	return a + b, true
 }
 
 func (c *compiler) node(i int) error {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/graph"
 )
 
@@ -108,9 +109,4 @@ func numel(shape []int) int {
 
 // ShapeString formats a shape for a message, eliding the middle of a very
 // long one.
-func ShapeString(s []int) string {
-	if len(s) > 8 {
-		return fmt.Sprintf("%v…(%d dims)", s[:8], len(s))
-	}
-	return fmt.Sprint(s)
-}
+func ShapeString(s []int) string { return budget.Shape(s) }
