@@ -1,0 +1,933 @@
+package engine
+
+// Conv: the ONNX 2-D (and 1-D) convolution, with its window arithmetic
+// (shared with ConvTranspose and the pools) and the im2col lowering.
+//
+// For an input x [N, C, H, W], weights W [M, C/G, kH, kW] in G groups and
+// an optional bias b [M], output channel m of group g = m / (M/G) is the
+// cross-correlation
+//
+//	y[n,m,i,j] = b[m] + sum_{c,u,v} W[m,c,u,v] * x[n, g*C/G + c, i*sH - pT + u*dH, j*sW - pL + v*dW]
+//
+// where taps falling outside x (in the padding) read zero. Per axis the
+// output size is floor((in + padBegin + padEnd - ((k-1)*d + 1)) / s) + 1,
+// with the pads given, or chosen by auto_pad: SAME_UPPER and SAME_LOWER
+// give ceil(in / s) outputs, the total padding needed split evenly with the
+// odd one at the end (UPPER) or at the start (LOWER); VALID pads nothing.
+//
+// The backward pass of L(y) is
+//
+//	dW[m,c,u,v] = sum_{n,i,j} dy[n,m,i,j] * x[n, g*C/G+c, i*sH-pT+u*dH, j*sW-pL+v*dW]
+//	dx[n, g*C/G+c, p, q] = sum over the (m,u,v,i,j) whose tap reads (p,q) of W[m,c,u,v] * dy[n,m,i,j]
+//	db[m] = sum_{n,i,j} dy[n,m,i,j].
+//
+// Three kernels compute it. The general one unfolds each sample and group
+// (im2col) into cols [C/G*kH*kW, OH*OW] and computes
+// Y_g[M/G, OH*OW] = W_g[M/G, C/G*kH*kW] * cols with gemm.Sgemm, in tiles of
+// output rows that keep cols small; backward is dW_g += dY_g * cols^T and
+// dcols = W_g^T * dY_g folded back (col2im). A 1x1 kernel with stride 1 and
+// no padding needs no unfolding: the sample is already the [C/G, H*W]
+// matrix. A depthwise convolution (G == C) is computed plane by plane with
+// a direct loop. Samples are spread over the cores when the batch has more
+// than one (each with a serial gemm); a single sample leaves the cores to
+// gemm.
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/deepcompress/deepcompress/gemm"
+	"github.com/deepcompress/deepcompress/graph"
+	"github.com/deepcompress/deepcompress/internal/parallel"
+)
+
+func init() {
+	register(buildConv, "Conv")
+}
+
+// convMaxAttr bounds kernel sizes, strides, dilations and pads, so that
+// the window arithmetic cannot overflow.
+const convMaxAttr = 1 << 24
+
+// convGeom is the geometry of one 2-D window operation on a single plane
+// stack: an input of c channels of h x w read through a kh x kw window with
+// strides sh, sw, dilations dh, dw and leading pads pt, pl, giving oh x ow
+// output positions. 1-D operations have h = oh = kh = 1.
+type convGeom struct {
+	c, h, w  int
+	oh, ow   int
+	kh, kw   int
+	sh, sw   int
+	dh, dw   int
+	pt, pl   int // padding before (top, left)
+	pb, pr   int // padding after (bottom, right)
+	spatial  int // 1 or 2: the rank of the operation's spatial part
+	hasPads  bool
+	autoPad  string
+	ceilMode bool
+}
+
+// convWindow holds a node's window attributes, normalised to two spatial
+// axes (a 1-D operation gets a leading axis of size 1).
+type convWindow struct {
+	kernel    [2]int
+	strides   [2]int
+	dilations [2]int
+	pads      [4]int // top, left, bottom, right
+	autoPad   string
+}
+
+// convInts reads an ints attribute of the given length (def when absent),
+// each value in [lo, convMaxAttr].
+func convInts(n *graph.Node, name string, length, lo int, def int) ([]int, bool, error) {
+	v, err := n.AttrInts(name, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	if v == nil {
+		out := make([]int, length)
+		for i := range out {
+			out[i] = def
+		}
+		return out, false, nil
+	}
+	if len(v) != length {
+		return nil, true, fmt.Errorf("attribute %s has %d values, want %d for this input's %d spatial dimensions", name, len(v), length, length/max(1, lengthDivisor(name)))
+	}
+	out := make([]int, length)
+	for i, x := range v {
+		if x < int64(lo) || x > convMaxAttr {
+			return nil, true, fmt.Errorf("attribute %s = %v: each value must be in [%d, %d]", name, v, lo, convMaxAttr)
+		}
+		out[i] = int(x)
+	}
+	return out, true, nil
+}
+
+func lengthDivisor(name string) int {
+	if name == "pads" {
+		return 2
+	}
+	return 1
+}
+
+// convReadWindow reads kernel_shape (checked against kernel when that is
+// non-nil, required when it is nil), strides, dilations, pads and auto_pad
+// for nsp spatial dimensions (1 or 2).
+func convReadWindow(n *graph.Node, nsp int, kernel []int, withDilations bool) (*convWindow, error) {
+	if nsp != 1 && nsp != 2 {
+		return nil, fmt.Errorf("%d spatial dimensions: only 1-D and 2-D inputs ([N,C,W] or [N,C,H,W]) are supported", nsp)
+	}
+	ks, set, err := convInts(n, "kernel_shape", nsp, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case kernel == nil && !set:
+		return nil, fmt.Errorf("attribute kernel_shape is required")
+	case kernel != nil && set:
+		for i := range ks {
+			if ks[i] != kernel[i] {
+				return nil, fmt.Errorf("attribute kernel_shape %v does not match the weight's spatial shape %v", ks, kernel)
+			}
+		}
+	case kernel != nil:
+		ks = kernel
+	}
+	for _, k := range ks {
+		if k < 1 || k > convMaxAttr {
+			return nil, fmt.Errorf("kernel shape %v: each size must be in [1, %d]", ks, convMaxAttr)
+		}
+	}
+	strides, _, err := convInts(n, "strides", nsp, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	dil, dset, err := convInts(n, "dilations", nsp, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	if dset && !withDilations {
+		for _, d := range dil {
+			if d != 1 {
+				return nil, fmt.Errorf("attribute dilations %v is not supported by this operator at this opset", dil)
+			}
+		}
+	}
+	pads, _, err := convInts(n, "pads", 2*nsp, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	ap, err := n.AttrString("auto_pad", "NOTSET")
+	if err != nil {
+		return nil, err
+	}
+	switch ap {
+	case "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID":
+	case "":
+		ap = "NOTSET"
+	default:
+		return nil, fmt.Errorf("attribute auto_pad %q: want NOTSET, SAME_UPPER, SAME_LOWER or VALID", graph.Short(ap))
+	}
+	w := &convWindow{kernel: [2]int{1, 1}, strides: [2]int{1, 1}, dilations: [2]int{1, 1}, autoPad: ap}
+	off := 2 - nsp
+	for i := range nsp {
+		w.kernel[off+i] = ks[i]
+		w.strides[off+i] = strides[i]
+		w.dilations[off+i] = dil[i]
+		w.pads[off+i] = pads[i]
+		w.pads[2+off+i] = pads[nsp+i]
+	}
+	return w, nil
+}
+
+// convOutSize computes one axis of a window operation: the output size and
+// the pads actually used. ceil selects ceil_mode (pools); a window that
+// would start in the trailing padding is then dropped.
+func convOutSize(in, k, s, d, padB, padE int, autoPad string, ceil bool) (out, pb, pe int, err error) {
+	dk := (k-1)*d + 1
+	switch autoPad {
+	case "SAME_UPPER", "SAME_LOWER":
+		out = (in + s - 1) / s
+		total := max(0, (out-1)*s+dk-in)
+		pb, pe = total/2, total-total/2
+		if autoPad == "SAME_LOWER" {
+			pb, pe = pe, pb
+		}
+		return out, pb, pe, nil
+	case "VALID":
+		padB, padE = 0, 0
+	}
+	span := in + padB + padE - dk
+	if span < 0 {
+		return 0, 0, 0, fmt.Errorf("the window (%d with dilation %d spans %d) is larger than the padded input (%d + %d + %d)", k, d, dk, in, padB, padE)
+	}
+	out = span/s + 1
+	if ceil && span%s != 0 {
+		out++
+		if (out-1)*s >= in+padB {
+			out--
+		}
+	}
+	return out, padB, padE, nil
+}
+
+// convSpatial checks that shape is [N, C, spatial...] with 1 or 2 spatial
+// dimensions and returns them as (h, w) (h = 1 for 1-D).
+func convSpatial(shape []int, what string) (nsp, h, w int, err error) {
+	switch len(shape) {
+	case 3:
+		return 1, 1, shape[2], nil
+	case 4:
+		return 2, shape[2], shape[3], nil
+	}
+	return 0, 0, 0, fmt.Errorf("%s has shape %s: want [N,C,W] or [N,C,H,W] (only 1-D and 2-D are supported)", what, ShapeString(shape))
+}
+
+// geom computes the geometry of the window over an input of c channels of
+// h x w.
+func (win *convWindow) geom(nsp, c, h, w int, ceil bool) (convGeom, error) {
+	g := convGeom{c: c, h: h, w: w, kh: win.kernel[0], kw: win.kernel[1], sh: win.strides[0], sw: win.strides[1],
+		dh: win.dilations[0], dw: win.dilations[1], spatial: nsp, autoPad: win.autoPad, ceilMode: ceil}
+	var err error
+	if g.oh, g.pt, g.pb, err = convOutSize(h, g.kh, g.sh, g.dh, win.pads[0], win.pads[2], win.autoPad, ceil); err != nil {
+		return g, err
+	}
+	if g.ow, g.pl, g.pr, err = convOutSize(w, g.kw, g.sw, g.dw, win.pads[1], win.pads[3], win.autoPad, ceil); err != nil {
+		return g, err
+	}
+	g.hasPads = g.pt|g.pl|g.pb|g.pr != 0
+	return g, nil
+}
+
+// outShape is the output shape [n, m, (oh,) ow].
+func (g *convGeom) outShape(n, m int) []int {
+	if g.spatial == 1 {
+		return []int{n, m, g.ow}
+	}
+	return []int{n, m, g.oh, g.ow}
+}
+
+// convRange returns the output positions [lo, hi) along an axis whose tap
+// sits at offset off (input index = o*s + off) and stays in [0, size).
+func convRange(off, s, size, out int) (lo, hi int) {
+	if off < 0 {
+		lo = (-off + s - 1) / s
+	}
+	last := size - 1 - off
+	if last < 0 {
+		return 0, 0
+	}
+	hi = min(out, last/s+1)
+	if hi < lo {
+		return lo, lo
+	}
+	return lo, hi
+}
+
+// taps is the number of rows of the unfolded input, c*kh*kw.
+func (g *convGeom) taps() int { return g.c * g.kh * g.kw }
+
+// im2col unfolds output rows [oy0, oy1) of x [c, h, w] into cols
+// [c*kh*kw, (oy1-oy0)*ow], taps [tlo, thi) only; taps in the padding are
+// zero.
+func (g *convGeom) im2col(x, cols []float32, oy0, oy1, tlo, thi int) {
+	pt := (oy1 - oy0) * g.ow
+	khw := g.kh * g.kw
+	for tap := tlo; tap < thi; tap++ {
+		c, u, v := tap/khw, tap/g.kw%g.kh, tap%g.kw
+		offY, offX := u*g.dh-g.pt, v*g.dw-g.pl
+		xlo, xhi := convRange(offX, g.sw, g.w, g.ow)
+		plane := x[c*g.h*g.w : (c+1)*g.h*g.w]
+		row := cols[tap*pt : (tap+1)*pt]
+		for oy := oy0; oy < oy1; oy++ {
+			dst := row[(oy-oy0)*g.ow : (oy-oy0+1)*g.ow]
+			iy := oy*g.sh + offY
+			if iy < 0 || iy >= g.h {
+				clear(dst)
+				continue
+			}
+			clear(dst[:xlo])
+			clear(dst[xhi:])
+			src := plane[iy*g.w : (iy+1)*g.w]
+			if g.sw == 1 {
+				copy(dst[xlo:xhi], src[xlo+offX:xhi+offX])
+				continue
+			}
+			for ox := xlo; ox < xhi; ox++ {
+				dst[ox] = src[ox*g.sw+offX]
+			}
+		}
+	}
+}
+
+// col2im is the adjoint of im2col: it adds every tap of cols (output rows
+// [oy0, oy1), channels [clo, chi)) back into dx [c, h, w].
+func (g *convGeom) col2im(cols, dx []float32, oy0, oy1, clo, chi int) {
+	pt := (oy1 - oy0) * g.ow
+	khw := g.kh * g.kw
+	for tap := clo * khw; tap < chi*khw; tap++ {
+		c, u, v := tap/khw, tap/g.kw%g.kh, tap%g.kw
+		offY, offX := u*g.dh-g.pt, v*g.dw-g.pl
+		xlo, xhi := convRange(offX, g.sw, g.w, g.ow)
+		if xlo >= xhi {
+			continue
+		}
+		plane := dx[c*g.h*g.w : (c+1)*g.h*g.w]
+		row := cols[tap*pt : (tap+1)*pt]
+		for oy := oy0; oy < oy1; oy++ {
+			iy := oy*g.sh + offY
+			if iy < 0 || iy >= g.h {
+				continue
+			}
+			src := row[(oy-oy0)*g.ow : (oy-oy0+1)*g.ow]
+			dst := plane[iy*g.w : (iy+1)*g.w]
+			if g.sw == 1 {
+				d := dst[xlo+offX : xhi+offX]
+				for i, v := range src[xlo:xhi] {
+					d[i] += v
+				}
+				continue
+			}
+			for ox := xlo; ox < xhi; ox++ {
+				dst[ox*g.sw+offX] += src[ox]
+			}
+		}
+	}
+}
+
+// convTileFloats bounds the unfolded input of one tile (per worker).
+const convTileFloats = 1 << 18
+
+// tileRows is how many output rows one im2col tile holds.
+func (g *convGeom) tileRows() int {
+	return max(1, min(g.oh, convTileFloats/max(1, g.taps()*g.ow)))
+}
+
+// convScratch recycles the unfolding buffers of all window kernels, so
+// that a network of many convolutions does not keep one per layer.
+var convScratch sync.Pool
+
+// convGet returns a scratch buffer of n floats (contents undefined).
+func convGet(n int) *[]float32 {
+	p, _ := convScratch.Get().(*[]float32)
+	if p == nil {
+		p = new([]float32)
+	}
+	if cap(*p) < n {
+		*p = make([]float32, n)
+	}
+	*p = (*p)[:n]
+	return p
+}
+
+func convPut(p *[]float32) { convScratch.Put(p) }
+
+// convMul multiplies sizes, reporting overflow past limit.
+func convMul(limit int, xs ...int) (int, bool) {
+	p := 1
+	for _, x := range xs {
+		if x < 0 {
+			return 0, false
+		}
+		if x != 0 && p > limit/x {
+			return 0, false
+		}
+		p *= x
+	}
+	return p, true
+}
+
+// convMaxElems bounds any one tensor or buffer a window kernel works on.
+const convMaxElems = 1 << 40
+
+// convKind selects the Conv algorithm.
+type convKind uint8
+
+const (
+	convIm2col    convKind = iota
+	convPointwise          // 1x1, stride 1, no padding: gemm on the input directly
+	convDepthwise          // group == C: direct loop per plane
+)
+
+// convKernel is a Conv node.
+type convKernel struct {
+	geom    convGeom // per group: c = C/G
+	kind    convKind
+	n       int
+	group   int
+	m, mg   int // output channels, per group
+	k       int // C/G * kH * kW
+	p       int // OH * OW
+	inPlane int // H * W
+	hasBias bool
+
+	// Operands of the call in progress, for the parallel parts.
+	x, wt, bias, y []float32
+	dy, dx, dw     []float32
+	dwParts        []*[]float32
+	chunks         int
+	fwdFn, bwdFn   func(lo, hi int)
+	dwFwdFn        func(lo, hi int)
+	dwBwdFn        func(lo, hi int)
+}
+
+func buildConv(b *Build) (Kernel, error) {
+	if len(b.In) < 2 || len(b.In) > 3 {
+		return nil, fmt.Errorf("Conv takes 2 or 3 inputs (X, W, optional B), got %d", len(b.In))
+	}
+	if len(b.Out) != 1 {
+		return nil, fmt.Errorf("Conv has 1 output, the node names %d", len(b.Out))
+	}
+	xs, err := b.InShape(0)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := b.InShape(1)
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range b.In {
+		if m != nil && m.DType != graph.Float32 {
+			return nil, fmt.Errorf("input %d is %v: Conv takes float32 tensors", i, m.DType)
+		}
+	}
+	nsp, h, w, err := convSpatial(xs, "input X")
+	if err != nil {
+		return nil, err
+	}
+	if len(ws) != len(xs) {
+		return nil, fmt.Errorf("weight W has shape %s: want rank %d like X %s ([M, C/group, kernel...])", ShapeString(ws), len(xs), ShapeString(xs))
+	}
+	n, c, m := xs[0], xs[1], ws[0]
+	group64, err := b.Node.AttrInt("group", 1)
+	if err != nil {
+		return nil, err
+	}
+	if group64 < 1 || group64 > int64(max(c, 1)) {
+		return nil, fmt.Errorf("attribute group = %d: must be in [1, C = %d]", group64, c)
+	}
+	group := int(group64)
+	if c < 1 || m < 1 {
+		return nil, fmt.Errorf("X %s and W %s: the channel counts must be positive", ShapeString(xs), ShapeString(ws))
+	}
+	if c%group != 0 || m%group != 0 {
+		return nil, fmt.Errorf("group = %d must divide the input channels (%d) and the output channels (%d)", group, c, m)
+	}
+	if ws[1] != c/group {
+		return nil, fmt.Errorf("weight W %s: dimension 1 must be C/group = %d/%d = %d (X is %s)", ShapeString(ws), c, group, c/group, ShapeString(xs))
+	}
+	if len(b.In) == 3 && b.In[2] != nil {
+		bs := b.In[2].Shape
+		if len(bs) != 1 || bs[0] != m {
+			return nil, fmt.Errorf("bias B has shape %s, want [%d] (one per output channel)", ShapeString(bs), m)
+		}
+	}
+	win, err := convReadWindow(b.Node, nsp, ws[2:], true)
+	if err != nil {
+		return nil, err
+	}
+	g, err := win.geom(nsp, c/group, h, w, false)
+	if err != nil {
+		return nil, fmt.Errorf("input X %s: %w", ShapeString(xs), err)
+	}
+	if _, ok := convMul(convMaxElems, n, m, g.oh, g.ow); !ok {
+		return nil, fmt.Errorf("the output [%d,%d,%d,%d] is too large", n, m, g.oh, g.ow)
+	}
+	k, ok := convMul(convMaxElems, g.c, g.kh, g.kw)
+	if !ok {
+		return nil, fmt.Errorf("the kernel %s is too large", ShapeString(ws))
+	}
+	if _, ok := convMul(1<<31, k, g.ow); !ok {
+		return nil, fmt.Errorf("one unfolded output row (%d taps x %d positions) is too large", k, g.ow)
+	}
+	kr := &convKernel{geom: g, n: n, group: group, m: m, mg: m / group, k: k, p: g.oh * g.ow, inPlane: h * w,
+		hasBias: len(b.In) == 3 && b.In[2] != nil}
+	switch {
+	case group == c && c > 1:
+		kr.kind = convDepthwise
+	case g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && !g.hasPads:
+		kr.kind = convPointwise
+	}
+	kr.fwdFn, kr.bwdFn = kr.forwardChunks, kr.backwardChunks
+	kr.dwFwdFn, kr.dwBwdFn = kr.depthwiseForward, kr.depthwiseBackward
+	b.Out[0].Shape = g.outShape(n, m)
+	return kr, nil
+}
+
+// sgemmFunc is gemm.Sgemm or gemm.SgemmSerial.
+type sgemmFunc func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+
+func convGemm(serial bool) sgemmFunc {
+	if serial {
+		return gemm.SgemmSerial
+	}
+	return gemm.Sgemm
+}
+
+// chunkCount is how many parts the batch is split into: one per core.
+func (k *convKernel) chunkCount() int {
+	return max(1, min(runtime.GOMAXPROCS(0), k.n))
+}
+
+func (k *convKernel) chunk(c int) (lo, hi int) {
+	return c * k.n / k.chunks, (c + 1) * k.n / k.chunks
+}
+
+func (k *convKernel) Forward(in, out []*graph.Tensor) {
+	k.x, k.wt, k.y = in[0].F, in[1].F, out[0].F
+	k.bias = nil
+	if k.hasBias {
+		k.bias = in[2].F
+	}
+	defer k.release()
+	if k.kind == convDepthwise {
+		planes := k.n * k.m
+		parallel.For(planes, max(1, (1<<15)/max(1, k.p*k.geom.kh*k.geom.kw)), k.dwFwdFn)
+		return
+	}
+	if k.n == 1 {
+		k.forwardSample(0, false)
+		return
+	}
+	k.chunks = k.chunkCount()
+	parallel.For(k.chunks, 1, k.fwdFn)
+}
+
+// release drops the references to the call's tensors.
+func (k *convKernel) release() {
+	k.x, k.wt, k.bias, k.y, k.dy, k.dx, k.dw = nil, nil, nil, nil, nil, nil, nil
+}
+
+func (k *convKernel) forwardChunks(lo, hi int) {
+	for c := lo; c < hi; c++ {
+		s0, s1 := k.chunk(c)
+		for s := s0; s < s1; s++ {
+			k.forwardSample(s, true)
+		}
+	}
+}
+
+// forwardSample computes sample s; serial means the caller already runs
+// one sample per core.
+func (k *convKernel) forwardSample(s int, serial bool) {
+	g := &k.geom
+	sg := convGemm(serial)
+	cin := g.c * k.inPlane
+	x := k.x[s*k.group*cin : (s+1)*k.group*cin]
+	y := k.y[s*k.m*k.p : (s+1)*k.m*k.p]
+	beta := float32(0)
+	if k.hasBias {
+		beta = 1
+		for o := range k.m {
+			row := y[o*k.p : (o+1)*k.p]
+			bv := k.bias[o]
+			for i := range row {
+				row[i] = bv
+			}
+		}
+	}
+	var buf *[]float32
+	rows := g.tileRows()
+	if k.kind == convIm2col {
+		buf = convGet(k.k * rows * g.ow)
+		defer convPut(buf)
+	}
+	for gi := range k.group {
+		xg := x[gi*cin : (gi+1)*cin]
+		wg := k.wt[gi*k.mg*k.k : (gi+1)*k.mg*k.k]
+		yg := y[gi*k.mg*k.p : (gi+1)*k.mg*k.p]
+		if k.kind == convPointwise {
+			sg(false, false, k.mg, k.p, g.c, 1, wg, k.k, xg, k.p, beta, yg, k.p)
+			continue
+		}
+		for oy0 := 0; oy0 < g.oh; oy0 += rows {
+			oy1 := min(g.oh, oy0+rows)
+			pt := (oy1 - oy0) * g.ow
+			cols := (*buf)[:k.k*pt]
+			k.unfold(xg, cols, oy0, oy1, serial)
+			sg(false, false, k.mg, pt, k.k, 1, wg, k.k, cols, pt, beta, yg[oy0*g.ow:], k.p)
+		}
+	}
+}
+
+// unfold runs im2col, on all cores when the caller is alone.
+func (k *convKernel) unfold(x, cols []float32, oy0, oy1 int, serial bool) {
+	g := &k.geom
+	if serial || runtime.GOMAXPROCS(0) == 1 || k.k*(oy1-oy0)*g.ow < 1<<15 {
+		g.im2col(x, cols, oy0, oy1, 0, k.k)
+		return
+	}
+	parallel.For(k.k, 8, func(lo, hi int) { g.im2col(x, cols, oy0, oy1, lo, hi) })
+}
+
+// fold runs col2im, on all cores when the caller is alone.
+func (k *convKernel) fold(cols, dx []float32, oy0, oy1 int, serial bool) {
+	g := &k.geom
+	if serial || runtime.GOMAXPROCS(0) == 1 || g.c < 2 || k.k*(oy1-oy0)*g.ow < 1<<15 {
+		g.col2im(cols, dx, oy0, oy1, 0, g.c)
+		return
+	}
+	parallel.For(g.c, 1, func(lo, hi int) { g.col2im(cols, dx, oy0, oy1, lo, hi) })
+}
+
+func (k *convKernel) Backward(in, out, dout, din []*graph.Tensor) {
+	k.x, k.wt, k.dy = in[0].F, in[1].F, dout[0].F
+	defer k.release()
+	if din[0] != nil {
+		k.dx = din[0].F
+	}
+	if din[1] != nil {
+		k.dw = din[1].F
+	}
+	if len(din) > 2 && din[2] != nil {
+		db := din[2].F
+		for s := range k.n {
+			for o := range k.m {
+				var sum float32
+				for _, v := range k.dy[(s*k.m+o)*k.p : (s*k.m+o+1)*k.p] {
+					sum += v
+				}
+				db[o] += sum
+			}
+		}
+	}
+	if k.dx == nil && k.dw == nil {
+		return
+	}
+	if k.kind == convDepthwise {
+		parallel.For(k.group, max(1, (1<<14)/max(1, k.n*k.mg*k.p*k.geom.kh*k.geom.kw)), k.dwBwdFn)
+		return
+	}
+	if k.n == 1 {
+		k.backwardSample(0, k.dw, false)
+		return
+	}
+	k.chunks = k.chunkCount()
+	if k.dw != nil {
+		k.dwParts = k.dwParts[:0]
+		for range k.chunks - 1 {
+			p := convGet(len(k.dw))
+			clear(*p)
+			k.dwParts = append(k.dwParts, p)
+		}
+	}
+	parallel.For(k.chunks, 1, k.bwdFn)
+	for _, p := range k.dwParts {
+		for i, v := range *p {
+			k.dw[i] += v
+		}
+		convPut(p)
+	}
+	k.dwParts = k.dwParts[:0]
+}
+
+func (k *convKernel) backwardChunks(lo, hi int) {
+	for c := lo; c < hi; c++ {
+		dw := k.dw
+		if dw != nil && c > 0 {
+			dw = *k.dwParts[c-1]
+		}
+		s0, s1 := k.chunk(c)
+		for s := s0; s < s1; s++ {
+			k.backwardSample(s, dw, true)
+		}
+	}
+}
+
+// backwardSample adds sample s's share of dW into dw (when non-nil) and
+// its dX into k.dx (when non-nil).
+func (k *convKernel) backwardSample(s int, dw []float32, serial bool) {
+	g := &k.geom
+	sg := convGemm(serial)
+	cin := g.c * k.inPlane
+	x := k.x[s*k.group*cin : (s+1)*k.group*cin]
+	dy := k.dy[s*k.m*k.p : (s+1)*k.m*k.p]
+	var dx []float32
+	if k.dx != nil {
+		dx = k.dx[s*k.group*cin : (s+1)*k.group*cin]
+	}
+	rows := g.tileRows()
+	var buf, dbuf *[]float32
+	if k.kind == convIm2col {
+		if dw != nil {
+			buf = convGet(k.k * rows * g.ow)
+			defer convPut(buf)
+		}
+		if dx != nil {
+			dbuf = convGet(k.k * rows * g.ow)
+			defer convPut(dbuf)
+		}
+	}
+	for gi := range k.group {
+		xg := x[gi*cin : (gi+1)*cin]
+		wg := k.wt[gi*k.mg*k.k : (gi+1)*k.mg*k.k]
+		dyg := dy[gi*k.mg*k.p : (gi+1)*k.mg*k.p]
+		if k.kind == convPointwise {
+			if dw != nil {
+				// dW_g[mg, c] += dY_g[mg, P] * X_g[c, P]^T
+				sg(false, true, k.mg, g.c, k.p, 1, dyg, k.p, xg, k.p, 1, dw[gi*k.mg*k.k:], k.k)
+			}
+			if dx != nil {
+				// dX_g[c, P] += W_g[mg, c]^T * dY_g[mg, P]
+				sg(true, false, g.c, k.p, k.mg, 1, wg, k.k, dyg, k.p, 1, dx[gi*cin:], k.p)
+			}
+			continue
+		}
+		for oy0 := 0; oy0 < g.oh; oy0 += rows {
+			oy1 := min(g.oh, oy0+rows)
+			pt := (oy1 - oy0) * g.ow
+			if dw != nil {
+				cols := (*buf)[:k.k*pt]
+				k.unfold(xg, cols, oy0, oy1, serial)
+				// dW_g[mg, K] += dY_g[mg, tile] * cols[K, tile]^T
+				sg(false, true, k.mg, k.k, pt, 1, dyg[oy0*g.ow:], k.p, cols, pt, 1, dw[gi*k.mg*k.k:], k.k)
+			}
+			if dx != nil {
+				dcols := (*dbuf)[:k.k*pt]
+				// dcols[K, tile] = W_g[mg, K]^T * dY_g[mg, tile]
+				sg(true, false, k.k, pt, k.mg, 1, wg, k.k, dyg[oy0*g.ow:], k.p, 0, dcols, pt)
+				k.fold(dcols, dx[gi*cin:(gi+1)*cin], oy0, oy1, serial)
+			}
+		}
+	}
+}
+
+// depthwiseForward computes output planes [lo, hi) of the batch (plane
+// s*M + o) of a depthwise convolution: output channel o reads input
+// channel o / (M/C) only.
+func (k *convKernel) depthwiseForward(lo, hi int) {
+	g := &k.geom
+	khw := g.kh * g.kw
+	for idx := lo; idx < hi; idx++ {
+		s, o := idx/k.m, idx%k.m
+		ci := o / k.mg
+		x := k.x[(s*k.group+ci)*k.inPlane : (s*k.group+ci+1)*k.inPlane]
+		y := k.y[idx*k.p : (idx+1)*k.p]
+		var bias float32
+		if k.hasBias {
+			bias = k.bias[o]
+		}
+		g.depthwisePlane(x, k.wt[o*khw:(o+1)*khw], bias, y)
+	}
+}
+
+// depthwisePlane computes y[i,j] = bias + sum_{u,v} w[u,v] * x[i*sH-pT+u*dH, j*sW-pL+v*dW]
+// for one plane.
+func (g *convGeom) depthwisePlane(x, w []float32, bias float32, y []float32) {
+	// Output columns [ilo, ihi) read every tap inside the row.
+	ilo, _ := convRange(-g.pl, g.sw, g.w, g.ow)
+	_, ihi := convRange((g.kw-1)*g.dw-g.pl, g.sw, g.w, g.ow)
+	if ihi < ilo {
+		ihi = ilo
+	}
+	for oy := range g.oh {
+		yrow := y[oy*g.ow : (oy+1)*g.ow]
+		for i := range yrow {
+			yrow[i] = bias
+		}
+		for u := range g.kh {
+			iy := oy*g.sh + u*g.dh - g.pt
+			if iy < 0 || iy >= g.h {
+				continue
+			}
+			xrow := x[iy*g.w : (iy+1)*g.w]
+			wr := w[u*g.kw : (u+1)*g.kw]
+			g.depthwiseEdges(yrow, xrow, wr, 0, ilo)
+			g.depthwiseEdges(yrow, xrow, wr, ihi, g.ow)
+			if ilo < ihi {
+				g.depthwiseInterior(yrow, xrow, wr, ilo, ihi)
+			}
+		}
+	}
+}
+
+// depthwiseEdges adds one kernel row's taps to output columns [lo, hi),
+// checking each tap against the row's bounds.
+func (g *convGeom) depthwiseEdges(yrow, xrow, wr []float32, lo, hi int) {
+	for ox := lo; ox < hi; ox++ {
+		i0 := ox*g.sw - g.pl
+		var acc float32
+		for v, wv := range wr {
+			if i := i0 + v*g.dw; i >= 0 && i < len(xrow) {
+				acc += wv * xrow[i]
+			}
+		}
+		yrow[ox] += acc
+	}
+}
+
+// depthwiseInterior adds one kernel row's taps to output columns [lo, hi),
+// all of whose taps lie inside the row; kernels of width 3 and 5 without
+// dilation are unrolled.
+func (g *convGeom) depthwiseInterior(yrow, xrow, wr []float32, lo, hi int) {
+	n := hi - lo
+	base := lo*g.sw - g.pl
+	switch {
+	case len(wr) == 3 && g.dw == 1 && g.sw == 1:
+		w0, w1, w2 := wr[0], wr[1], wr[2]
+		ys := yrow[lo:hi]
+		a, b, c := xrow[base:base+n], xrow[base+1:base+1+n], xrow[base+2:base+2+n]
+		a, b, c = a[:len(ys)], b[:len(ys)], c[:len(ys)]
+		for i := range ys {
+			ys[i] += w0*a[i] + w1*b[i] + w2*c[i]
+		}
+	case len(wr) == 5 && g.dw == 1 && g.sw == 1:
+		w0, w1, w2, w3, w4 := wr[0], wr[1], wr[2], wr[3], wr[4]
+		ys := yrow[lo:hi]
+		a, b, c := xrow[base:base+n], xrow[base+1:base+1+n], xrow[base+2:base+2+n]
+		d, e := xrow[base+3:base+3+n], xrow[base+4:base+4+n]
+		a, b, c, d, e = a[:len(ys)], b[:len(ys)], c[:len(ys)], d[:len(ys)], e[:len(ys)]
+		for i := range ys {
+			ys[i] += w0*a[i] + w1*b[i] + w2*c[i] + w3*d[i] + w4*e[i]
+		}
+	case len(wr) == 3 && g.dw == 1:
+		w0, w1, w2 := wr[0], wr[1], wr[2]
+		for ox := lo; ox < hi; ox++ {
+			i := ox*g.sw - g.pl
+			t := xrow[i : i+3 : i+3]
+			yrow[ox] += w0*t[0] + w1*t[1] + w2*t[2]
+		}
+	case len(wr) == 5 && g.dw == 1:
+		w0, w1, w2, w3, w4 := wr[0], wr[1], wr[2], wr[3], wr[4]
+		for ox := lo; ox < hi; ox++ {
+			i := ox*g.sw - g.pl
+			t := xrow[i : i+5 : i+5]
+			yrow[ox] += w0*t[0] + w1*t[1] + w2*t[2] + w3*t[3] + w4*t[4]
+		}
+	default:
+		for ox := lo; ox < hi; ox++ {
+			i := ox*g.sw - g.pl
+			var acc float32
+			for v, wv := range wr {
+				acc += wv * xrow[i+v*g.dw]
+			}
+			yrow[ox] += acc
+		}
+	}
+}
+
+// depthwiseBackward accumulates dW and dX of a depthwise convolution for
+// input channels [lo, hi) (each with its M/C output channels) over the
+// whole batch: dW[o,u,v] += sum dy[o,i,j] * x[c,tap] and
+// dx[c,tap] += W[o,u,v] * dy[o,i,j].
+func (k *convKernel) depthwiseBackward(lo, hi int) {
+	g := &k.geom
+	khw := g.kh * g.kw
+	for ci := lo; ci < hi; ci++ {
+		for s := range k.n {
+			plane := (s*k.group + ci) * k.inPlane
+			x := k.x[plane : plane+k.inPlane]
+			var dx []float32
+			if k.dx != nil {
+				dx = k.dx[plane : plane+k.inPlane]
+			}
+			for o := ci * k.mg; o < (ci+1)*k.mg; o++ {
+				dy := k.dy[(s*k.m+o)*k.p : (s*k.m+o+1)*k.p]
+				var dw []float32
+				if k.dw != nil {
+					dw = k.dw[o*khw : (o+1)*khw]
+				}
+				g.depthwisePlaneBackward(x, k.wt[o*khw:(o+1)*khw], dy, dx, dw)
+			}
+		}
+	}
+}
+
+// depthwisePlaneBackward adds one plane's dW (into dw when non-nil) and dX
+// (into dx when non-nil).
+func (g *convGeom) depthwisePlaneBackward(x, w, dy, dx, dw []float32) {
+	for u := range g.kh {
+		for v := range g.kw {
+			off := v*g.dw - g.pl
+			lo, hi := convRange(off, g.sw, g.w, g.ow)
+			if lo >= hi {
+				continue
+			}
+			wv := w[u*g.kw+v]
+			var acc float32
+			for oy := range g.oh {
+				iy := oy*g.sh + u*g.dh - g.pt
+				if iy < 0 || iy >= g.h {
+					continue
+				}
+				dyr := dy[oy*g.ow+lo : oy*g.ow+hi]
+				if g.sw == 1 {
+					xr := x[iy*g.w+lo+off : iy*g.w+hi+off]
+					xr = xr[:len(dyr)]
+					if dw != nil {
+						for i, d := range dyr {
+							acc += d * xr[i]
+						}
+					}
+					if dx != nil {
+						dxr := dx[iy*g.w+lo+off : iy*g.w+hi+off]
+						dxr = dxr[:len(dyr)]
+						for i, d := range dyr {
+							dxr[i] += wv * d
+						}
+					}
+					continue
+				}
+				xr := x[iy*g.w : (iy+1)*g.w]
+				var dxr []float32
+				if dx != nil {
+					dxr = dx[iy*g.w : (iy+1)*g.w]
+				}
+				for i, d := range dyr {
+					ix := (lo+i)*g.sw + off
+					if dw != nil {
+						acc += d * xr[ix]
+					}
+					if dxr != nil {
+						dxr[ix] += wv * d
+					}
+				}
+			}
+			if dw != nil {
+				dw[u*g.kw+v] += acc
+			}
+		}
+	}
+}
