@@ -11,6 +11,8 @@ import (
 	"slices"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/deepcompress/deepcompress/budget"
 )
 
 // IDX magic numbers: two zero bytes, the element type (0x08 = uint8) and
@@ -106,9 +108,13 @@ func parseIDX(r io.Reader, want uint32, limit, prealloc int64, exact bool) ([]in
 		}
 		claimed *= d // d < 2^32 and claimed <= maxPayload < 2^31: cannot overflow int64
 		if claimed > maxPayload {
-			return nil, nil, fmt.Errorf("header dimensions %v... claim more than %d bytes", dims[:i], maxPayload)
+			return nil, nil, fmt.Errorf("header dimensions %s... claim more than %d bytes", budget.Shape(dims[:i]), maxPayload)
 		}
 		dims[i] = int(d)
+	}
+	// The bytes, and the float32 copy that Normalized makes of them.
+	if err := budget.Default.Check(fmt.Sprintf("IDX data of shape %s and its float32 form", budget.Shape(dims)), claimed, 1+4); err != nil {
+		return nil, nil, err
 	}
 	headerLen := int64(4 + 4*ndims)
 	avail := limit - headerLen
