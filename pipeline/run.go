@@ -14,6 +14,7 @@ import (
 
 	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/dcz"
+	"github.com/deepcompress/deepcompress/finetune"
 	"github.com/deepcompress/deepcompress/internal/atomicfile"
 	"github.com/deepcompress/deepcompress/modelfile"
 	"github.com/deepcompress/deepcompress/nn"
@@ -325,11 +326,11 @@ func (r *Runner) quantizeStage(m *nn.Model) (*dcz.Model, error) {
 	q := r.Config.Quantize
 	file := &dcz.Model{Spec: m.Spec}
 	if !q.Skip {
-		layers, err := quantize.Model(m, q.Bits, quantize.Options{Init: q.Init, Optimal: q.Optimal, Seed: int64(r.Config.Seed)})
+		layers, err := finetune.Quantize(m, q.Bits, quantize.Options{Init: q.Init, Optimal: q.Optimal, Seed: int64(r.Config.Seed)})
 		if err != nil {
 			return nil, err
 		}
-		ft, err := quantize.NewFineTuner(m, layers, q.FineTune.Momentum)
+		ft, err := finetune.New(m, layers, q.FineTune.Momentum)
 		if err != nil {
 			return nil, err
 		}

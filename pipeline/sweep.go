@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 
+	"github.com/deepcompress/deepcompress/finetune"
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/quantize"
 	"github.com/deepcompress/deepcompress/report"
@@ -25,11 +26,11 @@ func BitsSweep(m *nn.Model, train, test nn.Dataset, bits []int, inits []quantize
 			for _, p := range m.Weights() {
 				all[p.Name] = b
 			}
-			layers, err := quantize.Model(m, all, quantize.Options{Init: in, Seed: int64(seed)})
+			layers, err := finetune.Quantize(m, all, quantize.Options{Init: in, Seed: int64(seed)})
 			if err != nil {
 				return nil, fmt.Errorf("pipeline: %s init, %d bits: %w", in, b, err)
 			}
-			ftr, err := quantize.NewFineTuner(m, layers, ft.Momentum)
+			ftr, err := finetune.New(m, layers, ft.Momentum)
 			if err != nil {
 				return nil, err
 			}

@@ -54,3 +54,12 @@ func (l *Layer) Validate() error {
 	}
 	return nil
 }
+
+// CentroidGradients sets g[k] to the sum of grad over the weights of l
+// whose index is k: the gradient of the loss with respect to shared value k.
+func CentroidGradients(g []float64, grad []float32, l *Layer) {
+	clear(g)
+	for j, pos := range l.Pos {
+		g[l.Idx[j]] += float64(grad[pos])
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/deepcompress/deepcompress/finetune"
 	"github.com/deepcompress/deepcompress/modelfile"
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/quantize"
@@ -69,7 +70,7 @@ inertia found by dynamic programming).`,
 				return err
 			}
 			opt := quantize.Options{Init: quantize.Init(initMethod), Optimal: optimal, Seed: int64(tune.Seed)}
-			layers, err := quantize.Model(m, bits, opt)
+			layers, err := finetune.Quantize(m, bits, opt)
 			if err != nil {
 				return err
 			}
@@ -77,7 +78,7 @@ inertia found by dynamic programming).`,
 			if err != nil {
 				return err
 			}
-			ft, err := quantize.NewFineTuner(m, layers, tune.Momentum)
+			ft, err := finetune.New(m, layers, tune.Momentum)
 			if err != nil {
 				return err
 			}

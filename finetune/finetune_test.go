@@ -1,4 +1,4 @@
-package quantize
+package finetune
 
 import (
 	"math"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/nn"
+	"github.com/deepcompress/deepcompress/quantize"
 )
 
 func tinyModel(t *testing.T) *nn.Model {
@@ -21,9 +22,9 @@ func tinyModel(t *testing.T) *nn.Model {
 func TestCentroidUpdateIsSummedGradient(t *testing.T) {
 	m := tinyModel(t)
 	// W = [[c0, 0, c1], [c1, c0, 0]] with positions 0,2,3,4 kept.
-	l := &Layer{Name: "fc.weight", Shape: []int{2, 3}, Bits: 1, Codebook: []float32{-1, 2},
+	l := &quantize.Layer{Name: "fc.weight", Shape: []int{2, 3}, Bits: 1, Codebook: []float32{-1, 2},
 		Pos: []uint32{0, 2, 3, 4}, Idx: []uint16{0, 1, 1, 0}}
-	f, err := NewFineTuner(m, []*Layer{l}, 0)
+	f, err := New(m, []*quantize.Layer{l}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,11 +54,11 @@ func TestFineTuneKeepsStructure(t *testing.T) {
 			}
 		}
 	}
-	layers, err := Model(m, map[string]int{"fc1": 4}, Options{})
+	layers, err := Quantize(m, map[string]int{"fc1": 4}, quantize.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := NewFineTuner(m, layers, 0.9)
+	f, err := New(m, layers, 0.9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestFineTuneKeepsStructure(t *testing.T) {
 	if layers[0].Bits != 4 || layers[1].Bits != 5 {
 		t.Errorf("bits %d, %d; want 4 (set) and 5 (fc default)", layers[0].Bits, layers[1].Bits)
 	}
-	if _, err := Model(m, map[string]int{"nope": 3}, Options{}); err == nil {
+	if _, err := Quantize(m, map[string]int{"nope": 3}, quantize.Options{}); err == nil {
 		t.Error("unknown layer accepted")
 	}
 }

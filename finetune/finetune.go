@@ -1,23 +1,29 @@
-package quantize
+// Package finetune is the training side of trained quantization (Deep
+// Compression, section 3.3): it quantizes a model's weights with package
+// quantize and fine-tunes the shared values by their summed gradients.
+// It sits above the training engine (nn) so that quantize, the container
+// and the runtime link no training code.
+package finetune
 
 import (
 	"fmt"
 
 	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/nn"
+	"github.com/deepcompress/deepcompress/quantize"
 )
 
-// Model quantizes every weight tensor of m: the bits of each come from
+// Quantize quantizes every weight tensor of m: the bits of each come from
 // bits (keyed by layer name, "fc1", or weight name, "fc1.weight"), else
 // from DefaultBits for the layer's kind. Zero weights are taken as pruned.
 // Names in bits that match no weight are an error.
-func Model(m *nn.Model, bits map[string]int, opt Options) ([]*Layer, error) {
+func Quantize(m *nn.Model, bits map[string]int, opt quantize.Options) ([]*quantize.Layer, error) {
 	infos, err := m.Spec.Params()
 	if err != nil {
 		return nil, err
 	}
 	used := map[string]bool{}
-	var layers []*Layer
+	var layers []*quantize.Layer
 	for _, info := range infos {
 		if !info.Weight {
 			continue
@@ -29,11 +35,11 @@ func Model(m *nn.Model, bits map[string]int, opt Options) ([]*Layer, error) {
 		} else if b, ok = bits[info.Name]; ok {
 			used[info.Name] = true
 		} else {
-			b = DefaultBits(m.Spec.Layers[info.Layer].Kind)
+			b = quantize.DefaultBits(m.Spec.Layers[info.Layer].Kind)
 		}
 		o := opt
 		o.Bits = b
-		l, err := QuantizeTensor(info.Name, info.Shape, m.Param(info.Name).Data, o)
+		l, err := quantize.QuantizeTensor(info.Name, info.Shape, m.Param(info.Name).Data, o)
 		if err != nil {
 			return nil, err
 		}
@@ -41,7 +47,7 @@ func Model(m *nn.Model, bits map[string]int, opt Options) ([]*Layer, error) {
 	}
 	for name := range bits {
 		if !used[name] {
-			return nil, fmt.Errorf("quantize: unknown layer %q in the bits settings", name)
+			return nil, fmt.Errorf("finetune: unknown layer %q in the bits settings", name)
 		}
 	}
 	return layers, nil
@@ -64,7 +70,7 @@ type FineTuner struct {
 
 type tied struct {
 	p     *nn.Param
-	l     *Layer
+	l     *quantize.Layer
 	grad  []float64 // per centroid, reused
 	veloc []float32
 }
@@ -72,16 +78,16 @@ type tied struct {
 // NewFineTuner ties the model's weights to layers: every weight is set to
 // its shared value (zero where pruned) and masked to its positions. All
 // momentum is reset, so the result depends only on the weights.
-func NewFineTuner(m *nn.Model, layers []*Layer, momentum float32) (*FineTuner, error) {
+func New(m *nn.Model, layers []*quantize.Layer, momentum float32) (*FineTuner, error) {
 	f := &FineTuner{mu: momentum}
 	isTied := map[*nn.Param]bool{}
 	for _, l := range layers {
 		p := m.Param(l.Name)
 		if p == nil {
-			return nil, fmt.Errorf("quantize: the model has no parameter %s", l.Name)
+			return nil, fmt.Errorf("finetune: the model has no parameter %s", l.Name)
 		}
 		if arch.Numel(l.Shape) != len(p.Data) {
-			return nil, fmt.Errorf("quantize: layer %s has shape %v, the parameter %v", l.Name, l.Shape, p.Shape)
+			return nil, fmt.Errorf("finetune: layer %s has shape %v, the parameter %v", l.Name, l.Shape, p.Shape)
 		}
 		if err := l.Validate(); err != nil {
 			return nil, err
@@ -112,7 +118,7 @@ func NewFineTuner(m *nn.Model, layers []*Layer, momentum float32) (*FineTuner, e
 func (f *FineTuner) Step(lr float32) {
 	for i := range f.tied {
 		t := &f.tied[i]
-		CentroidGradients(t.grad, t.p.Grad, t.l)
+		quantize.CentroidGradients(t.grad, t.p.Grad, t.l)
 		for k, g := range t.grad {
 			t.veloc[k] = f.mu*t.veloc[k] + float32(g)
 			t.l.Codebook[k] -= lr * t.veloc[k]
@@ -122,13 +128,4 @@ func (f *FineTuner) Step(lr float32) {
 		}
 	}
 	f.rest.Step(lr)
-}
-
-// CentroidGradients sets g[k] to the sum of grad over the weights of l
-// whose index is k: the gradient of the loss with respect to shared value k.
-func CentroidGradients(g []float64, grad []float32, l *Layer) {
-	clear(g)
-	for j, pos := range l.Pos {
-		g[l.Idx[j]] += float64(grad[pos])
-	}
 }
