@@ -70,25 +70,9 @@ func Build(spec arch.Spec, weights map[string][]float32, seed uint64) (*nn.Model
 }
 
 func loadSafetensors(path string, opt Options) (*nn.Model, error) {
-	f, err := safetensors.ReadFile(path)
+	f, spec, weights, err := readSafetensors(path, opt)
 	if err != nil {
 		return nil, err
-	}
-	var spec arch.Spec
-	switch {
-	case opt.Arch != "":
-		spec, err = ResolveArch(opt.Arch)
-	case f.Metadata[MetaArch] != "":
-		spec, err = arch.Parse([]byte(f.Metadata[MetaArch]))
-	default:
-		err = fmt.Errorf("modelfile: %s records no architecture; pass --arch lenet300|lenet5|FILE.json", path)
-	}
-	if err != nil {
-		return nil, err
-	}
-	weights := make(map[string][]float32, len(f.Tensors))
-	for _, t := range f.Tensors {
-		weights[t.Name] = t.Data
 	}
 	m, err := Build(spec, weights, opt.Seed)
 	if err != nil {
@@ -100,6 +84,32 @@ func loadSafetensors(path string, opt Options) (*nn.Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// readSafetensors reads a checkpoint, its architecture (opt.Arch, else the
+// "arch" metadata entry) and its tensors by name.
+func readSafetensors(path string, opt Options) (*safetensors.File, arch.Spec, map[string][]float32, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, arch.Spec{}, nil, err
+	}
+	var spec arch.Spec
+	switch {
+	case opt.Arch != "":
+		spec, err = ResolveArch(opt.Arch)
+	case f.Metadata[MetaArch] != "":
+		spec, err = arch.Parse([]byte(f.Metadata[MetaArch]))
+	default:
+		err = fmt.Errorf("modelfile: %s records no architecture; pass --arch lenet300|lenet5|FILE.json", path)
+	}
+	if err != nil {
+		return nil, arch.Spec{}, nil, err
+	}
+	weights := make(map[string][]float32, len(f.Tensors))
+	for _, t := range f.Tensors {
+		weights[t.Name] = t.Data
+	}
+	return f, spec, weights, nil
 }
 
 // SaveCheckpoint writes the model's parameters and description to a
