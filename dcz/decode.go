@@ -32,6 +32,7 @@ type Decoder struct {
 	seen   map[string]bool
 	head   int64 // bytes of file header and spec section
 	dense  int64 // float32 values of the tensors read so far
+	whole  bool  // the whole file is kept (Read): count dense forms together
 	err    error // sticky: the first error, or io.EOF after the end section
 }
 
@@ -175,13 +176,18 @@ func (d *Decoder) nextFrame() (*Frame, error) {
 	return f, nil
 }
 
-// countDense adds a tensor to the dense float32 size of the tensors read so
-// far and checks the total against the memory budget: a file whose layers
-// are nearly empty but declare a huge shape is refused before anything
-// (Layer.Dense, DenseWeights, a decoded model) expands it.
+// countDense checks the dense float32 form of a tensor against the memory
+// budget, and for a whole-file Read that of all the tensors read so far: a
+// file whose layers are nearly empty but declare a huge shape is refused
+// before anything (Layer.Dense, DenseWeights, a decoded model) expands it.
+// A streaming reader (Next) needs only one tensor at a time.
 func (d *Decoder) countDense(shape []int) error {
-	d.dense += int64(numel(shape)) // numel is at most 2^32: no overflow in practice
-	return budget.Default.Check("the dense form of the tensors", d.dense, 4)
+	n := int64(numel(shape)) // at most 2^32
+	d.dense += n
+	if d.whole {
+		return budget.Default.Check("the dense form of the tensors", d.dense, 4)
+	}
+	return budget.Default.Check("the dense form of the tensor", n, 4)
 }
 
 // readFrame reads one section and checks its checksum, which continues
@@ -571,6 +577,7 @@ func Read(r io.Reader) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.whole = true
 	m := &Model{Spec: d.Spec()}
 	for {
 		s, err := d.Next()

@@ -2,6 +2,7 @@ package modelfile
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -28,6 +29,13 @@ func loadDCZ(path string, opt Options) (*nn.Model, error) {
 
 // FromDCZ expands a compressed model into a dense one with masks.
 func FromDCZ(f *dcz.Model, seed uint64) (*nn.Model, error) {
+	if dcz.TensorsOnly(f.Spec) {
+		return nil, errors.New("modelfile: the file holds tensors, not a network (made by compress --data-free): decode it to .safetensors")
+	}
+	// The expanded weights, and the model's values, gradients and masks.
+	if err := f.Spec.CheckBudget(nil, 4, 1); err != nil {
+		return nil, fmt.Errorf("modelfile: %w", err)
+	}
 	m, err := Build(f.Spec, f.DenseWeights(), seed)
 	if err != nil {
 		return nil, err

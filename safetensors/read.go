@@ -10,7 +10,10 @@ import (
 	"math/bits"
 	"os"
 	"slices"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/deepcompress/deepcompress/budget"
 )
 
 // Reader gives access to the tensors of a file one at a time, so that a
@@ -154,7 +157,7 @@ func parseEntry(name string, raw json.RawMessage) (Entry, error) {
 	for i, dim := range re.Shape {
 		hi, lo := bits.Mul64(prod, dim)
 		if hi != 0 || lo > math.MaxInt64 {
-			return Entry{}, fmt.Errorf("tensor %q: shape %v overflows", name, re.Shape)
+			return Entry{}, fmt.Errorf("tensor %q: shape %s overflows", name, shapeString(re.Shape))
 		}
 		prod = lo
 		shape[i] = int(dim)
@@ -164,8 +167,8 @@ func parseEntry(name string, raw json.RawMessage) (Entry, error) {
 		return Entry{}, fmt.Errorf("tensor %q: bad data_offsets [%d, %d]", name, begin, end)
 	}
 	if end-begin != prod {
-		return Entry{}, fmt.Errorf("tensor %q: data_offsets [%d, %d] hold %d bytes, but %s %v needs %d",
-			name, begin, end, end-begin, d, re.Shape, prod)
+		return Entry{}, fmt.Errorf("tensor %q: data_offsets [%d, %d] hold %d bytes, but %s %s needs %d",
+			name, begin, end, end-begin, d, shapeString(re.Shape), prod)
 	}
 	return Entry{Info: Info{Name: name, DType: d, Shape: shape}, Begin: int64(begin), End: int64(end)}, nil
 }
@@ -237,6 +240,9 @@ func (rd *Reader) ReadTensor(name string) (Tensor, error) {
 	if !e.DType.Convertible() {
 		return Tensor{}, &DTypeError{Tensor: name, DType: e.DType}
 	}
+	if err := budget.Default.Check("safetensors: tensor "+name, int64(e.Numel()), 4); err != nil {
+		return Tensor{}, err
+	}
 	data := make([]float32, e.Numel())
 	size := e.DType.Size()
 	chunk := make([]byte, min(int64(readChunk), e.End-e.Begin))
@@ -288,10 +294,15 @@ func ReadFile(path string) (*File, error) {
 }
 
 func (rd *Reader) readAll() (*File, error) {
+	var total int64
 	for _, e := range rd.entries { // fail before reading anything
 		if !e.DType.Convertible() {
 			return nil, &DTypeError{Tensor: e.Name, DType: e.DType}
 		}
+		total += int64(e.Numel()) // each is backed by file bytes: no overflow
+	}
+	if err := budget.Default.Check(fmt.Sprintf("safetensors: %d tensors as float32", len(rd.entries)), total, 4); err != nil {
+		return nil, err
 	}
 	f := &File{Metadata: rd.metadata, Tensors: make([]Tensor, 0, len(rd.entries))}
 	for _, e := range rd.entries {
@@ -315,4 +326,17 @@ func readFullAt(r io.ReaderAt, buf []byte, off int64) error {
 		err = io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// shapeString formats a header's shape for a message of bounded length.
+func shapeString(shape []uint64) string {
+	dims := make([]int, min(len(shape), budget.MaxShapeDims+1))
+	for i := range dims {
+		dims[i] = int(min(shape[i], math.MaxInt))
+	}
+	s := budget.Shape(dims)
+	if len(shape) > len(dims) {
+		s = strings.Replace(s, fmt.Sprintf("(%d dims)", len(dims)), fmt.Sprintf("(%d dims)", len(shape)), 1)
+	}
+	return s
 }
