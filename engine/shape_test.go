@@ -701,3 +701,57 @@ func TestShapeHostile(t *testing.T) {
 		}
 	}
 }
+
+// ----------------------------------------------------------------- Gather
+
+func TestShapeGather(t *testing.T) {
+	rng := shpRand(13)
+	shape := []int{3, 4, 5}
+	x := randTensor(rng, shape...)
+	in := map[string]*graph.Tensor{"x": x}
+	for _, c := range []struct {
+		axis int64
+		idx  *graph.Tensor
+	}{
+		{0, shpVec(2, 0, -1)},
+		{1, shpI64([]int{2, 2}, 3, -4, 1, 1)},
+		{-1, shpI64([]int{}, 4)},
+		{2, shpI64([]int{0})},
+	} {
+		a := int(c.axis+3) % 3
+		out := slices.Concat(shape[:a], c.idx.Shape, shape[a+1:])
+		want := make([]float32, numel(out))
+		for i := range want {
+			oi := shpUnflat(out, i)
+			k := int(c.idx.I[shpFlat(c.idx.Shape, oi[a:a+len(c.idx.Shape)])])
+			if k < 0 {
+				k += shape[a]
+			}
+			ii := slices.Concat(oi[:a], []int{k}, oi[a+len(c.idx.Shape):])
+			want[i] = x.F[shpFlat(shape, ii)]
+		}
+		n := shpNode("Gather", []string{"x", "i"}, []string{"y"}, map[string]graph.Attr{"axis": graph.Int(c.axis)})
+		params := map[string]*graph.Tensor{"i": c.idx}
+		shpCheck(t, "gather", runOp(t, 13, n, in, params), out, want)
+		if len(want) > 0 {
+			gradCheck(t, opGraph(13, n, in, params), in, 1e-3)
+		}
+	}
+	// an embedding: a trainable float table gathered by constant indices
+	// from a graph whose input is elsewhere
+	emb := randTensor(rng, 6, 3)
+	g := &graph.Graph{Opset: 13, Params: map[string]*graph.Tensor{"e": emb, "i": shpVec(5, 0, 5)},
+		Inputs:  []graph.Value{{Name: "x", Shape: []graph.Dim{{Size: 3}, {Size: 3}}}},
+		Outputs: []graph.Value{{Name: "y"}},
+		Nodes: []graph.Node{
+			{Name: "g", Op: "Gather", Inputs: []string{"e", "i"}, Outputs: []string{"r"}},
+			{Name: "a", Op: "Concat", Inputs: []string{"r", "x"}, Outputs: []string{"y"}, Attrs: map[string]graph.Attr{"axis": graph.Int(0)}},
+		}}
+	gradCheck(t, g, map[string]*graph.Tensor{"x": randTensor(rng, 3, 3)}, 1e-3)
+	// int64 data folds
+	out := shpRunAll(t, 13, shpNode("Gather", []string{"d", "i"}, []string{"y"}, nil), nil,
+		map[string]*graph.Tensor{"d": shpVec(8, 3, 28, 28), "i": shpVec(0, -1)})
+	shpCheckI(t, "int64 gather", out["y"], []int{2}, []int64{8, 28})
+	shpWantErr(t, "gather range", shpBuildErr(13, shpNode("Gather", []string{"x", "i"}, []string{"y"}, nil), in, map[string]*graph.Tensor{"i": shpVec(3)}), "out of range")
+	shpWantErr(t, "gather float indices", shpBuildErr(13, shpNode("Gather", []string{"x", "i"}, []string{"y"}, nil), in, map[string]*graph.Tensor{"i": graph.NewFloat([]int{1}, []float32{0})}), "int64")
+}
