@@ -389,3 +389,199 @@ func TestConvBatchNormFolded(t *testing.T) {
 		convClose(t, "folded vs unfolded", outs[0], outs[1], 1e-4)
 	}
 }
+
+// convTCase is one ConvTranspose configuration; h == 0 means 1-D.
+type convTCase struct {
+	name                string
+	n, c, h, w, mg, grp int
+	kh, kw              int
+	attrs               map[string]graph.Attr
+	bias                bool
+	// expected output spatial size and leading pads (from the spec).
+	oh, ow, pt, pl int
+}
+
+func (tc convTCase) tensors(rng *rand.Rand) (x, w, b *graph.Tensor) {
+	if tc.h == 0 {
+		x = randTensor(rng, tc.n, tc.c, tc.w)
+		w = randTensor(rng, tc.c, tc.mg, tc.kw)
+	} else {
+		x = randTensor(rng, tc.n, tc.c, tc.h, tc.w)
+		w = randTensor(rng, tc.c, tc.mg, tc.kh, tc.kw)
+	}
+	if tc.bias {
+		b = randTensor(rng, tc.mg*tc.grp)
+	}
+	return
+}
+
+func (tc convTCase) node() graph.Node {
+	a := map[string]graph.Attr{}
+	for k, v := range tc.attrs {
+		a[k] = v
+	}
+	if tc.grp != 1 {
+		a["group"] = graph.Int(int64(tc.grp))
+	}
+	n := graph.Node{Name: "ct", Op: "ConvTranspose", Inputs: []string{"x", "w"}, Outputs: []string{"y"}, Attrs: a}
+	if tc.bias {
+		n.Inputs = append(n.Inputs, "b")
+	}
+	return n
+}
+
+// convTRef scatters every input element through the kernel.
+func convTRef(tc convTCase, x, w, b *graph.Tensor) *graph.Tensor {
+	ints := func(name string, def int64, n int) []int {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = int(def)
+		}
+		if a, ok := tc.attrs[name]; ok {
+			for i, v := range a.Ints {
+				out[i] = int(v)
+			}
+		}
+		return out
+	}
+	nsp, h, kh := 2, tc.h, tc.kh
+	if tc.h == 0 {
+		nsp, h, kh = 1, 1, 1
+	}
+	st, di := ints("strides", 1, nsp), ints("dilations", 1, nsp)
+	sh, sw, dh, dw := 1, st[0], 1, di[0]
+	if nsp == 2 {
+		sh, sw, dh, dw = st[0], st[1], di[0], di[1]
+	}
+	m := tc.mg * tc.grp
+	cg := tc.c / tc.grp
+	oh, ow := tc.oh, tc.ow
+	if nsp == 1 {
+		oh = 1
+	}
+	shape := []int{tc.n, m, oh, ow}
+	if nsp == 1 {
+		shape = []int{tc.n, m, ow}
+	}
+	y := graph.NewFloat(shape, make([]float32, tc.n*m*oh*ow))
+	acc := make([]float64, len(y.F))
+	for n := range tc.n {
+		for c := range tc.c {
+			g := c / cg
+			for i := range h {
+				for j := range tc.w {
+					xv := float64(x.F[((n*tc.c+c)*h+i)*tc.w+j])
+					for mm := range tc.mg {
+						o := g*tc.mg + mm
+						for u := range kh {
+							for v := range tc.kw {
+								p, q := i*sh-tc.pt+u*dh, j*sw-tc.pl+v*dw
+								if p < 0 || p >= oh || q < 0 || q >= ow {
+									continue
+								}
+								acc[((n*m+o)*oh+p)*ow+q] += xv * float64(w.F[((c*tc.mg+mm)*kh+u)*tc.kw+v])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	for i, v := range acc {
+		if b != nil {
+			v += float64(b.F[i/(oh*ow)%m])
+		}
+		y.F[i] = float32(v)
+	}
+	return y
+}
+
+func convTCases() []convTCase {
+	return []convTCase{
+		{name: "k2 s2 (U-Net up)", n: 2, c: 3, h: 4, w: 5, mg: 2, grp: 1, kh: 2, kw: 2,
+			attrs: map[string]graph.Attr{"strides": graph.Ints(2, 2)}, bias: true, oh: 8, ow: 10},
+		{name: "k3 s2 p1 outpad1", n: 1, c: 2, h: 4, w: 3, mg: 3, grp: 1, kh: 3, kw: 3,
+			attrs: map[string]graph.Attr{"strides": graph.Ints(2, 2), "pads": graph.Ints(1, 1, 1, 1), "output_padding": graph.Ints(1, 1)},
+			bias: true, oh: 8, ow: 6, pt: 1, pl: 1},
+		{name: "asym pads dilated", n: 2, c: 2, h: 3, w: 4, mg: 2, grp: 1, kh: 2, kw: 3,
+			attrs: map[string]graph.Attr{"dilations": graph.Ints(2, 1), "pads": graph.Ints(0, 1, 1, 2)}, oh: 4, ow: 3, pt: 0, pl: 1},
+		{name: "groups", n: 2, c: 4, h: 3, w: 3, mg: 3, grp: 2, kh: 3, kw: 3,
+			attrs: map[string]graph.Attr{"strides": graph.Ints(1, 2)}, bias: true, oh: 5, ow: 7},
+		{name: "output_shape SAME_UPPER", n: 1, c: 2, h: 3, w: 3, mg: 2, grp: 1, kh: 3, kw: 3,
+			attrs: map[string]graph.Attr{"strides": graph.Ints(2, 2), "output_shape": graph.Ints(6, 6), "auto_pad": graph.String("SAME_UPPER")},
+			oh: 6, ow: 6, pt: 0, pl: 0},
+		{name: "output_shape NOTSET", n: 1, c: 2, h: 3, w: 3, mg: 2, grp: 1, kh: 3, kw: 3,
+			attrs: map[string]graph.Attr{"strides": graph.Ints(2, 2), "output_shape": graph.Ints(1, 2, 6, 5)},
+			oh: 6, ow: 5, pt: 1, pl: 1},
+		{name: "SAME_LOWER", n: 1, c: 2, h: 3, w: 2, mg: 1, grp: 1, kh: 2, kw: 4,
+			attrs: map[string]graph.Attr{"strides": graph.Ints(2, 2), "auto_pad": graph.String("SAME_LOWER")}, oh: 6, ow: 4, pt: 0, pl: 1},
+		{name: "VALID", n: 1, c: 2, h: 3, w: 3, mg: 2, grp: 1, kh: 2, kw: 2,
+			attrs: map[string]graph.Attr{"strides": graph.Ints(3, 3), "auto_pad": graph.String("VALID"), "pads": graph.Ints(1, 1, 1, 1)}, oh: 8, ow: 8},
+		{name: "1-D", n: 2, c: 3, w: 5, mg: 2, grp: 1, kw: 3,
+			attrs: map[string]graph.Attr{"strides": graph.Ints(2), "pads": graph.Ints(1, 0)}, bias: true, ow: 10, pl: 1},
+	}
+}
+
+func TestConvTransposeForward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, tc := range convTCases() {
+		x, w, b := tc.tensors(rng)
+		params := map[string]*graph.Tensor{"w": w}
+		if b != nil {
+			params["b"] = b
+		}
+		got := runOp(t, 17, tc.node(), map[string]*graph.Tensor{"x": x}, params)
+		convClose(t, tc.name, got, convTRef(tc, x, w, b), 1e-4)
+	}
+	// Large enough for several tiles and the parallel col2im.
+	tc := convTCase{name: "tiled", n: 1, c: 8, h: 40, w: 40, mg: 20, grp: 1, kh: 3, kw: 3,
+		attrs: map[string]graph.Attr{"pads": graph.Ints(1, 1, 1, 1)}, oh: 40, ow: 40, pt: 1, pl: 1}
+	for _, n := range []int{1, 2} {
+		tc.n = n
+		x, w, _ := tc.tensors(rng)
+		got := runOp(t, 17, tc.node(), map[string]*graph.Tensor{"x": x}, map[string]*graph.Tensor{"w": w})
+		convClose(t, tc.name, got, convTRef(tc, x, w, nil), 1e-4)
+	}
+}
+
+func TestConvTransposeGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	for _, tc := range convTCases() {
+		x, w, b := tc.tensors(rng)
+		params := map[string]*graph.Tensor{"w": w}
+		if b != nil {
+			params["b"] = b
+		}
+		inputs := map[string]*graph.Tensor{"x": x}
+		t.Run(tc.name, func(t *testing.T) {
+			gradCheck(t, opGraph(17, tc.node(), inputs, params), inputs, 2e-2)
+		})
+	}
+}
+
+func TestConvTransposeErrors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	x := randTensor(rng, 1, 4, 3, 3)
+	for _, tc := range []struct {
+		name  string
+		w     *graph.Tensor
+		attrs map[string]graph.Attr
+		want  string
+	}{
+		{"channels", randTensor(rng, 3, 2, 3, 3), nil, "dimension 0"},
+		{"group", randTensor(rng, 4, 2, 3, 3), map[string]graph.Attr{"group": graph.Int(3)}, "divide"},
+		{"output_padding", randTensor(rng, 4, 2, 3, 3), map[string]graph.Attr{"output_padding": graph.Ints(1, 1)}, "output_padding"},
+		{"output_shape too large", randTensor(rng, 4, 2, 3, 3), map[string]graph.Attr{"output_shape": graph.Ints(9, 9)}, "larger"},
+		{"pads too large", randTensor(rng, 4, 2, 3, 3), map[string]graph.Attr{"pads": graph.Ints(3, 3, 3, 3)}, "empty output"},
+		{"output_shape rank", randTensor(rng, 4, 2, 3, 3), map[string]graph.Attr{"output_shape": graph.Ints(3)}, "output_shape"},
+	} {
+		n := graph.Node{Name: "ct", Op: "ConvTranspose", Inputs: []string{"x", "w"}, Outputs: []string{"y"}, Attrs: tc.attrs}
+		m, err := New(opGraph(17, n, map[string]*graph.Tensor{"x": x}, map[string]*graph.Tensor{"w": tc.w}), Options{})
+		if err == nil {
+			_, err = m.Run(map[string]*graph.Tensor{"x": x})
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one mentioning %q", tc.name, err, tc.want)
+		}
+	}
+}
