@@ -4,8 +4,12 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestWriteReplacesWhole(t *testing.T) {
@@ -28,5 +32,98 @@ func TestWriteReplacesWhole(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(p))
 	if len(entries) != 1 {
 		t.Fatalf("temporary file left behind: %v", entries)
+	}
+}
+
+func TestWriteKeepsPermissions(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "secret.bin")
+	if err := os.WriteFile(p, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteBytes(p, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o600 {
+		t.Errorf("replaced file has mode %v, want 0600", st.Mode().Perm())
+	}
+	fresh := filepath.Join(dir, "fresh.bin")
+	if err := WriteBytes(fresh, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(fresh); st.Mode().Perm() != 0o644 {
+		t.Errorf("new file has mode %v, want 0644", st.Mode().Perm())
+	}
+}
+
+func TestWriteRemovesStaleTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "out.dcz")
+	stale := filepath.Join(dir, ".out.dcz.tmp-12345")
+	other := filepath.Join(dir, ".other.dcz.tmp-12345")
+	for _, f := range []string{stale, other} {
+		os.WriteFile(f, []byte("left by a killed run"), 0o644)
+	}
+	err := Write(p, func(w io.Writer) error {
+		if n := RemoveStale(p); n != 0 {
+			t.Errorf("RemoveStale removed %d files, among them the one in flight", n)
+		}
+		_, err := w.Write([]byte("data"))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Error("stale temporary file of the output not removed")
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Error("temporary file of another output removed")
+	}
+}
+
+// TestSignalRemovesInFlight runs this test binary as a child that blocks
+// in the middle of a write, sends it SIGTERM and checks that it exits with
+// status 143 and leaves no temporary file.
+func TestSignalRemovesInFlight(t *testing.T) {
+	if dir := os.Getenv("ATOMICFILE_CHILD_DIR"); dir != "" {
+		CleanOnSignal()
+		Write(filepath.Join(dir, "out.bin"), func(w io.Writer) error {
+			os.WriteFile(filepath.Join(dir, "ready"), nil, 0o644)
+			select {} // until the signal
+		})
+		return
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM on Windows")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSignalRemovesInFlight$")
+	cmd.Env = append(os.Environ(), "ATOMICFILE_CHILD_DIR="+dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "ready")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("child never started writing")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 143 {
+		t.Fatalf("child ended with %v, want exit status 143", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name() != "ready" {
+			t.Errorf("left behind: %s", e.Name())
+		}
 	}
 }
