@@ -127,3 +127,43 @@ func TestSignalRemovesInFlight(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckOutput(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "model.safetensors")
+	os.WriteFile(in, []byte("model"), 0o644)
+	link := filepath.Join(dir, "link.safetensors")
+	os.Symlink(in, link)
+	hard := filepath.Join(dir, "hard.safetensors")
+	os.Link(in, hard)
+	sub := filepath.Join(dir, "sub")
+	os.Mkdir(sub, 0o755)
+	for _, out := range []string{in, link, hard, filepath.Join(sub, "..", "model.safetensors"), dir + "/./model.safetensors"} {
+		var se *SameFileError
+		if err := CheckOutput(out, "", in); !errors.As(err, &se) {
+			t.Errorf("output %s: got %v, want a SameFileError", out, err)
+		}
+	}
+	// Not yet existing on both sides, same place through a linked directory.
+	alias := filepath.Join(dir, "alias")
+	os.Symlink(sub, alias)
+	if !SameFile(filepath.Join(alias, "new.dcz"), filepath.Join(sub, "new.dcz")) {
+		t.Error("a new path through a linked directory is not the same file")
+	}
+	if err := CheckOutput(filepath.Join(dir, "out.dcz"), in); err != nil {
+		t.Errorf("distinct output refused: %v", err)
+	}
+	if err := CheckOutput(filepath.Join(dir, "missing", "out.dcz"), in); err == nil {
+		t.Error("output in a missing directory accepted")
+	}
+	if err := CheckOutput(sub, in); err == nil {
+		t.Error("a directory accepted as the output file")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 5 {
+		t.Errorf("CheckOutput left files: %v", entries)
+	}
+	got, _ := os.ReadFile(in)
+	if string(got) != "model" {
+		t.Error("input changed")
+	}
+}
