@@ -1,0 +1,128 @@
+package cabac
+
+import (
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// randomTensor draws a rows x cols tensor whose non-zeros (density d) have
+// bell-shaped codebook indices below m, with some empty columns and rows.
+func randomTensor(rng *rand.Rand, rows, cols, m int, d float64) ([]uint32, []uint16) {
+	var pos []uint32
+	var idx []uint16
+	if m == 0 {
+		return nil, nil
+	}
+	emptyCol := make([]bool, cols)
+	for j := range emptyCol {
+		emptyCol[j] = rng.Float64() < 0.2
+	}
+	for i := range rows {
+		if rng.Float64() < 0.05 {
+			continue
+		}
+		for j := range cols {
+			if emptyCol[j] || rng.Float64() >= d {
+				continue
+			}
+			v := int(rng.NormFloat64()*float64(m)/6 + float64(m)/2)
+			v = min(max(v, 0), m-1)
+			pos = append(pos, uint32(i*cols+j))
+			idx = append(idx, uint16(v))
+		}
+	}
+	return pos, idx
+}
+
+func roundTrip(t *testing.T, rows, cols int, pos []uint32, idx []uint16, m int) []byte {
+	t.Helper()
+	var enc Encoder
+	var dec Decoder
+	b, err := enc.EncodeSparse([]byte("prefix"), rows, cols, pos, idx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b[:6]) != "prefix" {
+		t.Fatal("dst prefix overwritten")
+	}
+	b = b[6:]
+	gp, gi, err := dec.DecodeSparse(b, rows, cols, m, nil, nil)
+	if err != nil {
+		t.Fatalf("%dx%d m=%d n=%d: %v", rows, cols, m, len(pos), err)
+	}
+	if !slices.Equal(gp, pos) && !(len(gp) == 0 && len(pos) == 0) || !slices.Equal(gi, idx) && !(len(gi) == 0 && len(idx) == 0) {
+		t.Fatalf("%dx%d m=%d: round trip differs", rows, cols, m)
+	}
+	return b
+}
+
+func TestRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, sh := range [][2]int{{0, 0}, {0, 5}, {5, 0}, {1, 1}, {1, 37}, {37, 1}, {10, 100}, {300, 784}, {64, 75}} {
+		for _, m := range []int{0, 1, 2, 3, 5, 16, 64, 255, 256, 257, 1000, 1 << 16} {
+			for _, d := range []float64{0, 0.01, 0.1, 0.5, 1} {
+				pos, idx := randomTensor(rng, sh[0], sh[1], m, d)
+				roundTrip(t, sh[0], sh[1], pos, idx, m)
+			}
+		}
+	}
+}
+
+func TestDense(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	rows, cols, k := 40, 50, 17
+	vals := make([]uint8, rows*cols)
+	for i := range vals {
+		if rng.Float64() < 0.1 {
+			vals[i] = uint8(1 + rng.IntN(k-1))
+		}
+	}
+	b, err := EncodeTensor(nil, rows, cols, vals, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]uint8, rows*cols)
+	if err := DecodeTensor(b, rows, cols, k, got); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, vals) {
+		t.Fatal("dense round trip differs")
+	}
+	if err := DecodeTensor(b, rows, cols, 300, got); err == nil {
+		t.Fatal("alphabet of 300 accepted for uint8")
+	}
+}
+
+func TestCorrupt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	pos, idx := randomTensor(rng, 50, 60, 20, 0.1)
+	var enc Encoder
+	var dec Decoder
+	b, _ := enc.EncodeSparse(nil, 50, 60, pos, idx, 20)
+	for _, bad := range [][]byte{nil, {0x40}, append(slices.Clone(b), 0), append(slices.Clone(b), 1, 2)} {
+		if _, _, err := dec.DecodeSparse(bad, 50, 60, 20, nil, nil); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("% x...: err %v, want ErrCorrupt", bad[:min(len(bad), 4)], err)
+		}
+	}
+}
+
+func TestBoundClose(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var enc Encoder
+	for _, d := range []float64{0.02, 0.1, 0.4} {
+		pos, idx := randomTensor(rng, 300, 784, 64, d)
+		b, err := enc.EncodeSparse(nil, 300, 784, pos, idx, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := enc.Bound(300, 784, pos, idx, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if over := float64(len(b))/c.Bytes() - 1; over > 0.005 || over < -0.005 {
+			t.Errorf("density %g: %d bytes, bound %.1f (%+.3f %%)", d, len(b), c.Bytes(), 100*over)
+		}
+	}
+}

@@ -1,0 +1,223 @@
+package cabac
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrCorrupt is wrapped by every error the decoders return for a malformed
+// stream.
+var ErrCorrupt = errors.New("corrupt stream")
+
+// CorruptError reports a malformed stream: what is wrong and the byte
+// offset in the stream where it was found (for an arithmetic-coded value,
+// the offset of the last byte the decoder had read).
+type CorruptError struct {
+	Offset int
+	What   string
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("cabac: corrupt stream at byte %d: %s", e.Offset, e.What)
+}
+
+// Unwrap lets errors.Is(err, ErrCorrupt) match.
+func (e *CorruptError) Unwrap() error { return ErrCorrupt }
+
+func corrupt(off int, format string, args ...any) error {
+	return &CorruptError{Offset: off, What: fmt.Sprintf(format, args...)}
+}
+
+// Decoder decodes streams; it keeps its buffers between calls. The zero
+// value is ready to use; a Decoder must not be used concurrently.
+type Decoder struct {
+	md  model
+	rc  decoder
+	pos []uint32
+	idx []uint16
+}
+
+// DecodeSparse decodes the stream src of a rows x cols tensor with a
+// codebook of m entries, all of it, into the ascending positions and
+// codebook indices of its non-zeros, appended to pos[:0] and idx[:0]
+// (their capacity is reused). Shape and codebook size come from the
+// caller, as in the .dcz container; the stream holds neither. Besides
+// those, memory is bounded by the number of non-zeros, at most rows*cols.
+func (dec *Decoder) DecodeSparse(src []byte, rows, cols, m int, pos []uint32, idx []uint16) ([]uint32, []uint16, error) {
+	pos, idx = pos[:0], idx[:0]
+	if err := checkShape(rows, cols, m); err != nil {
+		return pos, idx, err
+	}
+	if len(src) == 0 {
+		return pos, idx, corrupt(0, "empty stream: no profile byte")
+	}
+	prof := src[0]
+	if prof&profReserved != 0 {
+		return pos, idx, corrupt(0, "profile byte %#02x has reserved bits set", prof)
+	}
+	body := src[1:]
+	if len(body) > 0 && body[len(body)-1] == 0 {
+		return pos, idx, corrupt(len(src)-1, "stream ends with a zero byte")
+	}
+	md := &dec.md
+	md.reset(rows, cols, m, prof)
+	d := &dec.rc
+	if !d.init(body) {
+		return pos, idx, corrupt(1, "initial code value outside the range")
+	}
+	if m > 0 {
+		var err error
+		if pos, idx, err = dec.run(pos, idx); err != nil {
+			return pos, idx, err
+		}
+	}
+	if d.pos < len(body) {
+		return pos, idx, corrupt(1+d.pos, "%d bytes after the end of the coded data", len(body)-d.pos)
+	}
+	if !d.canonicalEnd() {
+		return pos, idx, corrupt(len(src), "the stream does not end as the encoder ends it")
+	}
+	return pos, idx, nil
+}
+
+// run decodes the bins of every position. It is the model's run (package
+// file model.go) with the range decoder inlined: the coder's state lives
+// in locals and goes back to dec.rc at the end.
+func (dec *Decoder) run(pos []uint32, idx []uint16) ([]uint32, []uint16, error) {
+	md := &dec.md
+	d := &dec.rc
+	src, sp, code, rng := d.src, d.pos, d.code, d.rng
+	defer func() { d.pos, d.code, d.rng = sp, code, rng }()
+	sr, ir := md.sr, md.ir
+	nbr := md.prof&profNeighbours != 0
+	tbits := md.tbits
+	bbits := md.nbits - md.tbits
+	m := uint32(md.m)
+	sig, tree, col := md.sig, md.tree, md.col
+	tbase := 0
+	flat := uint32(0)
+	for i := 0; i < md.rows; i++ {
+		scale := rowScale(i)
+		left := 0
+		row := uint32(i)
+		for j := range col {
+			cs := &col[j]
+			ctx := colClass(cs.count, scale)
+			if nbr {
+				above := 0
+				if cs.last == row && row > 0 {
+					above = 1
+				}
+				ctx = ctx*3 + left + above
+			}
+			st := &sig[ctx]
+			bound := (rng >> 16) * (uint32(st.fast) + uint32(st.slow))
+			if code < bound {
+				rng = bound
+				st.fast += (probOne - st.fast) >> sr.fast
+				st.slow += (probOne - st.slow) >> sr.slow
+				for rng < topValue {
+					rng <<= 8
+					code <<= 8
+					if uint(sp) < uint(len(src)) {
+						code |= uint32(src[sp])
+					}
+					sp++
+				}
+				left = 0
+				flat++
+				continue
+			}
+			code -= bound
+			rng -= bound
+			st.fast -= st.fast >> sr.fast
+			st.slow -= st.slow >> sr.slow
+			for rng < topValue {
+				rng <<= 8
+				code <<= 8
+				if uint(sp) < uint(len(src)) {
+					code |= uint32(src[sp])
+				}
+				sp++
+			}
+			left = 1
+			cs.count++
+			cs.last = row + 1
+			node := 1
+			for range tbits {
+				st := &tree[tbase+node]
+				bound := (rng >> 16) * (uint32(st.fast) + uint32(st.slow))
+				if code < bound {
+					rng = bound
+					st.fast += (probOne - st.fast) >> ir.fast
+					st.slow += (probOne - st.slow) >> ir.slow
+					node <<= 1
+				} else {
+					code -= bound
+					rng -= bound
+					st.fast -= st.fast >> ir.fast
+					st.slow -= st.slow >> ir.slow
+					node = node<<1 | 1
+				}
+				for rng < topValue {
+					rng <<= 8
+					code <<= 8
+					if uint(sp) < uint(len(src)) {
+						code |= uint32(src[sp])
+					}
+					sp++
+				}
+			}
+			top := uint32(node) - 1<<uint(tbits)
+			v := top
+			if bbits > 0 {
+				d.pos, d.code, d.rng = sp, code, rng
+				v = v<<uint(bbits) | d.bypass(bbits)
+				sp, code, rng = d.pos, d.code, d.rng
+			}
+			if v >= m {
+				return pos, idx, corrupt(min(sp, len(src))+1, "index %d at position %d outside the codebook of %d", v, flat, m)
+			}
+			tbase = md.class(top) << uint(tbits)
+			pos = append(pos, flat)
+			idx = append(idx, uint16(v))
+			flat++
+		}
+	}
+	return pos, idx, nil
+}
+
+// DecodeTensor decodes the stream of a dense rows x cols tensor of values
+// 0..k-1 (0 for a pruned weight, v for codebook entry v-1), as written by
+// EncodeTensor, into dst, which must hold exactly rows*cols values.
+func DecodeTensor[S Symbol](src []byte, rows, cols, k int, dst []S) error {
+	var dec Decoder
+	return decodeDense(&dec, src, rows, cols, k, dst)
+}
+
+func decodeDense[S Symbol](dec *Decoder, src []byte, rows, cols, k int, dst []S) error {
+	if k < 1 {
+		return fmt.Errorf("cabac: alphabet size %d, want at least 1 (the zero)", k)
+	}
+	var top S
+	top--
+	if uint64(k-1) > uint64(top) {
+		return fmt.Errorf("cabac: alphabet size %d does not fit the destination type", k)
+	}
+	if err := checkShape(rows, cols, k-1); err != nil {
+		return err
+	}
+	if len(dst) != rows*cols {
+		return fmt.Errorf("cabac: destination of %d values for a %d x %d tensor", len(dst), rows, cols)
+	}
+	var err error
+	dec.pos, dec.idx, err = dec.DecodeSparse(src, rows, cols, k-1, dec.pos, dec.idx)
+	if err != nil {
+		return err
+	}
+	clear(dst)
+	for i, p := range dec.pos {
+		dst[p] = S(dec.idx[i] + 1)
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+// Package cabac codes the pruned, weight-shared tensors of Deep
+// Compression with context-adaptive binary arithmetic coding, the method
+// of DeepCABAC (Wiedemann et al., "DeepCABAC: A universal compression
+// algorithm for deep neural networks", IEEE JSTSP 2020), which became the
+// entropy coder of MPEG-7 part 17, Neural Network Representation (NNR,
+// ISO/IEC 15938-17). It is the alternative to package huffman's coding of
+// relative indices and codebook indices proposed in issue 16.
+//
+// # The tensor model
+//
+// A tensor is a rows x cols matrix (a convolution kernel [out, in, kh, kw]
+// is viewed as [out, in*kh*kw]) whose every position is either pruned or
+// holds the index of a shared value in a codebook of m entries. Positions
+// are visited row by row and each is coded as a sequence of binary
+// decisions (bins), each with an adaptive probability chosen by its
+// context:
+//
+//  1. The significance flag (is the weight kept?). Its context is the
+//     density so far of the position's column: with c non-zeros in the r
+//     rows above, the class of (2c+1)/(2r+2) in half octaves from 1 down to
+//     2^-5.5 (12 classes; the sparsest holds columns empty so far, such as
+//     the border pixels that LeNet-300-100's fc1 never reads). Optionally
+//     (a profile bit) also the flags of the left and upper neighbours,
+//     0..2, which pays on layers that read images.
+//  2. For a kept weight, its codebook index, b = ceil(log2 m) bits: the
+//     top min(b, 8) bits through a binary tree with one context per node
+//     (optionally four trees, chosen by the top two bits of the previous
+//     non-zero's index), the rest as bypass bins (probability 1/2).
+//
+// No sign is coded: the codebook holds signed values. The index is not
+// binarised as DeepCABAC binarises integer levels (unary greater-than
+// flags, then an Exp-Golomb remainder in bypass bins), nor remapped by
+// frequency rank first: k-means codebook indices are spread over all
+// clusters, not concentrated on small magnitudes as uniformly quantized
+// levels are. On LeNet-300-100's fc1 (6-bit indices, order-0 entropy 8,805
+// bytes) an adaptive frequency rank coded with 15 context-coded
+// greater-than flags and an Exp-Golomb remainder took 9,586 bytes, the
+// tree 8,742. A tree with a context per node is a complete adaptive model
+// of any distribution over 2^b values and codes each index in b bins.
+//
+// # The coder
+//
+// The engine is a binary range coder with a 32-bit range, carries
+// propagated through a cached byte (as in LZMA), and 16-bit probabilities
+// multiplied exactly, not the M-coder of H.264/HEVC CABAC, whose 9-bit
+// range and 64-state table of quantized sub-ranges were designed to spare
+// hardware a multiplier; on a CPU the multiplication is free and the
+// coder comes within about 0.1 % of the model's ideal code length. Each
+// context keeps two estimates of P(bin = 0) that move 2^-f and 2^-s of the
+// way to each bin's value, and codes with their mean: the two-rate
+// estimator of VVC and NNR. Streams choose (f, s) from (3, 7), (4, 7),
+// (5, 8) and (6, 10), separately for significance and index bins: trained
+// layers change along the scan and like quick adaptation, random ones
+// like slow.
+//
+// # Stream layout
+//
+//	1 byte    profile: bits 0-1 the significance rates, bits 2-3 the index
+//	          rates (indices into the list above), bit 4 neighbour contexts
+//	          for significance, bit 5 previous-index classes for the index
+//	          tree, bits 6-7 zero
+//	rest      the range coder's bytes
+//
+// Shape and codebook size are not stored: the container knows them. The
+// encoder picks the profile by coding the first 2^16 positions with each
+// candidate and keeping the cheapest. The range coder ends with the value
+// of its final interval that has the most trailing zero bits and drops the
+// trailing zero bytes (the decoder reads zeros past the end), so a stream
+// never ends with a zero byte, and decoding must use every byte and find
+// exactly that value at the end. A tensor with no positions or an empty
+// codebook (m = 0: nothing may be kept) is the profile byte alone.
+//
+// # Guarantees
+//
+// Decoding never panics and never reads outside its input; it rejects
+// reserved profile bits, a first code value outside the range, an index
+// at or past m, bytes after the coded data and a tail the encoder would
+// not have written. Like any arithmetic code the stream has no redundancy
+// to detect most corrupted bytes inside it: that is the container's
+// checksum's job. Memory is the decoded output (at most rows*cols
+// non-zeros, sizes the caller gives) plus one counter pair per column and
+// at most 2^10 contexts.
+//
+// Bound returns the ideal code length under the model (the sum over bins
+// of -log2 of the probability the model gave the coded value, the
+// context bound), which benchmarks compare with the stream; the coder's
+// rounding of the range can make a stream a few bytes shorter or longer.
+package cabac

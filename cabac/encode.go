@@ -1,0 +1,215 @@
+package cabac
+
+import (
+	"fmt"
+	"math"
+	"sync"
+)
+
+// Limits.
+const (
+	// MaxCodebook is the largest codebook (shared values) a tensor may
+	// have: indices are uint16.
+	MaxCodebook = 1 << 16
+	// MaxElements bounds rows*cols: positions are uint32, as in package
+	// sparse and the .dcz format.
+	MaxElements = 1 << 32
+	// searchPositions is how many leading positions the encoder codes with
+	// each candidate profile to choose one.
+	searchPositions = 1 << 16
+)
+
+// Symbol is an integer type a dense tensor of cluster indices may use.
+type Symbol interface{ ~uint8 | ~uint16 }
+
+// encSink sends bins to the range coder. (A struct, not a pointer, so that
+// run is compiled for it with direct calls.)
+type encSink struct{ e *encoder }
+
+func (s encSink) sigBin(st *state, bit uint32, r rates) { s.e.bin(st, bit, r) }
+func (s encSink) idxBin(st *state, bit uint32, r rates) { s.e.bin(st, bit, r) }
+func (s encSink) bypass(v uint32, n int)                { s.e.bypass(v, n) }
+
+// Cost is the ideal code length, in bits, of a tensor under the adaptive
+// model: the sum over the context-coded bins of -log2 of the probability
+// the model gave the bin's value, plus one bit per bypass bin. A range
+// coder reaches it up to the rounding of its range and its last bytes.
+type Cost struct {
+	Sig    float64 // significance flags
+	Index  float64 // context-coded index bins
+	Bypass float64 // bypass bins (index bits beyond the context tree)
+}
+
+// Bits is the whole ideal length in bits.
+func (c Cost) Bits() float64 { return c.Sig + c.Index + c.Bypass }
+
+// Bytes is the ideal length of a stream: the profile byte and
+// ceil(Bits/8).
+func (c Cost) Bytes() float64 { return 1 + math.Ceil(c.Bits()/8) }
+
+// costSink adds up the ideal code length of the bins and adapts the
+// contexts exactly as the coder does.
+type costSink struct {
+	c   *Cost
+	log *[1<<16 + 1]float32
+}
+
+func newCostSink(c *Cost) costSink { return costSink{c, log2Table()} }
+
+func (s costSink) sigBin(st *state, bit uint32, r rates) {
+	s.c.Sig += s.cost(st, bit)
+	st.update(bit, r)
+}
+func (s costSink) idxBin(st *state, bit uint32, r rates) {
+	s.c.Index += s.cost(st, bit)
+	st.update(bit, r)
+}
+func (s costSink) bypass(v uint32, n int) { s.c.Bypass += float64(n) }
+
+func (s costSink) cost(st *state, bit uint32) float64 {
+	p := st.p0()
+	if bit != 0 {
+		p = 1<<16 - p
+	}
+	return float64(s.log[p])
+}
+
+// log2Table()[p] = -log2(p / 2^16).
+var log2Table = sync.OnceValue(func() *[1<<16 + 1]float32 {
+	t := new([1<<16 + 1]float32)
+	for p := 1; p <= 1<<16; p++ {
+		t[p] = float32(-math.Log2(float64(p) / (1 << 16)))
+	}
+	return t
+})
+
+// Encoder codes tensors; it keeps its buffers between calls. The zero
+// value is ready to use; an Encoder must not be used concurrently.
+type Encoder struct {
+	md  model
+	rc  encoder
+	pos []uint32
+	idx []uint16
+}
+
+func checkShape(rows, cols, m int) error {
+	switch {
+	case rows < 0 || cols < 0:
+		return fmt.Errorf("cabac: shape %d x %d", rows, cols)
+	case uint64(rows)*uint64(cols) > MaxElements:
+		return fmt.Errorf("cabac: shape %d x %d exceeds 2^32 elements", rows, cols)
+	case m < 0 || m > MaxCodebook:
+		return fmt.Errorf("cabac: codebook size %d outside 0..%d", m, MaxCodebook)
+	}
+	return nil
+}
+
+// EncodeSparse appends to dst the stream of a rows x cols tensor whose
+// non-zeros are at the strictly ascending row-major positions pos, with
+// codebook indices idx (each below the codebook size m): the form of
+// quantize.Layer. A convolution kernel [out, in, kh, kw] is coded as
+// rows = out, cols = in*kh*kw.
+func (enc *Encoder) EncodeSparse(dst []byte, rows, cols int, pos []uint32, idx []uint16, m int) ([]byte, error) {
+	if err := checkSparse(rows, cols, pos, idx, m); err != nil {
+		return nil, err
+	}
+	prof := enc.chooseProfile(rows, cols, pos, idx, m)
+	dst = append(dst, prof)
+	enc.md.reset(rows, cols, m, prof)
+	enc.rc.reset(dst)
+	run(&enc.md, encSink{&enc.rc}, pos, idx, MaxElements)
+	out := enc.rc.finish()
+	enc.rc.buf = nil
+	return out, nil
+}
+
+func checkSparse(rows, cols int, pos []uint32, idx []uint16, m int) error {
+	if err := checkShape(rows, cols, m); err != nil {
+		return err
+	}
+	if len(pos) != len(idx) {
+		return fmt.Errorf("cabac: %d positions but %d indices", len(pos), len(idx))
+	}
+	n := uint64(rows) * uint64(cols)
+	for i, p := range pos {
+		if uint64(p) >= n || (i > 0 && p <= pos[i-1]) {
+			return fmt.Errorf("cabac: position %d (entry %d) out of order or outside 0..%d", p, i, n-1)
+		}
+		if int(idx[i]) >= m {
+			return fmt.Errorf("cabac: index %d (entry %d) outside the codebook of %d", idx[i], i, m)
+		}
+	}
+	return nil
+}
+
+// EncodeTensor appends to dst the stream of a dense rows x cols tensor of
+// cluster values: 0 for a pruned weight, v in 1..k-1 for codebook entry
+// v-1. It is EncodeSparse of the non-zeros with a codebook of k-1 entries,
+// so DecodeSparse reads the stream too.
+func EncodeTensor[S Symbol](dst []byte, rows, cols int, vals []S, k int) ([]byte, error) {
+	var enc Encoder
+	return encodeDense(&enc, dst, rows, cols, vals, k)
+}
+
+func encodeDense[S Symbol](enc *Encoder, dst []byte, rows, cols int, vals []S, k int) ([]byte, error) {
+	if k < 1 {
+		return nil, fmt.Errorf("cabac: alphabet size %d, want at least 1 (the zero)", k)
+	}
+	if err := checkShape(rows, cols, k-1); err != nil {
+		return nil, err
+	}
+	if len(vals) != rows*cols {
+		return nil, fmt.Errorf("cabac: %d values for a %d x %d tensor", len(vals), rows, cols)
+	}
+	enc.pos, enc.idx = enc.pos[:0], enc.idx[:0]
+	for p, v := range vals {
+		if v == 0 {
+			continue
+		}
+		if int(v) >= k {
+			return nil, fmt.Errorf("cabac: value %d at position %d outside 0..%d", v, p, k-1)
+		}
+		enc.pos = append(enc.pos, uint32(p))
+		enc.idx = append(enc.idx, uint16(v-1))
+	}
+	return enc.EncodeSparse(dst, rows, cols, enc.pos, enc.idx, k-1)
+}
+
+// chooseProfile codes the first searchPositions positions with every
+// rate pair and context set, and keeps for the significance flags and
+// for the indices separately the cheapest (the two never share a
+// context, so their costs add up).
+func (enc *Encoder) chooseProfile(rows, cols int, pos []uint32, idx []uint16, m int) byte {
+	limit := uint64(searchPositions)
+	bestSig, bestIdx := math.Inf(1), math.Inf(1)
+	var sigBits, idxBits byte
+	for r := range byte(len(rateTable)) {
+		for _, mode := range []byte{0, profNeighbours | profPrevClass} {
+			prof := r | r<<2 | mode
+			var c Cost
+			enc.md.reset(rows, cols, m, prof)
+			run(&enc.md, newCostSink(&c), pos, idx, limit)
+			if c.Sig < bestSig {
+				bestSig, sigBits = c.Sig, r|mode&profNeighbours
+			}
+			if c.Index < bestIdx {
+				bestIdx, idxBits = c.Index, r<<2|mode&profPrevClass
+			}
+		}
+	}
+	return sigBits | idxBits
+}
+
+// Bound returns the ideal code length of the tensor under the profile
+// EncodeSparse picks: what the stream would take with a perfect
+// arithmetic coder (the context bound).
+func (enc *Encoder) Bound(rows, cols int, pos []uint32, idx []uint16, m int) (Cost, error) {
+	if err := checkSparse(rows, cols, pos, idx, m); err != nil {
+		return Cost{}, err
+	}
+	prof := enc.chooseProfile(rows, cols, pos, idx, m)
+	var c Cost
+	enc.md.reset(rows, cols, m, prof)
+	run(&enc.md, newCostSink(&c), pos, idx, MaxElements)
+	return c, nil
+}
