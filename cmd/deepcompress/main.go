@@ -11,9 +11,12 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/deepcompress/deepcompress/internal/atomicfile"
 )
 
 func main() {
+	atomicfile.CleanOnSignal()
 	if err := newRoot().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "deepcompress:", err)
 		os.Exit(1)
@@ -31,9 +34,11 @@ directly from that file.
 
 Start with "deepcompress demo" (trains LeNet-300-100 on MNIST, compresses it
 and reports), or "deepcompress compress --model FILE --out FILE.dcz".`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: beforeRun,
 	}
+	addMaxMemoryFlag(root)
 	root.CompletionOptions.HiddenDefaultCmd = true
 	root.AddCommand(commands()...)
 	return root

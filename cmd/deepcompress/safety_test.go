@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/deepcompress/deepcompress/budget"
+	"github.com/deepcompress/deepcompress/internal/atomicfile"
+)
+
+// TestOutputIsInputRefused: every command that writes a file refuses an
+// output that is its input (same path, a symbolic link to it, another
+// spelling) before any work, and leaves the input byte for byte unchanged.
+func TestOutputIsInputRefused(t *testing.T) {
+	dir := t.TempDir()
+	dczPath := filepath.Join(dir, "m.dcz")
+	st := filepath.Join(dir, "m.safetensors")
+	orig, err := os.ReadFile(embedded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(dczPath, orig, 0o644)
+	if _, err := run(t, "decode", dczPath, "--out", st); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.safetensors")
+	os.Symlink(st, link)
+	before, _ := os.ReadFile(st)
+	other := filepath.Join(dir, "sub", "..", "m.safetensors")
+	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+	for _, args := range [][]string{
+		{"encode", "--model", st, "--out", st},
+		{"encode", "--model", st, "--out", link},
+		{"compress", "--data-free", "--model", st, "--out", other},
+		{"compress", "--model", st, "--out", st},
+		{"compress", "--model", dczPath, "--out", dczPath, "--preset", "paper"},
+		{"decode", dczPath, "--out", dczPath},
+		{"decode", link, "--out", st},
+		{"export", "--model", st, "--out", link},
+		{"quantize", "--model", st, "--out", st, "--bits", "fc1=4"},
+		{"prune", "--model", st, "--out", st, "--layers", "fc1=0.5"},
+		{"eval", "--model", st, "--predictions", st},
+		{"sensitivity", "--model", st, "--png", st},
+	} {
+		_, err := run(t, args...)
+		var se *atomicfile.SameFileError
+		if !errors.As(err, &se) {
+			t.Errorf("%v: got %v, want the output-is-input error", args, err)
+		}
+	}
+	if after, _ := os.ReadFile(st); !bytes.Equal(before, after) {
+		t.Error("the safetensors input changed")
+	}
+	if after, _ := os.ReadFile(dczPath); !bytes.Equal(orig, after) {
+		t.Error("the .dcz input changed")
+	}
+	if _, err := run(t, "encode", "--model", st, "--out", filepath.Join(dir, "missing", "x.dcz")); err == nil {
+		t.Error("an output in a missing directory was accepted")
+	}
+}
+
+// TestMaxMemoryFlag: --max-memory sets the budget, a file over it is
+// refused with the budget's error, and the next command is back to the
+// default.
+func TestMaxMemoryFlag(t *testing.T) {
+	_, err := run(t, "--max-memory", "64KiB", "eval", "--model", embedded)
+	var ex *budget.ExceededError
+	if !errors.As(err, &ex) || ex.Limit != 64<<10 {
+		t.Fatalf("got %v, want the budget's error at 64 KiB", err)
+	}
+	if _, err := run(t, "inspect", embedded); err != nil {
+		t.Fatal(err)
+	}
+	if budget.Default.Limit() != budget.DefaultLimit {
+		t.Errorf("limit %d after a command without the flag", budget.Default.Limit())
+	}
+	if _, err := run(t, "--max-memory", "lots", "inspect", embedded); err == nil {
+		t.Error("a bad --max-memory accepted")
+	}
+}
