@@ -149,11 +149,12 @@ func (m *Model) Graph() *graph.Graph {
 }
 
 // Prepare compiles what running n samples at once needs, so that errors
-// (a batch over the memory limit) come here rather than from Forward. It
-// does nothing for a layer-chain Model.
+// (a batch over the memory limit) come here rather than from Forward. For
+// a layer-chain Model it checks the batch's activations and im2col
+// buffers against the memory budget.
 func (m *Model) Prepare(n int, train bool) error {
 	if m.graph == nil {
-		return nil
+		return m.checkBatch(n, train)
 	}
 	model := m.graph.infer
 	if train {
@@ -189,6 +190,20 @@ func (m *Model) checkTraining(rows, last int) error {
 		if err := m.Prepare(k, true); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkBatch refuses a layer-chain batch of n samples whose activations
+// and unfolded convolution inputs would pass the memory budget (with the
+// gradients when training).
+func (m *Model) checkBatch(n int, train bool) error {
+	copies := 1
+	if train {
+		copies = 3
+	}
+	if err := m.Spec.CheckBudget(nil, copies, n); err != nil {
+		return fmt.Errorf("nn: running %d samples: %w", n, err)
 	}
 	return nil
 }
