@@ -113,14 +113,18 @@ func (enc *Encoder) EncodeSparse(dst []byte, rows, cols int, pos []uint32, idx [
 	if err := checkSparse(rows, cols, pos, idx, m); err != nil {
 		return nil, err
 	}
-	prof := enc.chooseProfile(rows, cols, pos, idx, m)
+	return enc.encode(dst, rows, cols, pos, idx, m, enc.chooseProfile(rows, cols, pos, idx, m)), nil
+}
+
+// encode writes the stream with the given profile.
+func (enc *Encoder) encode(dst []byte, rows, cols int, pos []uint32, idx []uint16, m int, prof byte) []byte {
 	dst = append(dst, prof)
 	enc.md.reset(rows, cols, m, prof)
 	enc.rc.reset(dst)
 	run(&enc.md, encSink{&enc.rc}, pos, idx, MaxElements)
 	out := enc.rc.finish()
 	enc.rc.buf = nil
-	return out, nil
+	return out
 }
 
 func checkSparse(rows, cols int, pos []uint32, idx []uint16, m int) error {
