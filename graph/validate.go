@@ -31,7 +31,7 @@ func (e *NodeError) Error() string {
 func (e *NodeError) Unwrap() error { return e.Err }
 
 // ErrCycle reports a graph whose nodes depend on each other in a loop.
-var ErrCycle = errors.New("graph: the nodes form a cycle")
+var ErrCycle = errors.New("the nodes form a cycle")
 
 // Label names node i for messages: its name, or "#i" when it has none.
 func (g *Graph) Label(i int) string {
