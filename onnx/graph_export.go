@@ -55,8 +55,9 @@ func ExportGraphFile(path string, g *graph.Graph) error {
 // graph.Float32 as FLOAT, graph.Int64 as INT64. For IR versions below 4 the
 // initializers are also listed as graph inputs, as those versions require.
 // Nodes keep their order when it is topological, else they are written in
-// g.Order()'s order. g must be well formed (g.Order() succeeds) and every
-// parameter's data must match its shape.
+// g.Order()'s order. g must be well formed (g.Order() succeeds), no input
+// may share its name with a parameter, and every parameter's data must
+// match its shape.
 func ModelFromGraph(g *graph.Graph) (*onnxpb.ModelProto, error) {
 	if g.Opset < MinGraphOpset || g.Opset > MaxGraphOpset {
 		return nil, fmt.Errorf("onnx: graph operator set %d is not supported (want %d to %d)", g.Opset, MinGraphOpset, MaxGraphOpset)
@@ -64,6 +65,13 @@ func ModelFromGraph(g *graph.Graph) (*onnxpb.ModelProto, error) {
 	order, err := g.Order()
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
+	}
+	for _, v := range g.Inputs {
+		if _, ok := g.Params[v.Name]; ok {
+			// ONNX would read it as an input whose initializer is only a
+			// default, and ImportGraph as a parameter.
+			return nil, fmt.Errorf("onnx: input %s is also a parameter", graph.Short(v.Name))
+		}
 	}
 	if topological(g) {
 		for i := range order {

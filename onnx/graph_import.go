@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/graph"
@@ -63,11 +64,67 @@ func ImportGraph(r io.Reader) (*graph.Graph, error) {
 		}
 		return nil, fmt.Errorf("onnx: %w", budget.Default.Check("reading the ONNX model", int64(len(data)), 1))
 	}
+	// Decoding turns every small field into a Go value (a 2-byte empty
+	// node into a struct of some 150 bytes), so its memory is bounded
+	// before it starts.
+	cost, err := decodeCost(data, (&onnxpb.ModelProto{}).ProtoReflect().Descriptor())
+	if err != nil {
+		return nil, fmt.Errorf("onnx: not a valid ONNX model: %w", err)
+	}
+	if err := budget.Default.Check("onnx: decoding the model", cost, 1); err != nil {
+		return nil, err
+	}
 	m := &onnxpb.ModelProto{}
 	if err := proto.Unmarshal(data, m); err != nil {
 		return nil, fmt.Errorf("onnx: not a valid ONNX model: %w", err)
 	}
 	return GraphFromModel(m)
+}
+
+// Memory charged per decoded field by decodeCost: a message (its struct
+// and the pointer to it), a string or bytes header, a scalar.
+const (
+	costMessage = 256
+	costString  = 32
+	costScalar  = 16
+)
+
+// decodeCost bounds the memory proto.Unmarshal needs to decode b as a
+// message of type md: a walk of the wire format that allocates nothing.
+// Unknown fields count their bytes; packed repeated scalars 8 bytes per
+// byte (a one-byte varint becomes an int64).
+func decodeCost(b []byte, md protoreflect.MessageDescriptor) (int64, error) {
+	var cost int64
+	for len(b) > 0 {
+		num, typ, tl := protowire.ConsumeTag(b)
+		if tl < 0 {
+			return 0, protowire.ParseError(tl)
+		}
+		vl := protowire.ConsumeFieldValue(num, typ, b[tl:])
+		if vl < 0 {
+			return 0, protowire.ParseError(vl)
+		}
+		fd := md.Fields().ByNumber(num)
+		switch {
+		case fd == nil:
+			cost += int64(tl + vl)
+		case typ != protowire.BytesType:
+			cost += costScalar
+		case fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind:
+			v, _ := protowire.ConsumeBytes(b[tl:])
+			c, err := decodeCost(v, fd.Message())
+			if err != nil {
+				return 0, err
+			}
+			cost += costMessage + c
+		case fd.Kind() == protoreflect.StringKind || fd.Kind() == protoreflect.BytesKind:
+			cost += costString + int64(vl)
+		default: // packed repeated scalars
+			cost += costString + 8*int64(vl)
+		}
+		b = b[tl+vl:]
+	}
+	return cost, nil
 }
 
 // ImportGraphFile imports the ONNX model at path (see ImportGraph). Only
