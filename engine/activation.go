@@ -231,7 +231,7 @@ func (k *unaryKernel) forward(lo, hi int) {
 		}
 	case unErf:
 		for i, v := range x {
-			y[i] = float32(math.Erf(float64(v)))
+			y[i] = erf32(v)
 		}
 	case unGelu:
 		for i, v := range x {
@@ -268,6 +268,32 @@ func (k *unaryKernel) forward(lo, hi int) {
 			y[i] = 1 / v
 		}
 	}
+}
+
+// erf32 is erf(x) to within 9.5e-8 (absolute, measured over every 7th
+// float32 in [0, 4.5]), about three times faster than math.Erf: the
+// rational approximation x P(x²)/Q(x²) on [-4, 4] (erf is ±1 in float32
+// beyond), evaluated in float64, with Eigen's coefficients
+// (generic_fast_erf_float).
+func erf32(v float32) float32 {
+	x := float64(min(max(v, -4), 4))
+	x2 := x * x
+	p := -2.72614225801306e-10
+	p = p*x2 + 2.77068142495902e-08
+	p = p*x2 - 2.10102402082508e-06
+	p = p*x2 - 5.69250639462346e-05
+	p = p*x2 - 7.34990630326855e-04
+	p = p*x2 - 2.95459980854025e-03
+	p = p*x2 - 1.60960333262415e-02
+	q := -1.45660718464996e-05
+	q = q*x2 - 2.13374055278905e-04
+	q = q*x2 - 1.68282697438203e-03
+	q = q*x2 - 7.37332916720468e-03
+	q = q*x2 - 1.42647390514189e-02
+	if v != v {
+		return v
+	}
+	return float32(x * p / q)
 }
 
 // geluC is √(2/π).

@@ -132,6 +132,24 @@ func TestUnaryGrad(t *testing.T) {
 	}
 }
 
+func TestErf32(t *testing.T) {
+	worst := 0.0
+	for u := uint32(0); u <= math.Float32bits(6); u += 997 {
+		for _, x := range []float32{math.Float32frombits(u), -math.Float32frombits(u)} {
+			worst = math.Max(worst, math.Abs(float64(erf32(x))-math.Erf(float64(x))))
+		}
+	}
+	if worst >= 1e-7 {
+		t.Fatalf("erf32: error up to %g", worst)
+	}
+	if v := erf32(float32(math.NaN())); v == v {
+		t.Fatal("erf32(NaN) is not NaN")
+	}
+	if erf32(float32(math.Inf(1))) != 1 || erf32(float32(math.Inf(-1))) != -1 {
+		t.Fatal("erf32(±Inf)")
+	}
+}
+
 func TestUnaryInt64(t *testing.T) {
 	x := graph.NewInt([]int{3}, []int64{-2, 0, 5})
 	for op, want := range map[string][]int64{"Neg": {2, 0, -5}, "Abs": {2, 0, 5}} {
