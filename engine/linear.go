@@ -250,6 +250,7 @@ type matMulKernel struct {
 	batch      int
 	aOff, bOff []int // element offsets per output batch index
 	flat       bool  // the batch folded into M
+	empty      bool  // the output has no elements
 }
 
 // linSmallProduct is the flop count under which a batch of products runs
@@ -260,6 +261,9 @@ func (mk *matMulKernel) Forward(in, out []*graph.Tensor) {
 	a, bb, y := in[0].F, in[1].F, out[0].F
 	m, n, k := mk.m, mk.n, mk.k
 	lda, ldb, ldy := max(k, 1), max(n, 1), max(n, 1)
+	if mk.empty {
+		return
+	}
 	if mk.flat {
 		gemm.Sgemm(false, false, mk.batch*m, n, k, 1, a, lda, bb, ldb, 0, y, ldy)
 		return
@@ -281,6 +285,9 @@ func (mk *matMulKernel) Backward(in, out, dout, din []*graph.Tensor) {
 	a, bb, dy := in[0].F, in[1].F, dout[0].F
 	m, n, k := mk.m, mk.n, mk.k
 	lda, ldb, ldy := max(k, 1), max(n, 1), max(n, 1)
+	if mk.empty {
+		return
+	}
 	if mk.flat {
 		if din[0] != nil { // dA = dY * B^T
 			gemm.Sgemm(false, true, mk.batch*m, k, n, 1, dy, ldy, bb, ldb, 1, din[0].F, lda)
@@ -363,7 +370,7 @@ func buildMatMul(b *Build) (Kernel, error) {
 	mk.batch, _ = shpNumel(batch)
 	if size == 0 {
 		// nothing to compute, and no gradient flows
-		mk.batch, mk.m, mk.flat = 0, 0, true
+		mk.empty = true
 	} else if len(bb) == 0 || numel(bb) == 1 && mk.batch == numel(ab) {
 		// B is one matrix; A's batch is the output's: fold into rows
 		mk.flat = true

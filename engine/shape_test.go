@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/graph"
 )
 
@@ -754,4 +755,131 @@ func TestShapeGather(t *testing.T) {
 	shpCheckI(t, "int64 gather", out["y"], []int{2}, []int64{8, 28})
 	shpWantErr(t, "gather range", shpBuildErr(13, shpNode("Gather", []string{"x", "i"}, []string{"y"}, nil), in, map[string]*graph.Tensor{"i": shpVec(3)}), "out of range")
 	shpWantErr(t, "gather float indices", shpBuildErr(13, shpNode("Gather", []string{"x", "i"}, []string{"y"}, nil), in, map[string]*graph.Tensor{"i": graph.NewFloat([]int{1}, []float32{0})}), "int64")
+}
+
+// TestShapeFuzz builds and runs the operators of this area on random
+// shapes, operands and attributes: any outcome but a panic is fine, and
+// a program that compiles must run forward and backward.
+func TestShapeFuzz(t *testing.T) {
+	rng := shpRand(77)
+	vals := []int64{math.MinInt64, -1 << 40, -7, -3, -2, -1, 0, 0, 1, 1, 1, 2, 2, 3, 4, 1 << 40, math.MaxInt64}
+	ints := func(n int) []int64 {
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = vals[rng.IntN(len(vals))]
+		}
+		return v
+	}
+	floats := []float32{-1, 0, 0.5, 1, 1, 2, 2, 3, float32(math.NaN()), float32(math.Inf(1)), 1e30}
+	type spec struct {
+		op    string
+		nIn   int // inputs after x that are int64 constants
+		attrs func() map[string]graph.Attr
+	}
+	axisAttr := func(name string) func() map[string]graph.Attr {
+		return func() map[string]graph.Attr {
+			return map[string]graph.Attr{name: graph.Int(vals[rng.IntN(len(vals))] % 6)}
+		}
+	}
+	specs := []spec{
+		{"Reshape", 1, nil}, {"Flatten", 0, axisAttr("axis")}, {"Squeeze", 1, nil}, {"Unsqueeze", 1, nil},
+		{"Transpose", 0, func() map[string]graph.Attr { return map[string]graph.Attr{"perm": graph.Ints(ints(rng.IntN(5))...)} }},
+		{"Slice", 4, nil}, {"Concat", 0, axisAttr("axis")}, {"Split", 1, axisAttr("axis")}, {"Expand", 1, nil},
+		{"Gather", 1, axisAttr("axis")}, {"Pad", 1, func() map[string]graph.Attr {
+			return map[string]graph.Attr{"mode": graph.String([]string{"constant", "reflect", "edge", "wrap"}[rng.IntN(4)])}
+		}},
+		{"Resize", 0, func() map[string]graph.Attr {
+			return map[string]graph.Attr{"mode": graph.String([]string{"nearest", "linear"}[rng.IntN(2)]),
+				"coordinate_transformation_mode": graph.String([]string{"half_pixel", "align_corners", "asymmetric"}[rng.IntN(3)])}
+		}},
+		{"Gemm", 0, nil}, {"MatMul", 0, nil}, {"Dropout", 0, nil}, {"Cast", 0, axisAttr("to")},
+	}
+	for iter := range 3000 {
+		sp := specs[iter%len(specs)]
+		shape := make([]int, rng.IntN(5))
+		for d := range shape {
+			shape[d] = rng.IntN(4)
+		}
+		x := randTensor(rng, shape...)
+		ins := []string{"x"}
+		params := map[string]*graph.Tensor{}
+		for i := range sp.nIn {
+			name := string(rune('a' + i))
+			ins = append(ins, name)
+			v := ints(rng.IntN(6))
+			if rng.IntN(3) == 0 { // shaped like x's rank
+				v = ints(len(shape))
+			}
+			params[name] = shpVec(v...)
+		}
+		switch sp.op {
+		case "Concat":
+			s2 := slices.Clone(shape)
+			if len(s2) > 0 {
+				s2[rng.IntN(len(s2))] = rng.IntN(3)
+			}
+			ins = append(ins, "b")
+			params["b"] = randTensor(rng, s2...)
+		case "Gemm", "MatMul":
+			s2 := make([]int, rng.IntN(4))
+			for d := range s2 {
+				s2[d] = rng.IntN(4)
+			}
+			ins = append(ins, "b")
+			params["b"] = randTensor(rng, s2...)
+		case "Resize":
+			ins = append(ins, "", "s")
+			if rng.IntN(2) == 0 {
+				f := make([]float32, len(shape))
+				for i := range f {
+					f[i] = floats[rng.IntN(len(floats))]
+				}
+				params["s"] = graph.NewFloat([]int{len(f)}, f)
+			} else {
+				ins = append(ins, "z")
+				params["s"] = graph.NewFloat([]int{0}, nil)
+				params["z"] = shpVec(ints(len(shape))...)
+			}
+		}
+		outs := []string{"y"}
+		if sp.op == "Split" {
+			outs = []string{"y", "z"}
+		}
+		var attrs map[string]graph.Attr
+		if sp.attrs != nil {
+			attrs = sp.attrs()
+		}
+		n := shpNode(sp.op, ins, outs, attrs)
+		in := map[string]*graph.Tensor{"x": x}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("%s x=%v params=%v attrs=%v: panic %v", sp.op, shape, params, attrs, r)
+				}
+			}()
+			for _, train := range []bool{false, true} {
+				m, err := New(opGraph(13, n, in, params), Options{Train: train, InputGrads: true, Budget: budget.New(1 << 24)})
+				if err != nil {
+					return
+				}
+				p, err := m.ProgramFor(shapesOf(in))
+				if err != nil {
+					return
+				}
+				out, err := p.Run(in)
+				if err != nil {
+					t.Fatalf("%s: run: %v", sp.op, err)
+				}
+				if train {
+					dy := map[string]*graph.Tensor{}
+					for k, o := range out {
+						dy[k] = randTensor(rng, o.Shape...)
+					}
+					if err := p.Backward(dy); err != nil {
+						t.Fatalf("%s: backward: %v", sp.op, err)
+					}
+				}
+			}
+		}()
+	}
 }
