@@ -202,10 +202,7 @@ func (k *unaryKernel) forward(lo, hi int) {
 	case unLeakyRelu:
 		a := k.alpha
 		for i, v := range x {
-			if v < 0 {
-				v *= a
-			}
-			y[i] = v
+			y[i] = max(v, 0) + a*min(v, 0)
 		}
 	case unClip:
 		lo, hi := k.alpha, k.beta
@@ -326,20 +323,27 @@ func (k *unaryKernel) backward(lo, hi int) {
 			dx[i] += math.Float32frombits(math.Float32bits(dy[i]) & mask)
 		}
 	case unLeakyRelu:
-		a := k.alpha
+		a, one := math.Float32bits(k.alpha), math.Float32bits(1)
 		for i, v := range x {
+			s := a // chosen by a conditional move, not a branch
 			if v > 0 {
-				dx[i] += dy[i]
-			} else {
-				dx[i] += a * dy[i]
+				s = one
 			}
+			dx[i] += dy[i] * math.Float32frombits(s)
 		}
 	case unClip:
+		// Masks set by conditional moves rather than branches (half the
+		// inputs of a ReLU6 are below its bound).
 		lo, hi := k.alpha, k.beta
 		for i, v := range x {
-			if v > lo && v < hi {
-				dx[i] += dy[i]
+			var m1, m2 uint32
+			if v > lo {
+				m1 = ^uint32(0)
 			}
+			if v < hi {
+				m2 = ^uint32(0)
+			}
+			dx[i] += math.Float32frombits(math.Float32bits(dy[i]) & m1 & m2)
 		}
 	case unSigmoid:
 		for i, s := range y {
