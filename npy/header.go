@@ -2,7 +2,9 @@ package npy
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -123,11 +125,11 @@ func parseHeader(s string, base int64) (*header, error) {
 }
 
 func checkKeys(vals map[string]value, p *parser) (*header, error) {
-	for k, v := range vals {
+	for _, k := range slices.Sorted(maps.Keys(vals)) {
 		switch k {
 		case "descr", "fortran_order", "shape":
 		default:
-			p.pos = int(v.at - p.base)
+			p.pos = int(vals[k].at - p.base)
 			return nil, p.errorf("header: unknown key %q (want exactly descr, fortran_order and shape)", k)
 		}
 	}

@@ -248,10 +248,15 @@ func truncated(err error, offset int64, what string) error {
 
 // remaining returns how many bytes r still holds, when r can tell without
 // consuming them: *bytes.Reader, *strings.Reader, *bytes.Buffer, and
-// seekable readers such as regular files.
+// seekable readers such as regular files. It is only a hint: a file may
+// say less than it holds (as /proc files do) or change while read.
 func remaining(r io.Reader) (int64, bool) {
 	switch v := r.(type) {
-	case interface{ Len() int }:
+	case *bytes.Reader:
+		return int64(v.Len()), true
+	case *strings.Reader:
+		return int64(v.Len()), true
+	case *bytes.Buffer:
 		return int64(v.Len()), true
 	case io.Seeker:
 		cur, err := v.Seek(0, io.SeekCurrent)
@@ -353,10 +358,10 @@ const chunkBytes = 64 << 10
 type converter[T float32 | int64] func(dst []T, raw []byte, d DType) (bad int, err error)
 
 // readData reads pre.n elements. The byte count is checked against the
-// memory budget first; when the reader can tell how much it holds, against
-// that too, and the result is allocated at once; otherwise the result
-// grows as the data actually arrives, so a header that lies about its
-// shape costs at most twice the bytes it carries.
+// memory budget first. When the reader can tell that it holds all the
+// data, the result is allocated at once; otherwise it grows as the data
+// actually arrives, so a header that lies about its shape costs at most
+// about twice the bytes the file carries.
 func readData[T float32 | int64](r io.Reader, pre *prelude, conv converter[T]) ([]T, error) {
 	var zero T
 	outSize := int64(binary.Size(zero))
@@ -366,14 +371,15 @@ func readData[T float32 | int64](r io.Reader, pre *prelude, conv converter[T]) (
 		return nil, fmt.Errorf("npy: %w", err)
 	}
 	need := n * int64(d.Size) // no overflow: checked in readPrelude
-	if left, ok := remaining(r); ok && left < need {
-		return nil, &FormatError{Offset: pre.dataOff + left, Msg: fmt.Sprintf("file ends inside the data: shape %s of %s needs %d bytes, %d present", budget.Shape(pre.header.shape), d, need, left)}
-	} else if ok {
-		r = io.LimitReader(r, need)
+	if left, ok := remaining(r); ok && left >= need {
 		out := make([]T, n)
-		return out, fill(r, pre, out, 0, conv)
+		if err := fill(io.LimitReader(r, need), pre, out, 0, conv); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
-	// Unknown length: grow with the data.
+	// Unknown length, or less than the header declares (then the error
+	// comes when the data ends): grow with the data.
 	out := make([]T, 0, min(n, chunkBytes))
 	for int64(len(out)) < n {
 		if len(out) == cap(out) {
@@ -424,6 +430,11 @@ func order(d DType) binary.ByteOrder {
 func convFloat(dst []float32, raw []byte, d DType) (int, error) {
 	bo := order(d)
 	switch {
+	case d.Kind == 'f' && d.Size == 4 && !d.BigEndian: // the common case
+		raw = raw[:4*len(dst)]
+		for i := range dst {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
 	case d.Kind == 'f' && d.Size == 4:
 		for i := range dst {
 			dst[i] = math.Float32frombits(bo.Uint32(raw[4*i:]))

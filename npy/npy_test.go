@@ -379,3 +379,16 @@ func ExampleWriteFloat32() {
 	fmt.Println(shape, data)
 	// Output: [2 2] [1 2 3 4]
 }
+
+func BenchmarkReadFloat32(b *testing.B) {
+	var buf bytes.Buffer
+	if err := WriteFloat32(&buf, []int{1 << 20}, make([]float32, 1<<20)); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	for range b.N {
+		if _, _, err := ReadFloat32(bytes.NewReader(buf.Bytes())); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
