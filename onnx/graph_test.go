@@ -953,3 +953,110 @@ func TestGraphZoo(t *testing.T) {
 		})
 	}
 }
+
+// ortCompare runs pairs of models on the same input with onnxruntime-node
+// and prints, per pair, the largest output difference relative to the
+// output's scale. Arguments: ORIGINAL EXPORTED DIMS (comma-separated).
+const ortCompare = `
+const ort = require(process.env.ORT_MODULE);
+(async () => {
+  const args = process.argv.slice(2);
+  for (let k = 0; k < args.length; k += 3) {
+    const shape = args[k + 2].split(',').map(Number);
+    const a = await ort.InferenceSession.create(args[k]);
+    const b = await ort.InferenceSession.create(args[k + 1]);
+    const x = new Float32Array(shape.reduce((p, d) => p * d, 1));
+    for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37);
+    const feeds = { [a.inputNames[0]]: new ort.Tensor('float32', x, shape) };
+    const ra = await a.run(feeds), rb = await b.run(feeds);
+    let diff = 0, scale = 1e-30;
+    for (const name of a.outputNames) {
+      const ya = ra[name].data, yb = rb[name].data;
+      if (ya.length !== yb.length) throw new Error(name + ': output sizes differ');
+      for (let i = 0; i < ya.length; i++) {
+        diff = Math.max(diff, Math.abs(ya[i] - yb[i]));
+        scale = Math.max(scale, Math.abs(ya[i]));
+      }
+    }
+    console.log(args[k], diff / scale);
+  }
+})().catch(e => { console.error(e); process.exit(1); });
+`
+
+// TestGraphZooORT runs every zoo model and its import -> export copy with
+// onnxruntime-node (bench/ort) on the same input and requires the same
+// outputs: the export changes nothing a runtime computes. It needs the zoo,
+// node and bench/ort's node_modules, and skips, saying which, without them.
+func TestGraphZooORT(t *testing.T) {
+	data, err := os.ReadFile(zooManifest)
+	if err != nil {
+		t.Skipf("%s not readable (%v); skipping", zooManifest, err)
+	}
+	module, err := filepath.Abs("../bench/ort/node_modules/onnxruntime-node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := exec.LookPath("node")
+	if _, serr := os.Stat(module); err != nil || serr != nil {
+		t.Skipf("node (%v) or %s (%v) missing; skipping (npm ci in bench/ort installs it)", err, module, serr)
+	}
+	var doc any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	onnxPaths(doc, &paths)
+	slices.Sort(paths)
+	paths = slices.Compact(paths)
+	dir := t.TempDir()
+	var args []string
+	for _, p := range paths {
+		src := filepath.Join("..", p)
+		g, err := ImportGraphFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(g.Inputs) != 1 || g.Inputs[0].DType != graph.Float32 || g.Inputs[0].Shape == nil {
+			t.Logf("%s: not one float input of known rank; not compared", p)
+			continue
+		}
+		var dims []string
+		for _, d := range g.Inputs[0].Shape {
+			size := 2 // a batch of two for symbolic dimensions
+			if d.Fixed() {
+				size = d.Size
+			}
+			dims = append(dims, fmt.Sprint(size))
+		}
+		dst := filepath.Join(dir, filepath.Base(p))
+		if err := ExportGraphFile(dst, g); err != nil {
+			t.Fatal(err)
+		}
+		abs, _ := filepath.Abs(src)
+		args = append(args, abs, dst, strings.Join(dims, ","))
+	}
+	if len(args) == 0 {
+		t.Skip("no zoo model to compare")
+	}
+	script := filepath.Join(dir, "compare.js")
+	if err := os.WriteFile(script, []byte(ortCompare), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, append([]string{script}, args...)...)
+	cmd.Env = append(os.Environ(), "ORT_MODULE="+module)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("onnxruntime: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		var rel float64
+		if len(f) != 2 {
+			t.Fatalf("unexpected output %q", line)
+		}
+		if _, err := fmt.Sscan(f[1], &rel); err != nil || rel > 1e-6 {
+			t.Errorf("%s: outputs of the export differ by %s of their scale", filepath.Base(f[0]), f[1])
+		}
+		t.Logf("%s: relative difference %s", filepath.Base(f[0]), f[1])
+	}
+}
