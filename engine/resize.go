@@ -290,7 +290,7 @@ func rszFinish(b *Build, x *Meta, k *resizeKernel, mode string) (Kernel, error) 
 		k.linear = true
 		r := len(k.axes)
 		for d, a := range k.axes[:max(r-2, 0)] {
-			if a.in != a.out || a.scale != 1 {
+			if a.in != a.out || a.in > 0 && a.scale != 1 {
 				return nil, fmt.Errorf("linear mode resizes only the last two dimensions; axis %d of %s changes (scale %g)", d, ShapeString(x.Shape), a.scale)
 			}
 		}
