@@ -281,6 +281,10 @@ func (g *convGeom) im2col(x, cols []float32, oy0, oy1, tlo, thi int) {
 		xlo, xhi := convRange(offX, g.sw, g.w, g.ow)
 		plane := x[c*g.h*g.w : (c+1)*g.h*g.w]
 		row := cols[tap*pt : (tap+1)*pt]
+		if g.contiguous() {
+			g.im2colBlock(plane, row, oy0, oy1, offY, offX, xlo, xhi)
+			continue
+		}
 		for oy := oy0; oy < oy1; oy++ {
 			dst := row[(oy-oy0)*g.ow : (oy-oy0+1)*g.ow]
 			iy := oy*g.sh + offY
@@ -288,11 +292,23 @@ func (g *convGeom) im2col(x, cols []float32, oy0, oy1, tlo, thi int) {
 				clear(dst)
 				continue
 			}
-			clear(dst[:xlo])
-			clear(dst[xhi:])
+			for i := range dst[:xlo] {
+				dst[i] = 0
+			}
+			for i := range dst[xhi:] {
+				dst[xhi+i] = 0
+			}
 			src := plane[iy*g.w : (iy+1)*g.w]
 			if g.sw == 1 {
-				copy(dst[xlo:xhi], src[xlo+offX:xhi+offX])
+				d, s := dst[xlo:xhi], src[xlo+offX:xhi+offX]
+				if len(d) >= 32 {
+					copy(d, s)
+					continue
+				}
+				s = s[:len(d)]
+				for i := range d {
+					d[i] = s[i]
+				}
 				continue
 			}
 			for ox := xlo; ox < xhi; ox++ {
@@ -316,6 +332,10 @@ func (g *convGeom) col2im(cols, dx []float32, oy0, oy1, clo, chi int) {
 		}
 		plane := dx[c*g.h*g.w : (c+1)*g.h*g.w]
 		row := cols[tap*pt : (tap+1)*pt]
+		if g.contiguous() {
+			g.col2imBlock(plane, row, oy0, oy1, offY, offX, xlo, xhi)
+			continue
+		}
 		for oy := oy0; oy < oy1; oy++ {
 			iy := oy*g.sh + offY
 			if iy < 0 || iy >= g.h {
@@ -334,6 +354,68 @@ func (g *convGeom) col2im(cols, dx []float32, oy0, oy1, clo, chi int) {
 				dst[ox*g.sw+offX] += src[ox]
 			}
 		}
+	}
+}
+
+// contiguous reports whether consecutive output rows read consecutive
+// input rows of the same width (stride 1, output as wide as the input), so
+// that all the rows of one tap form a single block of the input, shifted:
+// one copy per tap, the wrapped-around edge columns fixed after.
+func (g *convGeom) contiguous() bool { return g.sh == 1 && g.sw == 1 && g.ow == g.w }
+
+// tapRows returns the output rows in [oy0, oy1) whose tap row (offset
+// offY) is inside the input.
+func (g *convGeom) tapRows(oy0, oy1, offY int) (lo, hi int) {
+	lo, hi = convRange(offY, 1, g.h, g.oh)
+	return max(lo, oy0), max(min(hi, oy1), max(lo, oy0))
+}
+
+// zeroEdges clears columns [0, xlo) and [xhi, ow) of every row of d.
+func (g *convGeom) zeroEdges(d []float32, xlo, xhi int) {
+	if xlo <= 0 && xhi >= g.ow {
+		return
+	}
+	for r := 0; r+g.ow <= len(d); r += g.ow {
+		e := d[r : r+g.ow]
+		for i := range e[:xlo] {
+			e[i] = 0
+		}
+		for i := range e[xhi:] {
+			e[xhi+i] = 0
+		}
+	}
+}
+
+// im2colBlock is im2col of one tap (offsets offY, offX; columns [xlo,
+// xhi) inside the input) for a contiguous geometry.
+func (g *convGeom) im2colBlock(plane, row []float32, oy0, oy1, offY, offX, xlo, xhi int) {
+	ylo, yhi := g.tapRows(oy0, oy1, offY)
+	clear(row[:(ylo-oy0)*g.ow])
+	clear(row[(yhi-oy0)*g.ow:])
+	d := row[(ylo-oy0)*g.ow : (yhi-oy0)*g.ow]
+	start := (ylo+offY)*g.w + offX
+	lo, hi := max(0, -start), min(len(d), len(plane)-start)
+	if lo < hi {
+		copy(d[lo:hi], plane[start+lo:start+hi])
+	}
+	g.zeroEdges(d, xlo, xhi)
+}
+
+// col2imBlock is col2im of one tap for a contiguous geometry. It clears
+// the tap's edge columns in row (scratch) before adding the block.
+func (g *convGeom) col2imBlock(plane, row []float32, oy0, oy1, offY, offX, xlo, xhi int) {
+	ylo, yhi := g.tapRows(oy0, oy1, offY)
+	d := row[(ylo-oy0)*g.ow : (yhi-oy0)*g.ow]
+	g.zeroEdges(d, xlo, xhi)
+	start := (ylo+offY)*g.w + offX
+	lo, hi := max(0, -start), min(len(d), len(plane)-start)
+	if lo >= hi {
+		return
+	}
+	src, dst := d[lo:hi], plane[start+lo:start+hi]
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] += v
 	}
 }
 
@@ -736,10 +818,16 @@ func (k *convKernel) backwardSample(s int, dw []float32, serial bool) {
 
 // depthwiseForward computes output planes [lo, hi) of the batch (plane
 // s*M + o) of a depthwise convolution: output channel o reads input
-// channel o / (M/C) only.
+// channel o / (M/C) only. A padded input plane is first copied into a
+// zero-bordered buffer, so that the loops never test bounds.
 func (k *convKernel) depthwiseForward(lo, hi int) {
 	g := &k.geom
 	khw := g.kh * g.kw
+	var buf *[]float32
+	if g.hasPads {
+		buf = convGet(g.paddedH() * g.paddedW())
+		defer convPut(buf)
+	}
 	for idx := lo; idx < hi; idx++ {
 		s, o := idx/k.m, idx%k.m
 		ci := o / k.mg
@@ -749,101 +837,132 @@ func (k *convKernel) depthwiseForward(lo, hi int) {
 		if k.hasBias {
 			bias = k.bias[o]
 		}
-		g.depthwisePlane(x, k.wt[o*khw:(o+1)*khw], bias, y)
+		src, ld := x, g.w
+		if buf != nil && (o%k.mg == 0 || idx == lo) {
+			src, ld = g.padPlane(x, *buf), g.paddedW()
+		} else if buf != nil {
+			src, ld = *buf, g.paddedW() // same input plane as the previous output
+		}
+		g.depthwisePlane(src, ld, k.wt[o*khw:(o+1)*khw], bias, y)
 	}
 }
 
-// depthwisePlane computes y[i,j] = bias + sum_{u,v} w[u,v] * x[i*sH-pT+u*dH, j*sW-pL+v*dW]
-// for one plane.
-func (g *convGeom) depthwisePlane(x, w []float32, bias float32, y []float32) {
-	// Output columns [ilo, ihi) read every tap inside the row.
-	ilo, _ := convRange(-g.pl, g.sw, g.w, g.ow)
-	_, ihi := convRange((g.kw-1)*g.dw-g.pl, g.sw, g.w, g.ow)
-	if ihi < ilo {
-		ihi = ilo
+// paddedH and paddedW are the extent the windows read, from the top left
+// corner of the padding.
+func (g *convGeom) paddedH() int { return (g.oh-1)*g.sh + (g.kh-1)*g.dh + 1 }
+func (g *convGeom) paddedW() int { return (g.ow-1)*g.sw + (g.kw-1)*g.dw + 1 }
+
+// padPlane copies the plane x [h, w] into buf as [paddedH, paddedW] with
+// its top left corner at (pT, pL) and zeros around it, and returns it.
+func (g *convGeom) padPlane(x, buf []float32) []float32 {
+	hp, wp := g.paddedH(), g.paddedW()
+	buf = buf[:hp*wp]
+	top, left := min(g.pt, hp), min(g.pl, wp)
+	rows := max(0, min(g.h, hp-top))
+	cols := max(0, min(g.w, wp-left))
+	clear(buf[:top*wp])
+	for r := range rows {
+		row := buf[(top+r)*wp : (top+r+1)*wp]
+		clear(row[:left])
+		copy(row[left:left+cols], x[r*g.w:r*g.w+cols])
+		clear(row[left+cols:])
+	}
+	clear(buf[(top+rows)*wp:])
+	return buf
+}
+
+// depthwisePlane computes y[i,j] = bias + sum_{u,v} w[u,v] * src[(i*sH+u*dH)*ld + j*sW+v*dW]
+// for one plane whose every tap is inside src (the padding already
+// applied). 3x3 kernels without dilation take all nine taps in one pass;
+// others go kernel row by kernel row.
+func (g *convGeom) depthwisePlane(src []float32, ld int, w []float32, bias float32, y []float32) {
+	if g.kh == 3 && g.kw == 3 && g.dh == 1 && g.dw == 1 {
+		w00, w01, w02 := w[0], w[1], w[2]
+		w10, w11, w12 := w[3], w[4], w[5]
+		w20, w21, w22 := w[6], w[7], w[8]
+		ow := g.ow
+		if g.sw == 1 {
+			for oy := range g.oh {
+				yr := y[oy*ow : (oy+1)*ow]
+				base := oy * g.sh * ld
+				r0 := src[base : base+ow+2]
+				r1 := src[base+ld : base+ld+ow+2]
+				r2 := src[base+2*ld : base+2*ld+ow+2]
+				for i := range yr {
+					a, b, c := r0[i:i+3:i+3], r1[i:i+3:i+3], r2[i:i+3:i+3]
+					yr[i] = bias + w00*a[0] + w01*a[1] + w02*a[2] +
+						w10*b[0] + w11*b[1] + w12*b[2] +
+						w20*c[0] + w21*c[1] + w22*c[2]
+				}
+			}
+			return
+		}
+		sw := g.sw
+		for oy := range g.oh {
+			yr := y[oy*ow : (oy+1)*ow]
+			base := oy * g.sh * ld
+			r0 := src[base : base+(ow-1)*sw+3]
+			r1 := src[base+ld : base+ld+(ow-1)*sw+3]
+			r2 := src[base+2*ld : base+2*ld+(ow-1)*sw+3]
+			for i := range yr {
+				j := i * sw
+				a, b, c := r0[j:j+3:j+3], r1[j:j+3:j+3], r2[j:j+3:j+3]
+				yr[i] = bias + w00*a[0] + w01*a[1] + w02*a[2] +
+					w10*b[0] + w11*b[1] + w12*b[2] +
+					w20*c[0] + w21*c[1] + w22*c[2]
+			}
+		}
+		return
 	}
 	for oy := range g.oh {
-		yrow := y[oy*g.ow : (oy+1)*g.ow]
-		for i := range yrow {
-			yrow[i] = bias
+		yr := y[oy*g.ow : (oy+1)*g.ow]
+		for i := range yr {
+			yr[i] = bias
 		}
 		for u := range g.kh {
-			iy := oy*g.sh + u*g.dh - g.pt
-			if iy < 0 || iy >= g.h {
-				continue
-			}
-			xrow := x[iy*g.w : (iy+1)*g.w]
-			wr := w[u*g.kw : (u+1)*g.kw]
-			g.depthwiseEdges(yrow, xrow, wr, 0, ilo)
-			g.depthwiseEdges(yrow, xrow, wr, ihi, g.ow)
-			if ilo < ihi {
-				g.depthwiseInterior(yrow, xrow, wr, ilo, ihi)
-			}
+			row := src[(oy*g.sh+u*g.dh)*ld:]
+			g.depthwiseRow(yr, row, w[u*g.kw:(u+1)*g.kw])
 		}
 	}
 }
 
-// depthwiseEdges adds one kernel row's taps to output columns [lo, hi),
-// checking each tap against the row's bounds.
-func (g *convGeom) depthwiseEdges(yrow, xrow, wr []float32, lo, hi int) {
-	for ox := lo; ox < hi; ox++ {
-		i0 := ox*g.sw - g.pl
-		var acc float32
-		for v, wv := range wr {
-			if i := i0 + v*g.dw; i >= 0 && i < len(xrow) {
-				acc += wv * xrow[i]
-			}
-		}
-		yrow[ox] += acc
-	}
-}
-
-// depthwiseInterior adds one kernel row's taps to output columns [lo, hi),
-// all of whose taps lie inside the row; kernels of width 3 and 5 without
-// dilation are unrolled.
-func (g *convGeom) depthwiseInterior(yrow, xrow, wr []float32, lo, hi int) {
-	n := hi - lo
-	base := lo*g.sw - g.pl
+// depthwiseRow adds one kernel row's taps: yr[i] += sum_v wr[v] * row[i*sW + v*dW].
+func (g *convGeom) depthwiseRow(yr, row, wr []float32) {
+	n := len(yr)
 	switch {
-	case len(wr) == 3 && g.dw == 1 && g.sw == 1:
-		w0, w1, w2 := wr[0], wr[1], wr[2]
-		ys := yrow[lo:hi]
-		a, b, c := xrow[base:base+n], xrow[base+1:base+1+n], xrow[base+2:base+2+n]
-		a, b, c = a[:len(ys)], b[:len(ys)], c[:len(ys)]
-		for i := range ys {
-			ys[i] += w0*a[i] + w1*b[i] + w2*c[i]
-		}
 	case len(wr) == 5 && g.dw == 1 && g.sw == 1:
 		w0, w1, w2, w3, w4 := wr[0], wr[1], wr[2], wr[3], wr[4]
-		ys := yrow[lo:hi]
-		a, b, c := xrow[base:base+n], xrow[base+1:base+1+n], xrow[base+2:base+2+n]
-		d, e := xrow[base+3:base+3+n], xrow[base+4:base+4+n]
-		a, b, c, d, e = a[:len(ys)], b[:len(ys)], c[:len(ys)], d[:len(ys)], e[:len(ys)]
-		for i := range ys {
-			ys[i] += w0*a[i] + w1*b[i] + w2*c[i] + w3*d[i] + w4*e[i]
-		}
-	case len(wr) == 3 && g.dw == 1:
-		w0, w1, w2 := wr[0], wr[1], wr[2]
-		for ox := lo; ox < hi; ox++ {
-			i := ox*g.sw - g.pl
-			t := xrow[i : i+3 : i+3]
-			yrow[ox] += w0*t[0] + w1*t[1] + w2*t[2]
+		row = row[:n+4]
+		for i := range yr {
+			t := row[i : i+5 : i+5]
+			yr[i] += w0*t[0] + w1*t[1] + w2*t[2] + w3*t[3] + w4*t[4]
 		}
 	case len(wr) == 5 && g.dw == 1:
 		w0, w1, w2, w3, w4 := wr[0], wr[1], wr[2], wr[3], wr[4]
-		for ox := lo; ox < hi; ox++ {
-			i := ox*g.sw - g.pl
-			t := xrow[i : i+5 : i+5]
-			yrow[ox] += w0*t[0] + w1*t[1] + w2*t[2] + w3*t[3] + w4*t[4]
+		sw := g.sw
+		row = row[:(n-1)*sw+5]
+		for i := range yr {
+			j := i * sw
+			t := row[j : j+5 : j+5]
+			yr[i] += w0*t[0] + w1*t[1] + w2*t[2] + w3*t[3] + w4*t[4]
+		}
+	case len(wr) == 3 && g.dw == 1:
+		w0, w1, w2 := wr[0], wr[1], wr[2]
+		sw := g.sw
+		row = row[:(n-1)*sw+3]
+		for i := range yr {
+			j := i * sw
+			t := row[j : j+3 : j+3]
+			yr[i] += w0*t[0] + w1*t[1] + w2*t[2]
 		}
 	default:
-		for ox := lo; ox < hi; ox++ {
-			i := ox*g.sw - g.pl
+		for i := range yr {
+			j := i * g.sw
 			var acc float32
 			for v, wv := range wr {
-				acc += wv * xrow[i+v*g.dw]
+				acc += wv * row[j+v*g.dw]
 			}
-			yrow[ox] += acc
+			yr[i] += acc
 		}
 	}
 }
