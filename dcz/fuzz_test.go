@@ -2,11 +2,14 @@ package dcz
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/deepcompress/deepcompress/budget"
 )
 
 // seedFiles are valid and broken files for the fuzz corpus.
@@ -65,4 +68,51 @@ func FuzzRead(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// FuzzReadBehindChecksums is FuzzRead with the checksums repaired after
+// each mutation (FixChecksums), so that mutations reach the section
+// parsers, Huffman decoders and gap decoders instead of stopping at the
+// first CRC.
+func FuzzReadBehindChecksums(f *testing.F) {
+	// Accepted files stay small, so that each run takes milliseconds.
+	defer budget.Default.SetLimit(budget.Default.Limit())
+	budget.Default.SetLimit(64 << 20)
+	// Small seeds: the fuzzer minimises every new input it finds, which
+	// is slow on large ones.
+	f.Add(encode(f, tinyModel()))
+	f.Add(encode(f, tensorsOnlyModel()))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		data = FixChecksums(bytes.Clone(data))
+		m, err := Read(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		var b bytes.Buffer
+		if err := Write(&b, m); err != nil {
+			t.Fatalf("writing an accepted model: %v", err)
+		}
+		back, err := Read(&b)
+		if err != nil {
+			t.Fatalf("reading the rewritten model: %v", err)
+		}
+		if err := equalModels(m, back); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestFixChecksums: a file whose bytes changed reads again once its
+// checksums are repaired, and a valid file is left unchanged.
+func TestFixChecksums(t *testing.T) {
+	good := encode(t, smallModel())
+	if !bytes.Equal(FixChecksums(bytes.Clone(good)), good) {
+		t.Fatal("FixChecksums changed a valid file")
+	}
+	bad := bytes.Clone(good)
+	bad[len(bad)-6] ^= 1 // inside the last tensor section's checksum or body
+	bad[6+1+2] ^= 0      // no-op keeps the header
+	if _, err := Read(bytes.NewReader(FixChecksums(bad))); err != nil && errors.Is(err, ErrChecksum) {
+		t.Fatalf("checksum error after repair: %v", err)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/dcz"
 )
 
@@ -68,6 +69,30 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		if m.InputSize() > 1<<16 {
+			return
+		}
+		out, err := m.Predict(make([]float32, m.InputSize()))
+		if err != nil || len(out) != m.OutputSize() {
+			t.Fatalf("loaded model fails: %d outputs, %v", len(out), err)
+		}
+	})
+}
+
+// FuzzLoadBehindChecksums is FuzzLoad with the checksums repaired after
+// each mutation (dcz.FixChecksums), so that mutations reach the network
+// description, the layer sections and the model builder.
+func FuzzLoadBehindChecksums(f *testing.F) {
+	// Accepted files stay small, so that each run takes milliseconds.
+	defer budget.Default.SetLimit(budget.Default.Limit())
+	budget.Default.SetLimit(64 << 20)
+	data, err := os.ReadFile(tinyFile)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Load(bytes.NewReader(dcz.FixChecksums(bytes.Clone(data))))
+		if err != nil || m.InputSize() > 1<<16 {
 			return
 		}
 		out, err := m.Predict(make([]float32, m.InputSize()))
