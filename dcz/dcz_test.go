@@ -277,9 +277,13 @@ func TestHeaderErrors(t *testing.T) {
 		t.Errorf("magic: %v", err)
 	}
 	bad = slices.Clone(data)
-	bad[4] = 2
+	bad[4] = Version + 1
 	if err := mustFail(t, "version", bad); !errors.Is(err, ErrVersion) {
 		t.Errorf("version: %v", err)
+	}
+	bad[4] = 2 // a known version, but the header is under the first checksum
+	if err := mustFail(t, "version 2", bad); !errors.Is(err, ErrChecksum) {
+		t.Errorf("version 2: %v", err)
 	}
 	bad = slices.Clone(data)
 	bad[len(data)-1] ^= 0x80

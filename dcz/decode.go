@@ -15,6 +15,7 @@ import (
 
 	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/budget"
+	"github.com/deepcompress/deepcompress/graph"
 	"github.com/deepcompress/deepcompress/huffman"
 	"github.com/deepcompress/deepcompress/quantize"
 	"github.com/deepcompress/deepcompress/sparse"
@@ -28,6 +29,9 @@ type Decoder struct {
 	r      *bufio.Reader
 	off    int64 // file offset of the next byte of r
 	spec   arch.Spec
+	graph  *graph.Graph
+	anc    Ancillary
+	ver    byte
 	params *paramTable
 	seen   map[string]bool
 	head   int64 // bytes of file header and spec section
@@ -77,8 +81,9 @@ func NewDecoder(r io.Reader) (*Decoder, error) {
 	if string(head[:len(Magic)]) != Magic {
 		return nil, &FormatError{Offset: 0, What: fmt.Sprintf("magic % x, want % x", head[:len(Magic)], Magic), Err: ErrMagic}
 	}
-	if head[len(Magic)] != Version {
-		return nil, &FormatError{Offset: int64(len(Magic)), What: fmt.Sprintf("version %d, this reader knows %d", head[len(Magic)], Version), Err: ErrVersion}
+	d.ver = head[len(Magic)]
+	if d.ver < versionChain || d.ver > Version {
+		return nil, &FormatError{Offset: int64(len(Magic)), What: fmt.Sprintf("version %d, this reader knows 1 to %d", d.ver, Version), Err: ErrVersion}
 	}
 	f, err := d.readFrame(crc32.Checksum(head[:], castagnoli))
 	if err != nil {
@@ -93,9 +98,68 @@ func NewDecoder(r io.Reader) (*Decoder, error) {
 	if d.params, err = newParamTable(d.spec); err != nil {
 		return nil, &FormatError{Offset: f.Offset, What: "network description", Err: err}
 	}
+	if err := d.readPreamble(); err != nil {
+		return nil, err
+	}
 	d.head = d.off
 	return d, nil
 }
+
+// readPreamble reads, in a version 2 file, the graph section and the
+// ancillary sections that follow the description.
+func (d *Decoder) readPreamble() error {
+	for d.ver >= 2 {
+		next, err := d.r.Peek(1)
+		if err != nil || next[0] != secGraph && !ancillary(next[0]) {
+			return nil // the tensor sections (or a missing end) are Next's
+		}
+		f, err := d.readFrame(0)
+		if err != nil {
+			return err
+		}
+		if f.typ != secGraph {
+			if err := d.ancillary(f); err != nil {
+				return err
+			}
+			continue
+		}
+		if d.graph != nil {
+			return &FormatError{Offset: f.Offset, What: "second graph section"}
+		}
+		if !TensorsOnly(d.spec) {
+			return &FormatError{Offset: f.Offset, What: "a graph section beside a layer chain"}
+		}
+		if d.graph, d.params, err = parseGraph(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ancillary keeps the ancillary sections this reader knows and skips the
+// others, whose checksums were verified.
+func (d *Decoder) ancillary(f *Frame) error {
+	var err error
+	switch f.typ {
+	case secPreprocess:
+		d.anc.Preprocess, err = inflateBody(f, MaxSpecBytes, "preprocessing")
+	case secMeta:
+		var js []byte
+		if js, err = inflateBody(f, MaxSpecBytes, "metadata"); err == nil {
+			if jerr := json.Unmarshal(js, &d.anc.Meta); jerr != nil {
+				err = &FormatError{Offset: f.Offset, What: "metadata", Err: jerr}
+			}
+		}
+	}
+	return err
+}
+
+// Graph is the file's graph (version 2), float parameters as
+// data-less stand-ins, or nil for a layer chain.
+func (d *Decoder) Graph() *graph.Graph { return d.graph }
+
+// Ancillary is the file's optional data.
+func (d *Decoder) Ancillary() Ancillary { return d.anc }
 
 // Spec is the network description of the file.
 func (d *Decoder) Spec() arch.Spec { return d.spec }
@@ -146,6 +210,14 @@ func (d *Decoder) nextFrame() (*Frame, error) {
 		return nil, io.EOF
 	case secSpec:
 		return nil, &FormatError{Offset: f.Offset, What: "second network description"}
+	case secGraph:
+		return nil, &FormatError{Offset: f.Offset, What: "graph section after the tensors"}
+	}
+	if ancillary(f.typ) {
+		if err := d.ancillary(f); err != nil {
+			return nil, err
+		}
+		return d.nextFrame()
 	}
 	c := f.cursor()
 	name, _, shape, err := c.header(f.typ == secLayer)
@@ -200,7 +272,9 @@ func (d *Decoder) readFrame(crc uint32) (*Frame, error) {
 		return nil, &FormatError{Offset: start, What: "missing section (the end section was never reached)", Err: io.ErrUnexpectedEOF}
 	}
 	hdr = append(hdr, typ)
-	if typ != secSpec && typ != secLayer && typ != secRaw && typ != secEnd {
+	known := typ == secSpec || typ == secLayer || typ == secRaw || typ == secEnd ||
+		d.ver >= 2 && (typ == secGraph || ancillary(typ))
+	if !known {
 		return nil, &FormatError{Offset: start, What: fmt.Sprintf("unknown section type 0x%02x", typ)}
 	}
 	var length uint64
@@ -578,10 +652,11 @@ func Read(r io.Reader) (*Model, error) {
 		return nil, err
 	}
 	d.whole = true
-	m := &Model{Spec: d.Spec()}
+	m := &Model{Spec: d.Spec(), Graph: d.graph}
 	for {
 		s, err := d.Next()
 		if err == io.EOF {
+			m.Ancillary = d.anc
 			return m, nil
 		}
 		if err != nil {

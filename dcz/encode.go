@@ -44,7 +44,7 @@ func NewEncoder(w io.Writer, spec arch.Spec) (*Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	head := append([]byte(Magic), Version)
+	head := append([]byte(Magic), versionChain)
 	frame := appendFrame(head, secSpec, body, crc32.Checksum(head, castagnoli))
 	e := &Encoder{w: w, params: params, written: map[string]bool{}}
 	return e, e.write(frame)
@@ -245,7 +245,16 @@ func appendHeader(dst []byte, name string, shape []int, layer bool, kind byte) [
 
 // Write writes m as a .dcz file to w, parameters in network order.
 func Write(w io.Writer, m *Model) error {
-	e, err := NewEncoder(w, m.Spec)
+	var e *Encoder
+	var err error
+	switch {
+	case m.Graph != nil:
+		e, err = NewGraphEncoder(w, m.Graph, m.Ancillary)
+	case len(m.Preprocess) > 0 || len(m.Meta) > 0:
+		return fmt.Errorf("dcz: preprocessing and metadata need a graph file")
+	default:
+		e, err = NewEncoder(w, m.Spec)
+	}
 	if err != nil {
 		return err
 	}

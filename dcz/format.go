@@ -7,6 +7,7 @@ import (
 
 	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/budget"
+	"github.com/deepcompress/deepcompress/graph"
 	"github.com/deepcompress/deepcompress/quantize"
 )
 
@@ -14,8 +15,13 @@ import (
 // strip the eighth bit, as in PNG.
 const Magic = "\x89DCZ"
 
-// Version is the format version this package writes and reads.
-const Version = 1
+// Version is the newest format version this package writes and reads.
+// Version 2 adds the graph section and ancillary sections; files that use
+// neither are written as version 1, byte for byte as before.
+const Version = 2
+
+// versionChain is the version of files holding a layer chain.
+const versionChain = 1
 
 // Section types.
 const (
@@ -42,6 +48,8 @@ const (
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func crc32Checksum(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
 
 // Errors that FormatError wraps; test with errors.Is.
 var (
@@ -88,6 +96,12 @@ type Model struct {
 	Spec   arch.Spec
 	Layers []Layer
 	Raw    []Tensor
+	// Graph, in a version 2 file, is the whole network as a graph: its
+	// structure and int64 constants, each float parameter a stand-in with
+	// its shape and no data for the tensor of the same name in Layers or
+	// Raw (WithWeights puts them together). Spec is then tensors-only.
+	Graph *graph.Graph
+	Ancillary
 }
 
 // Layer is a pruned, weight-shared tensor with its relative-index width.

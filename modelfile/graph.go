@@ -25,6 +25,9 @@ func LoadGraph(path string, opt Options) (*graph.Graph, error) {
 		if err != nil {
 			return nil, err
 		}
+		if f.Graph != nil {
+			return f.WithWeights()
+		}
 		g, err := graph.FromSpec(f.Spec, f.DenseWeights())
 		if err != nil {
 			return nil, fmt.Errorf("modelfile: %s: %w", path, err)
