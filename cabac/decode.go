@@ -98,11 +98,17 @@ func (dec *Decoder) run(pos []uint32, idx []uint16) ([]uint32, []uint16, error) 
 	flat := uint32(0)
 	for i := 0; i < md.rows; i++ {
 		scale := rowScale(i)
+		tab := md.classTable(i, scale)
 		left := 0
 		row := uint32(i)
 		for j := range col {
 			cs := &col[j]
-			ctx := colClass(cs.count, scale)
+			var ctx int
+			if tab != nil {
+				ctx = int(tab[cs.count])
+			} else {
+				ctx = colClass(cs.count, scale)
+			}
 			if nbr {
 				above := 0
 				if cs.last == row && row > 0 {
@@ -111,7 +117,7 @@ func (dec *Decoder) run(pos []uint32, idx []uint16) ([]uint32, []uint16, error) 
 				ctx = ctx*3 + left + above
 			}
 			st := &sig[ctx]
-			bound := (rng >> 16) * (uint32(st.fast) + uint32(st.slow))
+			bound := (rng >> 16) * st.p0()
 			if code < bound {
 				rng = bound
 				st.fast += (probOne - st.fast) >> sr.fast
@@ -146,7 +152,7 @@ func (dec *Decoder) run(pos []uint32, idx []uint16) ([]uint32, []uint16, error) 
 			node := 1
 			for range tbits {
 				st := &tree[tbase+node]
-				bound := (rng >> 16) * (uint32(st.fast) + uint32(st.slow))
+				bound := (rng >> 16) * st.p0()
 				if code < bound {
 					rng = bound
 					st.fast += (probOne - st.fast) >> ir.fast

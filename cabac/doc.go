@@ -49,9 +49,12 @@
 // context keeps two estimates of P(bin = 0) that move 2^-f and 2^-s of the
 // way to each bin's value, and codes with their mean: the two-rate
 // estimator of VVC and NNR. Streams choose (f, s) from (3, 7), (4, 7),
-// (5, 8) and (6, 10), separately for significance and index bins: trained
-// layers change along the scan and like quick adaptation, random ones
-// like slow.
+// (5, 8) and (7, 11), separately for significance and index bins: trained
+// layers change along the scan and like quick adaptation, big random ones
+// like slow. The estimates have 31 bits (VVC's have 15), so that even the
+// slowest still reaches probabilities near 0 and 1: with 15 bits an
+// estimate that moves 2^-10 of the way per bin stops at 2^-5 from them,
+// which cost about 1 % on 4 %-dense layers.
 //
 // # Stream layout
 //

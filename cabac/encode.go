@@ -86,10 +86,11 @@ var log2Table = sync.OnceValue(func() *[1<<16 + 1]float32 {
 // Encoder codes tensors; it keeps its buffers between calls. The zero
 // value is ready to use; an Encoder must not be used concurrently.
 type Encoder struct {
-	md  model
-	rc  encoder
-	pos []uint32
-	idx []uint16
+	md    model
+	rc    encoder
+	pos   []uint32
+	idx   []uint16
+	lanes []state // contexts of the profile search
 }
 
 func checkShape(rows, cols, m int) error {
@@ -121,7 +122,7 @@ func (enc *Encoder) encode(dst []byte, rows, cols int, pos []uint32, idx []uint1
 	dst = append(dst, prof)
 	enc.md.reset(rows, cols, m, prof)
 	enc.rc.reset(dst)
-	run(&enc.md, encSink{&enc.rc}, pos, idx, MaxElements)
+	enc.run(pos, idx)
 	out := enc.rc.finish()
 	enc.rc.buf = nil
 	return out
@@ -184,24 +185,115 @@ func encodeDense[S Symbol](enc *Encoder, dst []byte, rows, cols int, vals []S, k
 // for the indices separately the cheapest (the two never share a
 // context, so their costs add up).
 func (enc *Encoder) chooseProfile(rows, cols int, pos []uint32, idx []uint16, m int) byte {
-	limit := uint64(searchPositions)
 	bestSig, bestIdx := math.Inf(1), math.Inf(1)
 	var sigBits, idxBits byte
-	for r := range byte(len(rateTable)) {
-		for _, mode := range []byte{0, profNeighbours | profPrevClass} {
-			prof := r | r<<2 | mode
-			var c Cost
-			enc.md.reset(rows, cols, m, prof)
-			run(&enc.md, newCostSink(&c), pos, idx, limit)
-			if c.Sig < bestSig {
-				bestSig, sigBits = c.Sig, r|mode&profNeighbours
+	for _, mode := range []byte{0, profNeighbours | profPrevClass} {
+		c := enc.search(rows, cols, pos, idx, m, mode, searchPositions)
+		for r := range byte(len(rateTable)) {
+			if c[r].Sig < bestSig {
+				bestSig, sigBits = c[r].Sig, r|mode&profNeighbours
 			}
-			if c.Index < bestIdx {
-				bestIdx, idxBits = c.Index, r<<2|mode&profPrevClass
+			if c[r].Index < bestIdx {
+				bestIdx, idxBits = c[r].Index, r<<2|mode&profPrevClass
 			}
 		}
 	}
 	return sigBits | idxBits
+}
+
+// search returns the costs of the first limit positions under the context
+// sets of mode with each pair of rateTable: the model's run with four sets
+// of contexts side by side.
+func (enc *Encoder) search(rows, cols int, pos []uint32, idx []uint16, m int, mode byte, limit uint64) (c [len(rateTable)]Cost) {
+	md := &enc.md
+	md.reset(rows, cols, m, mode)
+	if m == 0 {
+		return c
+	}
+	log := log2Table()
+	const lanes = len(rateTable)
+	nsig, ntree := len(md.sig), len(md.tree)
+	enc.lanes = fill(enc.lanes, lanes*(nsig+ntree))
+	sig := enc.lanes[:lanes*nsig]
+	tree := enc.lanes[lanes*nsig:]
+	nbr := mode&profNeighbours != 0
+	tbase := 0
+	bbits := md.nbits - md.tbits
+	p := 0
+	next := uint64(1) << 63
+	if len(pos) > 0 {
+		next = uint64(pos[0])
+	}
+	var sigCost, idxCost [lanes]float64
+	code := func(st []state, bit uint32, acc *[lanes]float64) {
+		for l := range lanes {
+			s := &st[l]
+			q := s.p0()
+			if bit != 0 {
+				q = 1<<16 - q
+			}
+			acc[l] += float64(log[q])
+			s.update(bit, rateTable[l])
+		}
+	}
+	flat := uint64(0)
+	defer func() {
+		for l := range lanes {
+			c[l] = Cost{Sig: sigCost[l], Index: idxCost[l], Bypass: 0}
+		}
+	}()
+	for i := 0; i < rows; i++ {
+		scale := rowScale(i)
+		tab := md.classTable(i, scale)
+		left := 0
+		row := uint32(i)
+		for j := range cols {
+			if flat >= limit {
+				return
+			}
+			cs := &md.col[j]
+			var ctx int
+			if tab != nil {
+				ctx = int(tab[cs.count])
+			} else {
+				ctx = colClass(cs.count, scale)
+			}
+			if nbr {
+				above := 0
+				if cs.last == row && row > 0 {
+					above = 1
+				}
+				ctx = ctx*3 + left + above
+			}
+			if flat != next {
+				code(sig[ctx*lanes:ctx*lanes+lanes], 0, &sigCost)
+				left = 0
+				flat++
+				continue
+			}
+			code(sig[ctx*lanes:ctx*lanes+lanes], 1, &sigCost)
+			left = 1
+			cs.count++
+			cs.last = row + 1
+			top := uint32(idx[p]) >> uint(bbits)
+			node := 1
+			for b := md.tbits - 1; b >= 0; b-- {
+				bit := top >> uint(b) & 1
+				k := (tbase + node) * lanes
+				code(tree[k:k+lanes], bit, &idxCost)
+				node = node<<1 | int(bit)
+			}
+			tbase = md.class(top) << uint(md.tbits)
+			p++
+			if p < len(pos) {
+				next = uint64(pos[p])
+			} else {
+				next = 1 << 63
+			}
+			flat++
+		}
+	}
+	return c
 }
 
 // Bound returns the ideal code length of the tensor under the profile
@@ -216,4 +308,102 @@ func (enc *Encoder) Bound(rows, cols int, pos []uint32, idx []uint16, m int) (Co
 	enc.md.reset(rows, cols, m, prof)
 	run(&enc.md, newCostSink(&c), pos, idx, MaxElements)
 	return c, nil
+}
+
+// run codes every position: the model's run (model.go) with the range
+// coder's bin inlined.
+func (enc *Encoder) run(pos []uint32, idx []uint16) {
+	md, e := &enc.md, &enc.rc
+	if md.m == 0 {
+		return
+	}
+	sr, ir := md.sr, md.ir
+	nbr := md.prof&profNeighbours != 0
+	tbase := 0
+	tbits, bbits := md.tbits, md.nbits-md.tbits
+	sig, tree, col := md.sig, md.tree, md.col
+	p := 0
+	next := uint64(1) << 63
+	if len(pos) > 0 {
+		next = uint64(pos[0])
+	}
+	flat := uint64(0)
+	for i := 0; i < md.rows; i++ {
+		scale := rowScale(i)
+		tab := md.classTable(i, scale)
+		left := 0
+		row := uint32(i)
+		for j := range col {
+			cs := &col[j]
+			var ctx int
+			if tab != nil {
+				ctx = int(tab[cs.count])
+			} else {
+				ctx = colClass(cs.count, scale)
+			}
+			if nbr {
+				above := 0
+				if cs.last == row && row > 0 {
+					above = 1
+				}
+				ctx = ctx*3 + left + above
+			}
+			st := &sig[ctx]
+			bound := (e.rng >> 16) * st.p0()
+			if flat != next {
+				e.rng = bound
+				st.fast += (probOne - st.fast) >> sr.fast
+				st.slow += (probOne - st.slow) >> sr.slow
+				if e.rng < topValue {
+					e.renorm()
+				}
+				left = 0
+				flat++
+				continue
+			}
+			e.low += uint64(bound)
+			e.rng -= bound
+			st.fast -= st.fast >> sr.fast
+			st.slow -= st.slow >> sr.slow
+			if e.rng < topValue {
+				e.renorm()
+			}
+			left = 1
+			cs.count++
+			cs.last = row + 1
+			v := uint32(idx[p])
+			top := v >> uint(bbits)
+			node := 1
+			for b := tbits - 1; b >= 0; b-- {
+				bit := top >> uint(b) & 1
+				st := &tree[tbase+node]
+				bound := (e.rng >> 16) * st.p0()
+				if bit == 0 {
+					e.rng = bound
+					st.fast += (probOne - st.fast) >> ir.fast
+					st.slow += (probOne - st.slow) >> ir.slow
+				} else {
+					e.low += uint64(bound)
+					e.rng -= bound
+					st.fast -= st.fast >> ir.fast
+					st.slow -= st.slow >> ir.slow
+				}
+				if e.rng < topValue {
+					e.renorm()
+				}
+				node = node<<1 | int(bit)
+			}
+			if bbits > 0 {
+				e.bypass(v, bbits)
+			}
+			tbase = md.class(top) << uint(tbits)
+			p++
+			if p < len(pos) {
+				next = uint64(pos[p])
+			} else {
+				next = 1 << 63
+			}
+			flat++
+		}
+	}
 }

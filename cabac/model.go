@@ -17,9 +17,10 @@ const (
 )
 
 // rateTable holds the (fast, slow) adaptation shifts a profile may choose:
-// from quickly adapting (windows of about 8 and 128 bins) to nearly static
-// (64 and 1024 bins).
-var rateTable = [4]rates{{3, 7}, {4, 7}, {5, 8}, {6, 10}}
+// from quickly adapting (windows of about 8 and 128 bins), which trained
+// layers prefer, to nearly static (128 and 2048 bins), which pays on big
+// layers whose statistics do not drift.
+var rateTable = [4]rates{{3, 7}, {4, 7}, {5, 8}, {7, 11}}
 
 // colBuckets is the number of classes of a column's density so far: half
 // octaves of (2c+1)/(2r+2) for c non-zeros in the r rows above, from 1
@@ -44,6 +45,7 @@ type model struct {
 	sig           []state
 	tree          []state
 	col           []colState
+	tab           []uint8 // classTable's buffer
 }
 
 func (md *model) reset(rows, cols, m int, prof byte) {
@@ -98,6 +100,22 @@ func colClass(count uint32, scale uint64) int {
 	return min(33-b, colBuckets-1)
 }
 
+// classTable returns the density class of every count 0..r of row r
+// (colClass), or nil when the row is too short to pay for the table.
+func (md *model) classTable(r int, scale uint64) []uint8 {
+	if r+1 > 2*md.cols {
+		return nil
+	}
+	if cap(md.tab) < r+1 {
+		md.tab = make([]uint8, r+1, max(2*(r+1), 64))
+	}
+	t := md.tab[:r+1]
+	for c := range t {
+		t[c] = uint8(colClass(uint32(c), scale))
+	}
+	return t
+}
+
 // class is the context class a coded index gives the next one: the top two
 // of its context-coded bits.
 func (md *model) class(top uint32) int {
@@ -134,6 +152,7 @@ func run[S sink](md *model, s S, pos []uint32, idx []uint16, limit uint64) {
 	flat := uint64(0)
 	for i := 0; i < md.rows; i++ {
 		scale := rowScale(i)
+		tab := md.classTable(i, scale)
 		left := 0
 		row := uint32(i)
 		for j := range md.cols {
@@ -141,7 +160,12 @@ func run[S sink](md *model, s S, pos []uint32, idx []uint16, limit uint64) {
 				return
 			}
 			cs := &md.col[j]
-			ctx := colClass(cs.count, scale)
+			var ctx int
+			if tab != nil {
+				ctx = int(tab[cs.count])
+			} else {
+				ctx = colClass(cs.count, scale)
+			}
 			if nbr {
 				above := 0
 				if cs.last == row && row > 0 {

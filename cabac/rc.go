@@ -5,21 +5,24 @@ package cabac
 // LZMA's range coder), exact multiplication by a 16-bit probability.
 
 const (
-	probBits = 15 // each estimate is P(bin = 0) in units of 2^-15
+	probBits = 31 // each estimate is P(bin = 0) in units of 2^-31
 	probHalf = 1 << (probBits - 1)
 	probOne  = 1 << probBits
 	topValue = 1 << 24 // the range is renormalised to stay at or above this
 )
 
 // state is an adaptive context: two estimates of the probability that the
-// next bin is 0, each in 1..2^15-1, so their sum is a 16-bit probability
-// in 2..2^16-2 and neither symbol ever gets an empty sub-range.
-type state struct{ fast, slow uint16 }
+// next bin is 0, each in 1..2^31-1. Thirty-one bits let an estimate that
+// moves 2^-12 of the way at each bin still reach probabilities near 0 and
+// 1 (with 15 bits, as in VVC, a shift of 10 stops 2^-5 short of them).
+type state struct{ fast, slow uint32 }
 
 func newState() state { return state{probHalf, probHalf} }
 
-// p0 is P(bin = 0) in units of 2^-16.
-func (s *state) p0() uint32 { return uint32(s.fast) + uint32(s.slow) }
+// p0 is P(bin = 0) in units of 2^-16: the mean of the two estimates,
+// made odd so that it lies in 1..2^16-1 and neither value of the bin ever
+// gets an empty sub-range.
+func (s *state) p0() uint32 { return (s.fast+s.slow)>>16 | 1 }
 
 // rates are the adaptation shifts of the two estimates of a context, as
 // in the two-rate estimator of VVC and NNR: after each bin an estimate
@@ -79,6 +82,12 @@ func (e *encoder) bin(s *state, bit uint32, r rates) {
 		e.rng -= bound
 	}
 	s.update(bit, r)
+	if e.rng < topValue {
+		e.renorm()
+	}
+}
+
+func (e *encoder) renorm() {
 	for e.rng < topValue {
 		e.rng <<= 8
 		e.shiftLow()

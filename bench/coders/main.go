@@ -13,7 +13,7 @@
 //   - order 0: the order-0 entropy of that stream, n * H(symbol);
 //   - context bound: the ideal adaptive code length of cabac's model.
 //
-// and times encoding and decoding of the Huffman path (sparse.Encode,
+// and times (CPU time of the thread) encoding and decoding of the Huffman path (sparse.Encode,
 // huffman.Encode of both blocks; huffman.Decode of both blocks,
 // sparse.Decode) against cabac on the same tensors, the best of -reps runs.
 //
@@ -28,10 +28,13 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
 
 	"github.com/deepcompress/deepcompress/cabac"
 	"github.com/deepcompress/deepcompress/dcz"
@@ -48,6 +51,8 @@ type row struct {
 }
 
 func main() {
+	runtime.LockOSThread()
+	debug.SetGCPercent(400)
 	reps := flag.Int("reps", 5, "timing repetitions (the best is kept)")
 	useZstd := flag.Bool("zstd", true, "compress the raw index stream with zstd (slow on big files)")
 	flag.Parse()
@@ -262,12 +267,20 @@ func measure(s *dcz.Section, reps int, zenc *zstd.Encoder) (row, error) {
 	}
 
 	// Timing, interleaved, best of reps.
+	// Each measurement repeats f for at least 5 ms of CPU time.
 	best := func(cur *time.Duration, f func() error) error {
-		t0 := time.Now()
-		if err := f(); err != nil {
-			return err
+		t0 := cpuNow()
+		k := 0
+		for {
+			if err := f(); err != nil {
+				return err
+			}
+			k++
+			if cpuNow()-t0 >= 5*time.Millisecond {
+				break
+			}
 		}
-		if t := time.Since(t0); *cur == 0 || t < *cur {
+		if t := (cpuNow() - t0) / time.Duration(k); *cur == 0 || t < *cur {
 			*cur = t
 		}
 		return nil
@@ -291,6 +304,16 @@ func measure(s *dcz.Section, reps int, zenc *zstd.Encoder) (row, error) {
 		}
 	}
 	return r, nil
+}
+
+// cpuNow is the CPU time of the calling thread (main locks itself to its
+// thread), so that other processes on a loaded machine do not count.
+func cpuNow() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		panic(err)
+	}
+	return time.Duration(ts.Nano())
 }
 
 func b2i(b bool) int {
