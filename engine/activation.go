@@ -19,6 +19,7 @@ package engine
 //	Abs          y = |x|                              f' = sign(x)
 //	Sqrt         y = √x                               f' = 1/(2y)
 //	Reciprocal   y = 1/x                              f' = -y²
+//	Floor, Ceil  y = ⌊x⌋, ⌈x⌉                         f' = 0
 //
 // The derivative at a kink is PyTorch's (Relu: 0 at 0; Clip: 0 at the
 // bounds; HardSwish: the middle piece at ±3). Clip's bounds are attributes
@@ -52,18 +53,20 @@ const (
 	unAbs
 	unSqrt
 	unReciprocal
+	unFloor
+	unCeil
 )
 
 var unaryOps = map[string]unaryOp{
 	"Relu": unRelu, "LeakyRelu": unLeakyRelu, "Clip": unClip, "Sigmoid": unSigmoid,
 	"HardSigmoid": unHardSigmoid, "HardSwish": unHardSwish, "Tanh": unTanh, "Erf": unErf,
 	"Gelu": unGelu, "Neg": unNeg, "Exp": unExp, "Log": unLog, "Abs": unAbs, "Sqrt": unSqrt,
-	"Reciprocal": unReciprocal,
+	"Reciprocal": unReciprocal, "Floor": unFloor, "Ceil": unCeil,
 }
 
 func init() {
 	register(buildUnary, "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish",
-		"Tanh", "Erf", "Gelu", "Neg", "Exp", "Log", "Abs", "Sqrt", "Reciprocal")
+		"Tanh", "Erf", "Gelu", "Neg", "Exp", "Log", "Abs", "Sqrt", "Reciprocal", "Floor", "Ceil")
 }
 
 func buildUnary(b *Build) (Kernel, error) {
@@ -264,6 +267,14 @@ func (k *unaryKernel) forward(lo, hi int) {
 		for i, v := range x {
 			y[i] = 1 / v
 		}
+	case unFloor:
+		for i, v := range x {
+			y[i] = float32(math.Floor(float64(v)))
+		}
+	case unCeil:
+		for i, v := range x {
+			y[i] = float32(math.Ceil(float64(v)))
+		}
 	}
 }
 
@@ -418,5 +429,7 @@ func (k *unaryKernel) backward(lo, hi int) {
 		for i, r := range y {
 			dx[i] -= dy[i] * r * r
 		}
+	case unFloor, unCeil:
+		// Zero almost everywhere.
 	}
 }

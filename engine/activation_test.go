@@ -65,6 +65,8 @@ func actCases() []actCase {
 		{name: "Log", opset: 13, node: actNode("Log", nil), ref: math.Log, positive: true},
 		{name: "Abs", opset: 13, node: actNode("Abs", nil), ref: math.Abs, kinks: []float64{0}},
 		{name: "Sqrt", opset: 13, node: actNode("Sqrt", nil), ref: math.Sqrt, positive: true},
+		{name: "Floor", opset: 13, node: actNode("Floor", nil), ref: math.Floor, kinks: []float64{-4, -3, -2, -1, 0, 1, 2, 3, 4}},
+		{name: "Ceil", opset: 13, node: actNode("Ceil", nil), ref: math.Ceil, kinks: []float64{-4, -3, -2, -1, 0, 1, 2, 3, 4}},
 		{name: "Reciprocal", opset: 13, node: actNode("Reciprocal", nil), ref: func(x float64) float64 { return 1 / x }, positive: true},
 	}
 }
