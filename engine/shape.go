@@ -905,41 +905,57 @@ type concatKernel struct {
 
 func (k *concatKernel) Forward(in, out []*graph.Tensor) {
 	if out[0].DType == graph.Int64 {
-		concatRows(k, in, out[0].I, func(t *graph.Tensor) []int64 { return t.I })
+		concatRows(k, in, out[0].I, func(t *graph.Tensor) []int64 { return t.I }, 0, k.outer)
 		return
 	}
-	concatRows(k, in, out[0].F, func(t *graph.Tensor) []float32 { return t.F })
+	y := out[0].F
+	if len(y) < shpParallelMin || k.outer < 2 {
+		concatRows(k, in, y, concatFloats, 0, k.outer)
+		return
+	}
+	parallel.For(k.outer, max(1, shpParallelMin/2/max(k.total, 1)), func(lo, hi int) { concatRows(k, in, y, concatFloats, lo, hi) })
 }
 
-func concatRows[T float32 | int64](k *concatKernel, in []*graph.Tensor, y []T, data func(*graph.Tensor) []T) {
-	off := 0
-	for i, t := range in {
-		w := k.widths[i]
-		if w == 0 {
-			continue
+func concatFloats(t *graph.Tensor) []float32 { return t.F }
+
+// concatRows copies rows [lo, hi) of every input into place.
+func concatRows[T float32 | int64](k *concatKernel, in []*graph.Tensor, y []T, data func(*graph.Tensor) []T, lo, hi int) {
+	for o := lo; o < hi; o++ {
+		off := 0
+		for i, t := range in {
+			w := k.widths[i]
+			if w == 0 {
+				continue
+			}
+			copy(y[o*k.total+off:o*k.total+off+w], data(t)[o*w:o*w+w])
+			off += w
 		}
-		x := data(t)
-		for o := range k.outer {
-			copy(y[o*k.total+off:o*k.total+off+w], x[o*w:o*w+w])
-		}
-		off += w
 	}
 }
 
 func (k *concatKernel) Backward(in, out, dout, din []*graph.Tensor) {
-	off := 0
-	for i, d := range din {
-		w := k.widths[i]
-		if d != nil {
-			for o := range k.outer {
+	dy := dout[0].F
+	if len(dy) < shpParallelMin || k.outer < 2 {
+		k.backRows(dy, din, 0, k.outer)
+		return
+	}
+	parallel.For(k.outer, max(1, shpParallelMin/2/max(k.total, 1)), func(lo, hi int) { k.backRows(dy, din, lo, hi) })
+}
+
+// backRows adds rows [lo, hi) of dL/dy into the inputs' gradients.
+func (k *concatKernel) backRows(dy []float32, din []*graph.Tensor, lo, hi int) {
+	for o := lo; o < hi; o++ {
+		off := 0
+		for i, d := range din {
+			w := k.widths[i]
+			if d != nil {
 				dst := d.F[o*w : o*w+w]
-				src := dout[0].F[o*k.total+off : o*k.total+off+w]
-				for j, g := range src {
+				for j, g := range dy[o*k.total+off : o*k.total+off+w] {
 					dst[j] += g
 				}
 			}
+			off += w
 		}
-		off += w
 	}
 }
 

@@ -409,6 +409,17 @@ func TestShapeConcat(t *testing.T) {
 			gradCheck(t, opGraph(13, n, map[string]*graph.Tensor{"x": x, "y": y}, map[string]*graph.Tensor{"z": z}), map[string]*graph.Tensor{"x": x, "y": y}, 1e-3)
 		}
 	}
+	// large enough to run in parallel (the U-Net's skip connections)
+	{
+		x, y := randTensor(rng, 4, 64, 12, 12), randTensor(rng, 4, 32, 12, 12)
+		n := shpNode("Concat", []string{"x", "y"}, []string{"o"}, map[string]graph.Attr{"axis": graph.Int(1)})
+		in := map[string]*graph.Tensor{"x": x, "y": y}
+		o := runOp(t, 13, n, in, nil)
+		if o.F[(3*96+70)*144+5] != y.F[(3*32+6)*144+5] || o.F[(2*96+63)*144+143] != x.F[(2*64+63)*144+143] {
+			t.Fatalf("large concat misplaced data")
+		}
+		gradCheck(t, opGraph(13, n, in, nil), in, 1e-3)
+	}
 	// int64: the shape of a Reshape built from Shape/Gather/Unsqueeze
 	out := shpRunAll(t, 13, shpNode("Concat", []string{"a", "b"}, []string{"y"}, map[string]graph.Attr{"axis": graph.Int(0)}), nil,
 		map[string]*graph.Tensor{"a": shpVec(8), "b": shpVec(-1)})
