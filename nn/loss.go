@@ -52,9 +52,19 @@ func Argmax(x []float32) int {
 // z being the student's logits, t the teacher's and T the Temperature. The
 // T^2 keeps the soft term's gradient, Alpha*T*(softmax(z/T) - softmax(t/T)),
 // on the scale of the hard term's as T changes.
+//
+// With MSE set the student matches the teacher's outputs directly, for
+// outputs that are not class scores (a map, an embedding):
+//
+//	L = 1/(n k) * sum over samples and outputs of (z - t)^2.
+//
+// Labels may be nil when Alpha is 1 or MSE is set: the loss then needs
+// only the teacher, and the count of "correct" samples is the count whose
+// argmax agrees with the teacher's (0 with MSE).
 type Distillation struct {
 	Alpha       float32 // weight of the teacher's term, in [0, 1]
 	Temperature float32 // T >= 1 (0 means 1)
+	MSE         bool    // match the teacher's outputs by squared error
 
 	soft, teach []float32 // scratch rows
 }
@@ -74,7 +84,15 @@ func (d *Distillation) Validate() error {
 // holds one row of logits per sample, back to back, like logits. It writes
 // dL/dlogits (averaged over the batch) into grad.
 func (d *Distillation) Loss(logits *Tensor, labels []uint8, teacher []float32, grad *Tensor) (loss float32, correct int) {
-	hard, correct := SoftmaxCrossEntropy(logits, labels, grad)
+	if d.MSE {
+		return squaredError(logits, teacher, grad), 0
+	}
+	var hard float32
+	if labels != nil {
+		hard, correct = SoftmaxCrossEntropy(logits, labels, grad)
+	} else {
+		correct = agreement(logits, teacher, grad)
+	}
 	if d.Alpha == 0 {
 		return hard, correct
 	}
@@ -106,4 +124,32 @@ func softmaxScaled(dst, x []float32, temp float32) {
 		dst[i] = v / temp
 	}
 	Softmax(dst, dst)
+}
+
+// agreement prepares grad for a loss without labels and counts the
+// samples whose argmax is the teacher's.
+func agreement(logits *Tensor, teacher []float32, grad *Tensor) (same int) {
+	grad.resize(logits.Shape...)
+	clear(grad.Data)
+	k := logits.rowLen()
+	for s := range logits.batch() {
+		if Argmax(logits.Data[s*k:(s+1)*k]) == Argmax(teacher[s*k:(s+1)*k]) {
+			same++
+		}
+	}
+	return same
+}
+
+// squaredError is the mean squared difference between out and target,
+// writing its gradient 2 (out - target) / (n k) into grad.
+func squaredError(out *Tensor, target []float32, grad *Tensor) float32 {
+	grad.resize(out.Shape...)
+	scale := 2 / float32(len(out.Data))
+	var total float64
+	for i, z := range out.Data {
+		d := z - target[i]
+		total += float64(d) * float64(d)
+		grad.Data[i] = scale * d
+	}
+	return float32(total / float64(len(out.Data)))
 }

@@ -88,3 +88,45 @@ func TestDistillationNeedsTeacher(t *testing.T) {
 		}
 	}
 }
+
+func TestSquaredErrorGradient(t *testing.T) {
+	z := &Tensor{Shape: []int{2, 3}, Data: []float32{0.5, -1, 2, 0, 1, 3}}
+	target := []float32{1, -1, 0, 0.5, 1, 2}
+	var grad Tensor
+	d := &Distillation{MSE: true}
+	loss, _ := d.Loss(z, nil, target, &grad)
+	want := (0.25 + 0 + 4 + 0.25 + 0 + 1) / 6.0
+	if math.Abs(float64(loss)-want) > 1e-6 {
+		t.Fatalf("loss %v, want %v", loss, want)
+	}
+	const h = 1e-3
+	for i := range z.Data {
+		old := z.Data[i]
+		z.Data[i] = old + h
+		lp, _ := d.Loss(z, nil, target, &Tensor{})
+		z.Data[i] = old - h
+		lm, _ := d.Loss(z, nil, target, &Tensor{})
+		z.Data[i] = old
+		d.Loss(z, nil, target, &grad)
+		if num := (float64(lp) - float64(lm)) / (2 * h); math.Abs(num-float64(grad.Data[i])) > 1e-3 {
+			t.Fatalf("grad[%d] = %v, numeric %v", i, grad.Data[i], num)
+		}
+	}
+}
+
+func TestDistillationWithoutLabels(t *testing.T) {
+	z := &Tensor{Shape: []int{2, 3}, Data: []float32{1, 2, 3, 3, 2, 1}}
+	teacher := []float32{0, 0, 5, 0, 5, 0}
+	var withLabels, without Tensor
+	d := &Distillation{Alpha: 1, Temperature: 2}
+	l1, _ := d.Loss(z, []uint8{0, 1}, teacher, &withLabels)
+	l2, agree := d.Loss(z, nil, teacher, &without)
+	if l1 != l2 || agree != 1 {
+		t.Fatalf("loss %v vs %v, agreement %d", l1, l2, agree)
+	}
+	for i := range without.Data {
+		if withLabels.Data[i] != without.Data[i] {
+			t.Fatalf("gradient differs at %d", i)
+		}
+	}
+}

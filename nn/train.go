@@ -18,7 +18,12 @@ type Dataset struct {
 }
 
 // Len is the number of samples.
-func (d Dataset) Len() int { return len(d.Labels) }
+func (d Dataset) Len() int {
+	if d.Labels == nil && d.Dim > 0 {
+		return len(d.X) / d.Dim
+	}
+	return len(d.Labels)
+}
 
 // Schedule names a learning-rate schedule.
 type Schedule string
@@ -45,6 +50,10 @@ type TrainConfig struct {
 	// Distillation), 0 for plain cross-entropy; it needs Dataset.Teacher.
 	Distill     float32
 	Temperature float32 // of the distillation, 1 if 0
+	// MSE trains the model to match Dataset.Teacher's outputs by squared
+	// error instead (for outputs that are not class scores); it needs no
+	// labels.
+	MSE bool
 }
 
 // LRAt is the learning rate after `done` of `total` steps, epoch being the
@@ -78,7 +87,7 @@ func (c TrainConfig) Validate() error {
 }
 
 func (c TrainConfig) distillation() *Distillation {
-	return &Distillation{Alpha: c.Distill, Temperature: c.Temperature}
+	return &Distillation{Alpha: c.Distill, Temperature: c.Temperature, MSE: c.MSE}
 }
 
 // Progress is reported after every batch.
@@ -106,7 +115,11 @@ func Train(m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(P
 		return fmt.Errorf("nn: no training data")
 	}
 	classes := m.OutputSize()
-	if cfg.Distill > 0 && len(data.Teacher) != data.Len()*classes {
+	teacherOnly := cfg.MSE || cfg.Distill == 1
+	if data.Labels == nil && !teacherOnly {
+		return fmt.Errorf("nn: data without labels trains only against a teacher (distillation 1, or MSE)")
+	}
+	if (cfg.Distill > 0 || cfg.MSE) && len(data.Teacher) != data.Len()*classes {
 		return fmt.Errorf("nn: distillation needs %d teacher logits (%d samples x %d classes), have %d",
 			data.Len()*classes, data.Len(), classes, len(data.Teacher))
 	}
@@ -124,8 +137,11 @@ func Train(m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(P
 	xb := make([]float32, rows*data.Dim)
 	yb := make([]uint8, rows)
 	var tb []float32
-	if cfg.Distill > 0 {
+	if cfg.Distill > 0 || cfg.MSE {
 		tb = make([]float32, rows*classes)
+	}
+	if data.Labels == nil {
+		yb = nil
 	}
 	var grad Tensor
 	perm := make([]int, n)
@@ -141,13 +157,19 @@ func Train(m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(P
 			idx := perm[b*cfg.Batch : min((b+1)*cfg.Batch, n)]
 			for k, s := range idx {
 				copy(xb[k*data.Dim:(k+1)*data.Dim], data.X[s*data.Dim:(s+1)*data.Dim])
-				yb[k] = data.Labels[s]
+				if yb != nil {
+					yb[k] = data.Labels[s]
+				}
 				if tb != nil {
 					copy(tb[k*classes:(k+1)*classes], data.Teacher[s*classes:(s+1)*classes])
 				}
 			}
 			out := m.Forward(xb, len(idx), true)
-			loss, c := objective.Loss(out, yb[:len(idx)], tb, &grad)
+			var labels []uint8
+			if yb != nil {
+				labels = yb[:len(idx)]
+			}
+			loss, c := objective.Loss(out, labels, tb[:min(len(tb), len(idx)*classes)], &grad)
 			if math.IsNaN(float64(loss)) {
 				return fmt.Errorf("nn: training diverged (loss NaN) in epoch %d; lower the learning rate", epoch+1)
 			}
