@@ -291,14 +291,14 @@ type graphImporter struct {
 // others in g.Meta.OtherOpsets.
 func importOpsets(g *graph.Graph, sets []*onnxpb.OperatorSetIdProto) error {
 	found := false
+	seen := map[string]bool{}
 	for _, op := range sets {
 		d, v := op.GetDomain(), op.GetVersion()
 		if d != "" && d != "ai.onnx" {
-			for _, o := range g.Meta.OtherOpsets {
-				if o[0] == d {
-					return fmt.Errorf("onnx: operator set of domain %s is imported twice", graph.Short(d))
-				}
+			if seen[d] {
+				return fmt.Errorf("onnx: operator set of domain %s is imported twice", graph.Short(d))
 			}
+			seen[d] = true
 			g.Meta.OtherOpsets = append(g.Meta.OtherOpsets, [2]string{d, strconv.FormatInt(v, 10)})
 			continue
 		}

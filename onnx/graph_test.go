@@ -800,6 +800,38 @@ func TestGraphImportLinear(t *testing.T) {
 	t.Logf("export and re-import: %v", time.Since(start))
 }
 
+// TestGraphImportWide: the other lists of a model (operator sets,
+// attributes, initializers, inputs, outputs) are handled in linear time
+// too.
+func TestGraphImportWide(t *testing.T) {
+	const n = 20000
+	m := mkModel([]int{1}, "y", nil, mkNode("Relu", "r", []string{"x"}, []string{"y"}))
+	for i := range n {
+		name := fmt.Sprintf("v%d", i)
+		m.OpsetImport = append(m.OpsetImport, &onnxpb.OperatorSetIdProto{Domain: ptr("d" + name), Version: ptr(int64(1))})
+		m.Graph.Node[0].Attribute = append(m.Graph.Node[0].Attribute, intAttr(name, int64(i)))
+		m.Graph.Initializer = append(m.Graph.Initializer, mkFloat("p"+name, nil, []float32{1}))
+		m.Graph.Input = append(m.Graph.Input, valueInfo("i"+name, []int{1}))
+		m.Graph.Output = append(m.Graph.Output, &onnxpb.ValueInfoProto{Name: ptr("p" + name)})
+		m.MetadataProps = append(m.MetadataProps, &onnxpb.StringStringEntryProto{Key: ptr(name)})
+	}
+	data := encode(t, m)
+	start := time.Now()
+	g, err := ImportGraph(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	t.Logf("import of %d opsets, attributes, initializers, inputs and outputs (%d bytes): %v", n, len(data), elapsed)
+	if len(g.Meta.OtherOpsets) != n || len(g.Nodes[0].Attrs) != n || len(g.Params) != n || len(g.Inputs) != n+1 {
+		t.Fatal("lists lost entries")
+	}
+	if elapsed > 4*time.Second {
+		t.Errorf("took %v", elapsed)
+	}
+	roundTrip(t, g)
+}
+
 func TestExportGraphErrors(t *testing.T) {
 	base := func() *graph.Graph {
 		g, err := importGraphModel(t, baseModel())
