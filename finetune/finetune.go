@@ -7,6 +7,7 @@ package finetune
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/nn"
@@ -18,28 +19,24 @@ import (
 // from DefaultBits for the layer's kind. Zero weights are taken as pruned.
 // Names in bits that match no weight are an error.
 func Quantize(m *nn.Model, bits map[string]int, opt quantize.Options) ([]*quantize.Layer, error) {
-	infos, err := m.Spec.Params()
-	if err != nil {
-		return nil, err
-	}
 	used := map[string]bool{}
 	var layers []*quantize.Layer
-	for _, info := range infos {
-		if !info.Weight {
-			continue
-		}
-		layerName := m.Spec.Layers[info.Layer].Name
+	for _, p := range m.Weights() {
+		layerName := strings.TrimSuffix(p.Name, ".weight")
 		b, ok := bits[layerName]
 		if ok {
 			used[layerName] = true
-		} else if b, ok = bits[info.Name]; ok {
-			used[info.Name] = true
+		} else if b, ok = bits[p.Name]; ok {
+			used[p.Name] = true
 		} else {
-			b = quantize.DefaultBits(m.Spec.Layers[info.Layer].Kind)
+			b = quantize.DefaultBits(arch.Dense)
+			if m.IsConv(p.Name) {
+				b = quantize.DefaultBits(arch.Conv2D)
+			}
 		}
 		o := opt
 		o.Bits = b
-		l, err := quantize.QuantizeTensor(info.Name, info.Shape, m.Param(info.Name).Data, o)
+		l, err := quantize.QuantizeTensor(p.Name, p.Shape, p.Data, o)
 		if err != nil {
 			return nil, err
 		}

@@ -207,3 +207,32 @@ func (m *Model) checkBatch(n int, train bool) error {
 	}
 	return nil
 }
+
+// IsConv reports whether the weight called name is a convolution kernel
+// (a conv2d layer's, or a Conv or ConvTranspose node's) rather than a
+// fully connected matrix: the paper gives the two different defaults.
+func (m *Model) IsConv(name string) bool {
+	if m.graph != nil {
+		for _, w := range m.graph.g.Weights() {
+			if w.Param == name {
+				return w.Conv
+			}
+		}
+		return false
+	}
+	for i, p := range m.params {
+		if p == m.byName[name] {
+			return m.layerKindOf(i) == arch.Conv2D
+		}
+	}
+	return false
+}
+
+// layerKindOf is the kind of the layer owning parameter i.
+func (m *Model) layerKindOf(i int) arch.Kind {
+	infos, err := m.Spec.Params()
+	if err != nil || i >= len(infos) {
+		return ""
+	}
+	return m.Spec.Layers[infos[i].Layer].Kind
+}
