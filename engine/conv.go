@@ -196,8 +196,8 @@ func convOutSize(in, k, s, d, padB, padE int, autoPad string, ceil bool) (out, p
 			pb, pe = pe, pb
 		}
 		return out, pb, pe, nil
-	case "VALID":
-		padB, padE = 0, 0
+	case "VALID": // ceil_mode changes nothing: ceil((in-dk+1)/s) = floor((in-dk)/s)+1
+		padB, padE, ceil = 0, 0, false
 	}
 	span := in + padB + padE - dk
 	if span < 0 {
@@ -218,11 +218,16 @@ func convOutSize(in, k, s, d, padB, padE int, autoPad string, ceil bool) (out, p
 func convSpatial(shape []int, what string) (nsp, h, w int, err error) {
 	switch len(shape) {
 	case 3:
-		return 1, 1, shape[2], nil
+		nsp, h, w = 1, 1, shape[2]
 	case 4:
-		return 2, shape[2], shape[3], nil
+		nsp, h, w = 2, shape[2], shape[3]
+	default:
+		return 0, 0, 0, fmt.Errorf("%s has shape %s: want [N,C,W] or [N,C,H,W] (only 1-D and 2-D are supported)", what, ShapeString(shape))
 	}
-	return 0, 0, 0, fmt.Errorf("%s has shape %s: want [N,C,W] or [N,C,H,W] (only 1-D and 2-D are supported)", what, ShapeString(shape))
+	if h < 1 || w < 1 {
+		return 0, 0, 0, fmt.Errorf("%s has shape %s: the spatial dimensions must not be empty", what, ShapeString(shape))
+	}
+	return nsp, h, w, nil
 }
 
 // geom computes the geometry of the window over an input of c channels of
@@ -425,6 +430,21 @@ const convTileFloats = 1 << 18
 // tileRows is how many output rows one im2col tile holds.
 func (g *convGeom) tileRows() int {
 	return max(1, min(g.oh, convTileFloats/max(1, g.taps()*g.ow)))
+}
+
+// convFill sets every element of row to v, doubling a filled prefix with
+// copy (a vectorised memmove) rather than storing one element at a time.
+func convFill(row []float32, v float32) {
+	if len(row) == 0 {
+		return
+	}
+	n := min(len(row), 8)
+	for i := range row[:n] {
+		row[i] = v
+	}
+	for n < len(row) {
+		n += copy(row[n:], row[:n])
+	}
 }
 
 // convScratch recycles the unfolding buffers of all window kernels, so
@@ -644,10 +664,7 @@ func (k *convKernel) forwardSample(s int, serial bool) {
 		beta = 1
 		for o := range k.m {
 			row := y[o*k.p : (o+1)*k.p]
-			bv := k.bias[o]
-			for i := range row {
-				row[i] = bv
-			}
+			convFill(row, k.bias[o])
 		}
 	}
 	var buf *[]float32
@@ -916,9 +933,7 @@ func (g *convGeom) depthwisePlane(src []float32, ld int, w []float32, bias float
 	}
 	for oy := range g.oh {
 		yr := y[oy*g.ow : (oy+1)*g.ow]
-		for i := range yr {
-			yr[i] = bias
-		}
+		convFill(yr, bias)
 		for u := range g.kh {
 			row := src[(oy*g.sh+u*g.dh)*ld:]
 			g.depthwiseRow(yr, row, w[u*g.kw:(u+1)*g.kw])

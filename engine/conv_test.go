@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -583,5 +584,94 @@ func TestConvTransposeErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one mentioning %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestConvRandomized draws many small configurations, some invalid: the
+// builder must refuse those with an error (never a panic) and compute the
+// others like the reference.
+func TestConvRandomized(t *testing.T) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	pads := []string{"", "", "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"}
+	ok := 0
+	for range 300 {
+		group := 1 + rng.IntN(3)
+		cc := convCase{n: rng.IntN(3), c: group * (1 + rng.IntN(2)), h: rng.IntN(7), w: rng.IntN(7),
+			m: group * (1 + rng.IntN(2)), group: group, kh: 1 + rng.IntN(3), kw: 1 + rng.IntN(3), bias: rng.IntN(2) == 0,
+			autoPad: pads[rng.IntN(len(pads))]}
+		if rng.IntN(4) == 0 {
+			cc.group = cc.c // depthwise
+			cc.m = cc.c * (1 + rng.IntN(2))
+		}
+		if rng.IntN(2) == 0 {
+			cc.strides = []int64{int64(1 + rng.IntN(3)), int64(1 + rng.IntN(3))}
+		}
+		if rng.IntN(3) == 0 {
+			cc.dilations = []int64{int64(1 + rng.IntN(2)), int64(1 + rng.IntN(2))}
+		}
+		if rng.IntN(2) == 0 {
+			cc.pads = []int64{int64(rng.IntN(3)), int64(rng.IntN(3)), int64(rng.IntN(3)), int64(rng.IntN(3))}
+		}
+		x, w, b := cc.tensors(rng)
+		params := map[string]*graph.Tensor{"w": w}
+		if b != nil {
+			params["b"] = b
+		}
+		inputs := map[string]*graph.Tensor{"x": x}
+		m, err := New(opGraph(17, cc.node(false), inputs, params), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := m.Run(inputs)
+		if err != nil {
+			continue
+		}
+		ok++
+		convClose(t, fmt.Sprintf("%+v", cc), out["y"], convRef(cc, x, w, b), 1e-4)
+	}
+	if ok < 100 {
+		t.Fatalf("only %d of 300 configurations ran", ok)
+	}
+}
+
+// TestConvTransposeRandomized: random explicit-padding configurations,
+// errors allowed (no panics), results like the reference.
+func TestConvTransposeRandomized(t *testing.T) {
+	rng := rand.New(rand.NewPCG(53, 54))
+	ok := 0
+	for range 200 {
+		grp := 1 + rng.IntN(2)
+		tc := convTCase{n: rng.IntN(3), c: grp * (1 + rng.IntN(2)), h: 1 + rng.IntN(4), w: 1 + rng.IntN(4), mg: 1 + rng.IntN(2), grp: grp,
+			kh: 1 + rng.IntN(3), kw: 1 + rng.IntN(3), bias: rng.IntN(2) == 0}
+		s := []int64{int64(1 + rng.IntN(3)), int64(1 + rng.IntN(3))}
+		d := []int64{int64(1 + rng.IntN(2)), int64(1 + rng.IntN(2))}
+		p := []int64{int64(rng.IntN(3)), int64(rng.IntN(3)), int64(rng.IntN(3)), int64(rng.IntN(3))}
+		op := []int64{int64(rng.IntN(2)), int64(rng.IntN(2))}
+		tc.attrs = map[string]graph.Attr{"strides": graph.Ints(s...), "dilations": graph.Ints(d...), "pads": graph.Ints(p...), "output_padding": graph.Ints(op...)}
+		tc.oh = int(s[0])*(tc.h-1) + int(op[0]) + (tc.kh-1)*int(d[0]) + 1 - int(p[0]) - int(p[2])
+		tc.ow = int(s[1])*(tc.w-1) + int(op[1]) + (tc.kw-1)*int(d[1]) + 1 - int(p[1]) - int(p[3])
+		tc.pt, tc.pl = int(p[0]), int(p[1])
+		x, w, b := tc.tensors(rng)
+		params := map[string]*graph.Tensor{"w": w}
+		if b != nil {
+			params["b"] = b
+		}
+		inputs := map[string]*graph.Tensor{"x": x}
+		m, err := New(opGraph(17, tc.node(), inputs, params), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := m.Run(inputs)
+		if err != nil {
+			if tc.oh >= 1 && tc.ow >= 1 && op[0] < max(s[0], d[0]) && op[1] < max(s[1], d[1]) {
+				t.Fatalf("%+v: %v", tc, err)
+			}
+			continue
+		}
+		ok++
+		convClose(t, fmt.Sprintf("%+v", tc), out["y"], convTRef(tc, x, w, b), 1e-4)
+	}
+	if ok < 60 {
+		t.Fatalf("only %d of 200 configurations ran", ok)
 	}
 }

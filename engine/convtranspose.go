@@ -259,10 +259,7 @@ func (k *convTransposeKernel) forwardSample(s int, serial bool) {
 	if k.hasBias {
 		for o := range k.m {
 			row := y[o*k.outP : (o+1)*k.outP]
-			bv := k.bias[o]
-			for i := range row {
-				row[i] = bv
-			}
+			convFill(row, k.bias[o])
 		}
 	} else {
 		clear(y)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -275,5 +276,44 @@ func TestPoolErrors(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "spatial") {
 		t.Errorf("global pool of a matrix: %v", err)
+	}
+}
+
+// TestPoolRandomized: random configurations, errors allowed (no panics),
+// results like the reference.
+func TestPoolRandomized(t *testing.T) {
+	rng := rand.New(rand.NewPCG(55, 56))
+	pads := []string{"", "", "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"}
+	ok := 0
+	for range 300 {
+		pc := poolCase{n: rng.IntN(3), c: 1 + rng.IntN(2), h: 1 + rng.IntN(6), w: 1 + rng.IntN(6),
+			kernel: []int64{int64(1 + rng.IntN(3)), int64(1 + rng.IntN(3))}, autoPad: pads[rng.IntN(len(pads))],
+			ceil: rng.IntN(2) == 0, includePad: rng.IntN(2) == 0}
+		if rng.IntN(2) == 0 {
+			pc.strides = []int64{int64(1 + rng.IntN(3)), int64(1 + rng.IntN(3))}
+		}
+		if rng.IntN(3) == 0 {
+			pc.dilations = []int64{int64(1 + rng.IntN(2)), int64(1 + rng.IntN(2))}
+		}
+		if rng.IntN(2) == 0 {
+			pc.pads = []int64{int64(rng.IntN(2)), int64(rng.IntN(2)), int64(rng.IntN(2)), int64(rng.IntN(2))}
+		}
+		for _, op := range []string{"MaxPool", "AveragePool"} {
+			x := poolInput(rng, pc)
+			inputs := map[string]*graph.Tensor{"x": x}
+			m, err := New(opGraph(17, pc.node(op), inputs, nil), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := m.Run(inputs)
+			if err != nil {
+				continue
+			}
+			ok++
+			convClose(t, fmt.Sprintf("%s %+v", op, pc), out["y"], poolRef(pc, x, op == "MaxPool"), 1e-5)
+		}
+	}
+	if ok < 200 {
+		t.Fatalf("only %d of 600 configurations ran", ok)
 	}
 }
