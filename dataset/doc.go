@@ -50,7 +50,7 @@
 // Every size that comes from input is checked before it is allocated: an
 // image's canvas is read with image.DecodeConfig and must hold at most
 // Options.MaxPixels pixels and fit the memory budget (package budget,
-// Options.Budget or budget.Default) at 16 bytes a pixel, an upper bound of
+// Options.Budget or budget.Default) at 24 bytes a pixel, an upper bound of
 // what the decoders allocate; the whole X is checked before it is
 // allocated; .npy and IDX files are bounded by their own readers.
 //

@@ -41,6 +41,9 @@ func loadFolder(root string, pre Preprocess, opt Options) (*Set, error) {
 	if err := pre.Validate(); err != nil {
 		return nil, err
 	}
+	if opt.Labels != "" {
+		return nil, fmt.Errorf("dataset: %s is a folder of images, whose labels are its class sub-folders: Options.Labels (%s) is for .npy and IDX sources", root, opt.Labels)
+	}
 	entries, err := os.ReadDir(root) // sorted by name
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)

@@ -40,6 +40,12 @@ func rgbImage(w, h int, c color.NRGBA) *image.NRGBA {
 	return m
 }
 
+// palettedImage is a w x h image of one colour, paletted (GIF's own kind:
+// gif.Encode dithers other images to its default palette).
+func palettedImage(w, h int, c color.Color) *image.Paletted {
+	return image.NewPaletted(image.Rect(0, 0, w, h), color.Palette{c})
+}
+
 func encode(t testing.TB, format string, img image.Image) []byte {
 	t.Helper()
 	var b bytes.Buffer

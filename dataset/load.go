@@ -56,10 +56,11 @@ type Options struct {
 const DefaultMaxPixels = 1 << 26
 
 // bytesPerPixel bounds what decoding costs per pixel of canvas: the
-// decoded image (at most 8 bytes a pixel, 16-bit RGBA) plus the
-// decoders' working memory (a progressive JPEG keeps 2 bytes a sample of
-// coefficients) plus one preprocessing row.
-const bytesPerPixel = 16
+// decoded image (at most 8 bytes a pixel, 16-bit RGBA), the passes of an
+// interlaced PNG (another 8), the decoders' working memory (a progressive
+// JPEG keeps 6 bytes a pixel of coefficients) and the preprocessing's row
+// buffers. FuzzDecodeImage checks the bound.
+const bytesPerPixel = 24
 
 func (o Options) maxPixels() int64 {
 	if o.MaxPixels > 0 {

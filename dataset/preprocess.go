@@ -9,6 +9,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/deepcompress/deepcompress/budget"
 )
 
 // PreprocessVersion is the version of Preprocess that this package writes
@@ -270,6 +272,10 @@ func (p Preprocess) Apply(img image.Image) ([]float32, error) {
 		return nil, fmt.Errorf("dataset: empty image (%d x %d)", b.Dx(), b.Dy())
 	}
 	p = p.Normalize()
+	// The input and the accumulator of the resize, both float32.
+	if err := budget.Default.CheckDims("the preprocessed input", 8, p.Channels, p.Height, p.Width); err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
 	out := make([]float32, p.SampleSize())
 	if err := p.apply(newImageSource(img, p.Channels, p.Order == BGR), out); err != nil {
 		return nil, err

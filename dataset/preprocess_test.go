@@ -2,12 +2,15 @@ package dataset
 
 import (
 	"encoding/json"
+	"errors"
 	"image"
 	"image/color"
 	"math"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/deepcompress/deepcompress/budget"
 )
 
 func TestDefaultFor(t *testing.T) {
@@ -321,7 +324,29 @@ func TestApplyErrors(t *testing.T) {
 	if _, err := p.Apply(nil); err == nil {
 		t.Error("nil image accepted")
 	}
+	// A preprocessing read from a file cannot ask for more than the budget.
+	var ex *budget.ExceededError
+	if _, err := (Preprocess{Height: MaxSide, Width: MaxSide, Channels: 3}).Apply(image.NewGray(image.Rect(0, 0, 1, 1))); !errors.As(err, &ex) {
+		t.Errorf("huge input: %v", err)
+	}
 	if _, err := (Preprocess{Height: 2}).Apply(image.NewGray(image.Rect(0, 0, 1, 1))); err == nil {
 		t.Error("invalid preprocessing accepted")
+	}
+}
+
+// BenchmarkApply is the preprocessing of a decoded 500 x 375 colour photo
+// (JPEG's YCbCr) for an ImageNet model: colour conversion, resize to
+// 224 x 224, normalisation.
+func BenchmarkApply(b *testing.B) {
+	img := image.NewYCbCr(image.Rect(0, 0, 500, 375), image.YCbCrSubsampleRatio420)
+	for i := range img.Y {
+		img.Y[i] = uint8(i)
+	}
+	p, _ := Preset("imagenet")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Apply(img); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

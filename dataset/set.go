@@ -20,8 +20,8 @@ type Set struct {
 	// Classes names the classes of an image folder (index = label); nil
 	// for the other sources.
 	Classes []string
-	// Names says where each sample came from: the image's path, or
-	// "FILE[i]" for arrays; nil when not recorded.
+	// Names holds the image file of each sample of an image folder; nil
+	// for arrays (.npy, IDX), whose samples are numbered in file order.
 	Names []string
 	// Pre is the preprocessing applied to make X, normalised; nil when X
 	// was taken as it is (a float .npy array).
@@ -111,8 +111,8 @@ func (s *Set) Validate() error {
 // Split divides s at random into a training part and a held-out part of
 // round(heldOut*N) samples (heldOut is clamped to [0, 1]; NaN means 0),
 // with the permutation drawn from seed: the same seed gives the same
-// split. When 0 < heldOut < 1 and N >= 2, each part gets at least one
-// sample. Both parts keep the samples in the order of s. The held-out
+// split. When 0 < heldOut < 1, the training part keeps at least one
+// sample, and the held-out part gets at least one when N >= 2. Both parts keep the samples in the order of s. The held-out
 // part measures the compressed model's agreement with the original on
 // inputs that retraining did not see.
 func Split(s *Set, heldOut float64, seed uint64) (train, held *Set) {
@@ -122,8 +122,11 @@ func Split(s *Set, heldOut float64, seed uint64) (train, held *Set) {
 	}
 	heldOut = min(max(heldOut, 0), 1)
 	k := int(math.Round(heldOut * float64(N)))
-	if heldOut > 0 && heldOut < 1 && N >= 2 {
-		k = min(max(k, 1), N-1)
+	if heldOut > 0 && heldOut < 1 {
+		if N >= 2 {
+			k = max(k, 1)
+		}
+		k = min(k, max(N-1, 0))
 	}
 	perm := permutation(N, seed)
 	h, t := slices.Clone(perm[:k]), slices.Clone(perm[k:])
