@@ -65,8 +65,9 @@
 //	rest      the range coder's bytes
 //
 // Shape and codebook size are not stored: the container knows them. The
-// encoder picks the profile by coding the first 2^16 positions with each
-// candidate and keeping the cheapest. The range coder ends with the value
+// encoder picks the profile by coding the first 2^16 positions, or 1/32 of
+// the tensor if more, with each candidate, extrapolating each cost to the
+// whole tensor from its second half, and keeping the cheapest. The range coder ends with the value
 // of its final interval that has the most trailing zero bits and drops the
 // trailing zero bytes (the decoder reads zeros past the end), so a stream
 // never ends with a zero byte, and decoding must use every byte and find

@@ -14,7 +14,12 @@ const (
 	// MaxElements bounds rows*cols: positions are uint32, as in package
 	// sparse and the .dcz format.
 	MaxElements = 1 << 32
-	// searchPositions is how many leading positions the encoder codes with
+	// searchPositions and searchShare set how many leading positions the
+	// encoder codes with each candidate profile: the larger of
+	// searchPositions and 1/searchShare of the tensor. (A short prefix
+	// favours quick adaptation, which learns faster but codes big
+	// stationary layers worse.)
+	searchShare = 32
 	// each candidate profile to choose one.
 	searchPositions = 1 << 16
 )
@@ -180,35 +185,44 @@ func encodeDense[S Symbol](enc *Encoder, dst []byte, rows, cols int, vals []S, k
 	return enc.EncodeSparse(dst, rows, cols, enc.pos, enc.idx, k-1)
 }
 
-// chooseProfile codes the first searchPositions positions with every
-// rate pair and context set, and keeps for the significance flags and
-// for the indices separately the cheapest (the two never share a
-// context, so their costs add up).
+// chooseProfile codes the first max(searchPositions, n/searchShare)
+// positions with every rate pair and context set, extrapolates each cost
+// to the whole tensor from the cost of the second half of that prefix,
+// and keeps for the significance flags and for the indices separately the
+// cheapest (the two never share a context, so their costs add up).
 func (enc *Encoder) chooseProfile(rows, cols int, pos []uint32, idx []uint16, m int) byte {
+	n := uint64(rows) * uint64(cols)
+	limit := min(n, max(searchPositions, n/searchShare))
 	bestSig, bestIdx := math.Inf(1), math.Inf(1)
 	var sigBits, idxBits byte
 	for _, mode := range []byte{0, profNeighbours | profPrevClass} {
-		c := enc.search(rows, cols, pos, idx, m, mode, searchPositions)
+		half, full := enc.search(rows, cols, pos, idx, m, mode, limit)
 		for r := range byte(len(rateTable)) {
-			if c[r].Sig < bestSig {
-				bestSig, sigBits = c[r].Sig, r|mode&profNeighbours
+			est := func(h, f float64) float64 {
+				if limit >= n {
+					return f
+				}
+				return f + (f-h)/float64(limit-limit/2)*float64(n-limit)
 			}
-			if c[r].Index < bestIdx {
-				bestIdx, idxBits = c[r].Index, r<<2|mode&profPrevClass
+			if c := est(half[r].Sig, full[r].Sig); c < bestSig {
+				bestSig, sigBits = c, r|mode&profNeighbours
+			}
+			if c := est(half[r].Index, full[r].Index); c < bestIdx {
+				bestIdx, idxBits = c, r<<2|mode&profPrevClass
 			}
 		}
 	}
 	return sigBits | idxBits
 }
 
-// search returns the costs of the first limit positions under the context
-// sets of mode with each pair of rateTable: the model's run with four sets
-// of contexts side by side.
-func (enc *Encoder) search(rows, cols int, pos []uint32, idx []uint16, m int, mode byte, limit uint64) (c [len(rateTable)]Cost) {
+// search returns the costs of the first limit/2 and of the first limit
+// positions under the context sets of mode with each pair of rateTable:
+// the model's run with four sets of contexts side by side.
+func (enc *Encoder) search(rows, cols int, pos []uint32, idx []uint16, m int, mode byte, limit uint64) (half, c [len(rateTable)]Cost) {
 	md := &enc.md
 	md.reset(rows, cols, m, mode)
 	if m == 0 {
-		return c
+		return half, c
 	}
 	log := log2Table()
 	const lanes = len(rateTable)
@@ -248,6 +262,11 @@ func (enc *Encoder) search(rows, cols int, pos []uint32, idx []uint16, m int, mo
 		left := 0
 		row := uint32(i)
 		for j := range cols {
+			if flat == limit/2 {
+				for l := range lanes {
+					half[l] = Cost{Sig: sigCost[l], Index: idxCost[l]}
+				}
+			}
 			if flat >= limit {
 				return
 			}
@@ -293,7 +312,7 @@ func (enc *Encoder) search(rows, cols int, pos []uint32, idx []uint16, m int, mo
 			flat++
 		}
 	}
-	return c
+	return half, c
 }
 
 // Bound returns the ideal code length of the tensor under the profile
