@@ -7,6 +7,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -109,11 +110,20 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("pipeline: %w", err)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	c, err := ParseConfig(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("pipeline: config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseConfig decodes a JSON config, refusing unknown fields.
+func ParseConfig(data []byte) (Config, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var c Config
 	if err := dec.Decode(&c); err != nil {
-		return Config{}, fmt.Errorf("pipeline: config %s: %w", path, err)
+		return Config{}, err
 	}
 	return c, nil
 }
