@@ -353,7 +353,7 @@ def main():
         else:
             normtxt = f"(x/255 - {norm[0]})/{norm[1]}"
         manifest["models"][name] = {
-            "architecture": (models.MODELS[name].__doc__ or "").strip() or name,
+            "architecture": " ".join((models.MODELS[name].__doc__ or name).split()),
             "task": recipe["task"] + (" (gaussian noise sigma %.2g on [0,1] pixels; "
                                       "BCE to the clean image)" % NOISE_SIGMA
                                       if recipe["task"] == "denoise" else ""),

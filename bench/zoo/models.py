@@ -122,6 +122,11 @@ MOBILENET_CFG = [
 
 
 class MobileNetV3(nn.Module):
+    """conv3x3/2-BN-Hardswish stem (16), 5 inverted residuals (MOBILENET_CFG:
+    1x1 expand-BN-act, depthwise kxk-BN-act, squeeze-excitation, 1x1 project-BN,
+    Add when shapes match), 1x1 conv-BN-Hardswish (192), GAP, flatten,
+    Linear(192,128)-Hardswish-Dropout-Linear(128,10)."""
+
     def __init__(self, cfg=MOBILENET_CFG, last=192, hidden=128, num_classes=10):
         super().__init__()
         self.stem = nn.Sequential(
@@ -184,6 +189,9 @@ class UNet(nn.Module):
 # ------------------------------------------------------------------- mlp
 
 class MLP(nn.Module):
+    """Flatten, Linear(784,256), LayerNorm, GELU, Linear(256,128), LayerNorm,
+    GELU, Linear(128,10)."""
+
     def __init__(self):
         super().__init__()
         self.net = nn.Sequential(
