@@ -140,3 +140,35 @@ func TestDecodeImageRefusesHugeCanvas(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// FuzzImage: no image file makes DecodeImage or ImageInput panic or pass
+// the memory budget; an accepted image gives 28x28 finite inputs.
+func FuzzImage(f *testing.F) {
+	var buf bytes.Buffer
+	png.Encode(&buf, image.NewGray(image.Rect(0, 0, 28, 28)))
+	f.Add(buf.Bytes())
+	buf.Reset()
+	png.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 3, 7)))
+	f.Add(buf.Bytes())
+	f.Add(pngHeader(100000, 100000))
+	defer budget.Default.SetLimit(budget.Default.Limit())
+	budget.Default.SetLimit(64 << 20)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		img, err := DecodeImage(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		x, err := ImageInput(img, MNISTMean, MNISTStd)
+		if err != nil {
+			return
+		}
+		if len(x) != MNISTSize*MNISTSize {
+			t.Fatalf("%d inputs", len(x))
+		}
+		for _, v := range x {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				t.Fatal("non-finite input")
+			}
+		}
+	})
+}
