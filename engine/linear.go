@@ -53,6 +53,9 @@ const (
 	linCFull   // [M, N]
 )
 
+// gemmKernel computes Y = alpha*op(A)*op(B) + beta*C as two passes: Y =
+// beta*C broadcast, then gemm.Sgemm adds alpha*op(A)*op(B) (beta 1), so
+// that the bias costs no pass of its own over Y.
 type gemmKernel struct {
 	transA, transB bool
 	m, n, k        int
