@@ -13,7 +13,8 @@
 //     sub-folders, each sub-folder is a class, named by its folder name;
 //     classes are sorted by name and numbered from 0, and every image below
 //     a class folder (at any depth) gets that label: the image-folder
-//     convention of torchvision's ImageFolder. A folder without sub-folders
+//     convention of torchvision's ImageFolder. A class folder without
+//     images keeps its number. A folder without sub-folders
 //     is unlabelled. Images directly in a folder that also has class
 //     sub-folders are an error (Options.NoLabels reads every image below
 //     the folder as unlabelled instead). Files whose extension is not an
@@ -36,14 +37,17 @@
 //     or a single images IDX file (magic 0x00000803, optionally gzipped),
 //     with labels from Options.Labels or from the sibling named by the
 //     standard convention (NAME-images-idx3-ubyte -> NAME-labels-idx1-ubyte).
-//     The files are parsed by package mnist.
+//     The files are parsed by package mnist, which takes labels 0 to 9
+//     (give other labels as a .npy file).
 //   - A single image file: a set of one.
 //
 // Options.NoLabels drops the labels of any source. Options.Max keeps a
-// random subset of Max samples chosen with Options.Seed (so that a folder
-// sorted by class still gives every class); the samples kept stay in the
-// source's order (sorted paths, or array order). Everything is
-// deterministic: the same files and options give the same Set.
+// random subset of Max samples chosen with Options.Seed (the first Max of
+// a seeded permutation, so that a folder sorted by class still gives every
+// class), not the first Max in sorted order; the samples kept stay in the
+// source's order (sorted paths, or array order). Images skipped with
+// Options.SkipBad are not replaced. Everything is deterministic: the same
+// files and options give the same Set, whatever the number of workers.
 //
 // # Memory
 //

@@ -3,6 +3,9 @@ package dataset
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"image"
 	"image/color"
 	"math"
@@ -269,6 +272,37 @@ func TestResize(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestResizeMatchesPIL compares the resize with PIL's bilinear resize of
+// float images (mode "F", no rounding), stretched and centre-cropped:
+// testdata/pil_bilinear.json, written by testdata/pil_bilinear.py.
+func TestResizeMatchesPIL(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "pil_bilinear.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Cases []struct {
+			SW, SH, W, H int
+			Mode         string
+			Out          []float32
+		}
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	if len(ref.Cases) < 50 {
+		t.Fatalf("%d cases", len(ref.Cases))
+	}
+	for _, c := range ref.Cases {
+		img := grayImage(c.SW, c.SH, func(x, y int) uint8 { return uint8((x*37 + y*101) % 256) })
+		got, err := Preprocess{Height: c.H, Width: c.W, Channels: 1, Scale: 1, Resize: c.Mode}.Apply(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		allNear(t, fmt.Sprintf("%dx%d -> %dx%d %s", c.SW, c.SH, c.W, c.H, c.Mode), got, c.Out, 1e-3)
 	}
 }
 

@@ -76,6 +76,9 @@ func (p Preprocess) geometry(sw, sh int) geometry {
 		bw, bh := W/s, H/s
 		g.bx0, g.by0 = (float64(sw)-bw)/2, (float64(sh)-bh)/2
 		g.bx1, g.by1 = g.bx0+bw, g.by0+bh
+		// Rounding can put the box a hair outside the image.
+		g.bx0, g.by0 = max(g.bx0, 0), max(g.by0, 0)
+		g.bx1, g.by1 = min(g.bx1, float64(sw)), min(g.by1, float64(sh))
 	case Pad:
 		s := min(W/float64(sw), H/float64(sh))
 		g.ow = min(max(int(math.Round(float64(sw)*s)), 1), p.Width)
