@@ -53,9 +53,9 @@ const (
 	linCFull   // [M, N]
 )
 
-// gemmKernel computes Y = alpha*op(A)*op(B) + beta*C as two passes: Y =
-// beta*C broadcast, then gemm.Sgemm adds alpha*op(A)*op(B) (beta 1), so
-// that the bias costs no pass of its own over Y.
+// gemmKernel computes Y = alpha*op(A)*op(B) + beta*C: Y is first set to
+// beta*C broadcast, then gemm.Sgemm accumulates alpha*op(A)*op(B) onto it
+// (its beta 1), so no pass adds the bias afterwards.
 type gemmKernel struct {
 	transA, transB bool
 	m, n, k        int
