@@ -985,83 +985,165 @@ func (g *convGeom) depthwiseRow(yr, row, wr []float32) {
 // depthwiseBackward accumulates dW and dX of a depthwise convolution for
 // input channels [lo, hi) (each with its M/C output channels) over the
 // whole batch: dW[o,u,v] += sum dy[o,i,j] * x[c,tap] and
-// dx[c,tap] += W[o,u,v] * dy[o,i,j].
+// dx[c,tap] += W[o,u,v] * dy[o,i,j]. dW reads the zero-bordered input
+// plane; with stride 1, dX is the depthwise convolution of the
+// zero-bordered dy with the flipped kernel, computed like the forward pass.
 func (k *convKernel) depthwiseBackward(lo, hi int) {
 	g := &k.geom
 	khw := g.kh * g.kw
+	var xbuf, dbuf, tmp, flip *[]float32
+	if k.dw != nil && g.hasPads {
+		xbuf = convGet(g.paddedH() * g.paddedW())
+		defer convPut(xbuf)
+	}
+	gt, gather := g.inputGradGeom()
+	if k.dx != nil && !gather {
+		dbuf = convGet(g.paddedH() * g.paddedW())
+		defer convPut(dbuf)
+	}
+	if k.dx != nil && gather {
+		dbuf = convGet(gt.paddedH() * gt.paddedW())
+		tmp = convGet(k.inPlane)
+		flip = convGet(khw)
+		defer convPut(dbuf)
+		defer convPut(tmp)
+		defer convPut(flip)
+	}
 	for ci := lo; ci < hi; ci++ {
 		for s := range k.n {
 			plane := (s*k.group + ci) * k.inPlane
 			x := k.x[plane : plane+k.inPlane]
-			var dx []float32
-			if k.dx != nil {
-				dx = k.dx[plane : plane+k.inPlane]
+			xp, ld := x, g.w
+			if xbuf != nil {
+				xp, ld = g.padPlane(x, *xbuf), g.paddedW()
 			}
 			for o := ci * k.mg; o < (ci+1)*k.mg; o++ {
 				dy := k.dy[(s*k.m+o)*k.p : (s*k.m+o+1)*k.p]
-				var dw []float32
+				w := k.wt[o*khw : (o+1)*khw]
 				if k.dw != nil {
-					dw = k.dw[o*khw : (o+1)*khw]
+					g.depthwiseWeightGrad(xp, ld, dy, k.dw[o*khw:(o+1)*khw])
 				}
-				g.depthwisePlaneBackward(x, k.wt[o*khw:(o+1)*khw], dy, dx, dw)
+				if k.dx == nil {
+					continue
+				}
+				dx := k.dx[plane : plane+k.inPlane]
+				if !gather {
+					g.depthwiseInputScatter(w, dy, dx, *dbuf)
+					continue
+				}
+				f := *flip
+				for t := range w {
+					f[khw-1-t] = w[t]
+				}
+				dyp := gt.padPlane(dy, *dbuf)
+				t := *tmp
+				gt.depthwisePlane(dyp, gt.paddedW(), f, 0, t)
+				for i, v := range t {
+					dx[i] += v
+				}
 			}
 		}
 	}
 }
 
-// depthwisePlaneBackward adds one plane's dW (into dw when non-nil) and dX
-// (into dx when non-nil).
-func (g *convGeom) depthwisePlaneBackward(x, w, dy, dx, dw []float32) {
-	for u := range g.kh {
-		for v := range g.kw {
-			off := v*g.dw - g.pl
-			lo, hi := convRange(off, g.sw, g.w, g.ow)
-			if lo >= hi {
+// depthwiseInputScatter adds dx[tap] += w[u,v] * dy[i,j] for one plane,
+// scattering into the zero-bordered buffer buf first so that no tap needs
+// a bounds test, then adding buf's interior into dx.
+func (g *convGeom) depthwiseInputScatter(w, dy, dx, buf []float32) {
+	hp, wp := g.paddedH(), g.paddedW()
+	buf = buf[:hp*wp]
+	clear(buf)
+	for oy := range g.oh {
+		dyr := dy[oy*g.ow : (oy+1)*g.ow]
+		for u := range g.kh {
+			row := buf[(oy*g.sh+u*g.dh)*wp:]
+			wr := w[u*g.kw : (u+1)*g.kw]
+			if len(wr) == 3 && g.dw == 1 {
+				w0, w1, w2 := wr[0], wr[1], wr[2]
+				row = row[:(len(dyr)-1)*g.sw+3]
+				for i, gv := range dyr {
+					j := i * g.sw
+					t := row[j : j+3 : j+3]
+					t[0] += w0 * gv
+					t[1] += w1 * gv
+					t[2] += w2 * gv
+				}
 				continue
 			}
-			wv := w[u*g.kw+v]
+			for v, wv := range wr {
+				for i, gv := range dyr {
+					row[i*g.sw+v*g.dw] += wv * gv
+				}
+			}
+		}
+	}
+	top, left := min(g.pt, hp), min(g.pl, wp)
+	rows := max(0, min(g.h, hp-top))
+	cols := max(0, min(g.w, wp-left))
+	for r := range rows {
+		src := buf[(top+r)*wp+left : (top+r)*wp+left+cols]
+		dst := dx[r*g.w : r*g.w+cols]
+		for i, v := range src {
+			dst[i] += v
+		}
+	}
+}
+
+// inputGradGeom returns, for a stride-1 geometry, the geometry of dX as a
+// depthwise convolution of dy (with the flipped kernel); ok is false when
+// dX must be scattered instead (strides, or pads wider than the kernel).
+func (g *convGeom) inputGradGeom() (gt convGeom, ok bool) {
+	top, left := (g.kh-1)*g.dh-g.pt, (g.kw-1)*g.dw-g.pl
+	if g.sh != 1 || g.sw != 1 || top < 0 || left < 0 {
+		return gt, false
+	}
+	gt = convGeom{c: 1, h: g.oh, w: g.ow, oh: g.h, ow: g.w, kh: g.kh, kw: g.kw, sh: 1, sw: 1,
+		dh: g.dh, dw: g.dw, pt: top, pl: left, spatial: g.spatial, hasPads: true}
+	return gt, true
+}
+
+// depthwiseWeightGrad adds dw[u,v] += sum_{i,j} dy[i,j] * xp[(i*sH+u*dH)*ld + j*sW+v*dW]
+// for one plane (xp zero-bordered, or unpadded).
+func (g *convGeom) depthwiseWeightGrad(xp []float32, ld int, dy, dw []float32) {
+	ow := g.ow
+	for u := range g.kh {
+		wr := dw[u*g.kw : (u+1)*g.kw]
+		if g.kw == 3 && g.dw == 1 && g.sw == 1 {
+			var a0, a1, a2 float32
+			for oy := range g.oh {
+				base := (oy*g.sh + u*g.dh) * ld
+				r := xp[base : base+ow+2]
+				dyr := dy[oy*ow : (oy+1)*ow]
+				a, b, c := r[0:len(dyr)], r[1:1+len(dyr)], r[2:2+len(dyr)]
+				for i, gv := range dyr {
+					a0 += gv * a[i]
+					a1 += gv * b[i]
+					a2 += gv * c[i]
+				}
+			}
+			wr[0] += a0
+			wr[1] += a1
+			wr[2] += a2
+			continue
+		}
+		for v := range g.kw {
 			var acc float32
 			for oy := range g.oh {
-				iy := oy*g.sh + u*g.dh - g.pt
-				if iy < 0 || iy >= g.h {
-					continue
-				}
-				dyr := dy[oy*g.ow+lo : oy*g.ow+hi]
+				base := (oy*g.sh+u*g.dh)*ld + v*g.dw
+				dyr := dy[oy*ow : (oy+1)*ow]
 				if g.sw == 1 {
-					xr := x[iy*g.w+lo+off : iy*g.w+hi+off]
-					xr = xr[:len(dyr)]
-					if dw != nil {
-						for i, d := range dyr {
-							acc += d * xr[i]
-						}
-					}
-					if dx != nil {
-						dxr := dx[iy*g.w+lo+off : iy*g.w+hi+off]
-						dxr = dxr[:len(dyr)]
-						for i, d := range dyr {
-							dxr[i] += wv * d
-						}
+					r := xp[base : base+len(dyr)]
+					for i, gv := range dyr {
+						acc += gv * r[i]
 					}
 					continue
 				}
-				xr := x[iy*g.w : (iy+1)*g.w]
-				var dxr []float32
-				if dx != nil {
-					dxr = dx[iy*g.w : (iy+1)*g.w]
-				}
-				for i, d := range dyr {
-					ix := (lo+i)*g.sw + off
-					if dw != nil {
-						acc += d * xr[ix]
-					}
-					if dxr != nil {
-						dxr[ix] += wv * d
-					}
+				r := xp[base : base+(ow-1)*g.sw+1]
+				for i, gv := range dyr {
+					acc += gv * r[i*g.sw]
 				}
 			}
-			if dw != nil {
-				dw[u*g.kw+v] += acc
-			}
+			wr[v] += acc
 		}
 	}
 }
