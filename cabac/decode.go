@@ -94,7 +94,7 @@ func (dec *Decoder) run(pos []uint32, idx []uint16) ([]uint32, []uint16, error) 
 	bbits := md.nbits - md.tbits
 	m := uint32(md.m)
 	sig, tree, col := md.sig, md.tree, md.col
-	tbase := 0
+	last := 0 // class of the last index coded
 	flat := uint32(0)
 	for i := 0; i < md.rows; i++ {
 		scale := rowScale(i)
@@ -146,6 +146,7 @@ func (dec *Decoder) run(pos []uint32, idx []uint16) ([]uint32, []uint16, error) 
 				}
 				sp++
 			}
+			tbase := md.treeBase(left, last)
 			left = 1
 			cs.count++
 			cs.last = row + 1
@@ -184,7 +185,7 @@ func (dec *Decoder) run(pos []uint32, idx []uint16) ([]uint32, []uint16, error) 
 			if v >= m {
 				return pos, idx, corrupt(min(sp, len(src))+1, "index %d at position %d outside the codebook of %d", v, flat, m)
 			}
-			tbase = md.class(top) << uint(tbits)
+			last = md.class(top)
 			pos = append(pos, flat)
 			idx = append(idx, uint16(v))
 			flat++

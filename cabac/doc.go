@@ -23,9 +23,12 @@
 //     (a profile bit) also the flags of the left and upper neighbours,
 //     0..2, which pays on layers that read images.
 //  2. For a kept weight, its codebook index, b = ceil(log2 m) bits: the
-//     top min(b, 8) bits through a binary tree with one context per node
-//     (optionally four trees, chosen by the top two bits of the previous
-//     non-zero's index), the rest as bypass bins (probability 1/2).
+//     top min(b, 8) bits through a binary tree with one context per node,
+//     the rest as bypass bins (probability 1/2). Optionally (a profile
+//     bit) one of five trees: four for a kept left neighbour, chosen by
+//     the top two bits of its index, one for a pruned one. Weights side
+//     by side tend to be alike; on LeNet-300-100's fc1 this saves 4 % of
+//     the index bits.
 //
 // No sign is coded: the codebook holds signed values. The index is not
 // binarised as DeepCABAC binarises integer levels (unary greater-than
@@ -60,8 +63,8 @@
 //
 //	1 byte    profile: bits 0-1 the significance rates, bits 2-3 the index
 //	          rates (indices into the list above), bit 4 neighbour contexts
-//	          for significance, bit 5 previous-index classes for the index
-//	          tree, bits 6-7 zero
+//	          for significance, bit 5 left-neighbour trees for the index,
+//	          bits 6-7 zero
 //	rest      the range coder's bytes
 //
 // Shape and codebook size are not stored: the container knows them. The

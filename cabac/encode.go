@@ -231,7 +231,7 @@ func (enc *Encoder) search(rows, cols int, pos []uint32, idx []uint16, m int, mo
 	sig := enc.lanes[:lanes*nsig]
 	tree := enc.lanes[lanes*nsig:]
 	nbr := mode&profNeighbours != 0
-	tbase := 0
+	last := 0 // class of the last index coded
 	bbits := md.nbits - md.tbits
 	p := 0
 	next := uint64(1) << 63
@@ -291,6 +291,7 @@ func (enc *Encoder) search(rows, cols int, pos []uint32, idx []uint16, m int, mo
 				continue
 			}
 			code(sig[ctx*lanes:ctx*lanes+lanes], 1, &sigCost)
+			tbase := md.treeBase(left, last)
 			left = 1
 			cs.count++
 			cs.last = row + 1
@@ -302,7 +303,7 @@ func (enc *Encoder) search(rows, cols int, pos []uint32, idx []uint16, m int, mo
 				code(tree[k:k+lanes], bit, &idxCost)
 				node = node<<1 | int(bit)
 			}
-			tbase = md.class(top) << uint(md.tbits)
+			last = md.class(top)
 			p++
 			if p < len(pos) {
 				next = uint64(pos[p])
@@ -338,7 +339,7 @@ func (enc *Encoder) run(pos []uint32, idx []uint16) {
 	}
 	sr, ir := md.sr, md.ir
 	nbr := md.prof&profNeighbours != 0
-	tbase := 0
+	last := 0 // class of the last index coded
 	tbits, bbits := md.tbits, md.nbits-md.tbits
 	sig, tree, col := md.sig, md.tree, md.col
 	p := 0
@@ -387,6 +388,7 @@ func (enc *Encoder) run(pos []uint32, idx []uint16) {
 			if e.rng < topValue {
 				e.renorm()
 			}
+			tbase := md.treeBase(left, last)
 			left = 1
 			cs.count++
 			cs.last = row + 1
@@ -415,7 +417,7 @@ func (enc *Encoder) run(pos []uint32, idx []uint16) {
 			if bbits > 0 {
 				e.bypass(v, bbits)
 			}
-			tbase = md.class(top) << uint(tbits)
+			last = md.class(top)
 			p++
 			if p < len(pos) {
 				next = uint64(pos[p])

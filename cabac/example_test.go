@@ -30,7 +30,7 @@ func Example() {
 	pos, idx, err := dec.DecodeSparse(stream, 3, 4, 3, nil, nil)
 	fmt.Println(pos, idx, err)
 	// Output:
-	// 3 bytes: 3c c7 7a
+	// 3 bytes: 1c c7 7a
 	// [3 0 1 0 0 0 0 0 0 0 0 2]
 	// [0 2 11] [2 0 1] <nil>
 }

@@ -8,7 +8,7 @@ import "math/bits"
 //	bits 0-1  rate pair of the significance contexts, an index into rateTable
 //	bits 2-3  rate pair of the index contexts
 //	bit 4     significance contexts also see the left and upper neighbours
-//	bit 5     index contexts also see the class of the previous non-zero
+//	bit 5     index contexts also see the left neighbour (treeBase)
 //	bits 6-7  zero
 const (
 	profNeighbours = 1 << 4
@@ -62,7 +62,7 @@ func (md *model) reset(rows, cols, m int, prof byte) {
 	}
 	ntree := 1 << md.tbits
 	if prof&profPrevClass != 0 {
-		ntree *= 4
+		ntree *= 5
 	}
 	md.sig = fill(md.sig, nsig)
 	md.tree = fill(md.tree, ntree)
@@ -116,16 +116,28 @@ func (md *model) classTable(r int, scale uint64) []uint8 {
 	return t
 }
 
-// class is the context class a coded index gives the next one: the top two
-// of its context-coded bits.
+// class is the class a coded index gives the next one if that is its
+// right neighbour: the top two of its context-coded bits.
 func (md *model) class(top uint32) int {
-	if md.prof&profPrevClass == 0 {
-		return 0
-	}
 	if md.tbits > 2 {
 		return int(top >> uint(md.tbits-2))
 	}
 	return int(top)
+}
+
+// treeBase is the first context of the tree that codes an index: with the
+// previous-class profile bit, tree c (0..3) when the left neighbour in the
+// row is kept and its index has class c, tree 4 when it is pruned (weights
+// side by side, as neighbouring pixels' weights are, tend to be alike);
+// otherwise the one tree.
+func (md *model) treeBase(left, last int) int {
+	switch {
+	case md.prof&profPrevClass == 0:
+		return 0
+	case left == 0:
+		return 4 << uint(md.tbits)
+	}
+	return last << uint(md.tbits)
 }
 
 // sink is where the encoder's bins go: the range coder or a cost counter.
@@ -142,7 +154,7 @@ func run[S sink](md *model, s S, pos []uint32, idx []uint16, limit uint64) {
 		return
 	}
 	nbr := md.prof&profNeighbours != 0
-	tbase := 0 // context tree of the current class
+	last := 0 // class of the last index coded
 	bbits := md.nbits - md.tbits
 	p := 0
 	next := uint64(1) << 63
@@ -180,6 +192,7 @@ func run[S sink](md *model, s S, pos []uint32, idx []uint16, limit uint64) {
 				continue
 			}
 			s.sigBin(&md.sig[ctx], 1, md.sr)
+			tbase := md.treeBase(left, last)
 			left = 1
 			cs.count++
 			cs.last = row + 1
@@ -194,7 +207,7 @@ func run[S sink](md *model, s S, pos []uint32, idx []uint16, limit uint64) {
 			if bbits > 0 {
 				s.bypass(v, bbits)
 			}
-			tbase = md.class(top) << uint(md.tbits)
+			last = md.class(top)
 			p++
 			if p < len(pos) {
 				next = uint64(pos[p])
