@@ -69,7 +69,7 @@ func loadIDXDir(dir string, pre Preprocess, opt Options) (*Set, error) {
 	if which == "test" {
 		imagesName, labelsName, load = mnist.TestImagesFile, mnist.TestLabelsFile, mnist.LoadTest
 	}
-	if opt.NoLabels || opt.Labels != "" || idxFile(dir, labelsName) == "" {
+	if opt.Labels != "" || idxFile(dir, labelsName) == "" {
 		return loadIDXFile(idxFile(dir, imagesName), pre, opt)
 	}
 	ms, err := load(dir)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/deepcompress/deepcompress/budget"
+	"github.com/deepcompress/deepcompress/mnist"
 	"github.com/deepcompress/deepcompress/npy"
 )
 
@@ -533,3 +534,84 @@ func TestSplit(t *testing.T) {
 }
 
 var pinnedPermutation = []int{0, 3, 1, 2, 4, 6, 5, 7}
+
+// TestLoadMNISTMatchesPackage reads the real MNIST test set (when the
+// GoMNIST module is in the module cache) with the mnist preset: the inputs
+// must equal package mnist's Normalized bit for bit, the normalisation the
+// reference models were evaluated with.
+func TestLoadMNISTMatchesPackage(t *testing.T) {
+	dir, err := mnist.DefaultDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	ms, err := mnist.LoadTest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, _ := Preset("mnist")
+	s, err := Load(dir, pre, Options{IDXSet: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ms.Normalized(mnist.Mean, mnist.Std)
+	if s.Len() != 10000 || len(s.X) != len(want) {
+		t.Fatalf("%d samples", s.Len())
+	}
+	for i := range want {
+		if s.X[i] != want[i] {
+			t.Fatalf("value %d: %v, package mnist %v", i, s.X[i], want[i])
+		}
+	}
+	for i, l := range ms.Labels {
+		if s.Labels[i] != int(l) {
+			t.Fatalf("label %d: %d, want %d", i, s.Labels[i], l)
+		}
+	}
+	if testing.Short() {
+		return
+	}
+	// 5,000 unlabelled training images, as the acceptance reads them.
+	start := time.Now()
+	tr, err := Load(dir, pre, Options{Max: 5000, Seed: 1, NoLabels: true})
+	if err != nil || tr.Len() != 5000 || tr.Labels != nil {
+		t.Fatalf("train subset: %v", err)
+	}
+	t.Logf("5,000 of 60,000 training images in %v", time.Since(start))
+}
+
+// TestGateWaits: with a budget that holds one image's decoding at a time,
+// parallel workers take turns instead of failing.
+func TestGateWaits(t *testing.T) {
+	root := t.TempDir()
+	for i := range 8 {
+		writeFile(t, filepath.Join(root, fmt.Sprintf("%d.png", i)), encode(t, "png", grayImage(100, 100, func(x, y int) uint8 { return uint8(x + y + i) })))
+	}
+	// One decode reserves 100*100*bytesPerPixel = 240,000 bytes; the inputs
+	// 8*16*4 = 512.
+	b := budget.New(300_000)
+	s, err := Load(root, gray4, Options{Budget: b, Workers: 4})
+	if err != nil || s.Len() != 8 {
+		t.Fatalf("%v", err)
+	}
+	if b.Used() != 0 {
+		t.Errorf("%d bytes left reserved", b.Used())
+	}
+}
+
+func TestLoadSymlinkedClass(t *testing.T) {
+	elsewhere := t.TempDir()
+	writeFile(t, filepath.Join(elsewhere, "x.png"), encode(t, "png", grayImage(4, 4, func(int, int) uint8 { return 5 })))
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "a", "y.png"), encode(t, "png", grayImage(4, 4, func(int, int) uint8 { return 6 })))
+	if err := os.Symlink(elsewhere, filepath.Join(root, "b")); err != nil {
+		t.Skip(err)
+	}
+	s, err := Load(root, gray4, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s.Classes, []string{"a", "b"}) || !reflect.DeepEqual(s.Labels, []int{0, 1}) ||
+		s.Names[1] != filepath.Join(root, "b", "x.png") || sampleValue(s, 1) != 5 {
+		t.Errorf("classes %v labels %v names %v", s.Classes, s.Labels, s.Names)
+	}
+}
