@@ -59,9 +59,10 @@ func (g *Graph) Order() ([]int, error) {
 		producer[v.Name] = -1
 	}
 	for name := range g.Params {
-		if _, dup := producer[name]; !dup {
-			producer[name] = -1
+		if _, dup := producer[name]; dup {
+			return nil, fmt.Errorf("graph: input %s is also a parameter", Short(name))
 		}
+		producer[name] = -1
 	}
 	for i, n := range g.Nodes {
 		for _, o := range n.Outputs {

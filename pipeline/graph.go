@@ -1,0 +1,566 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/dcz"
+	"github.com/deepcompress/deepcompress/finetune"
+	"github.com/deepcompress/deepcompress/graph"
+	"github.com/deepcompress/deepcompress/nn"
+	"github.com/deepcompress/deepcompress/prune"
+	"github.com/deepcompress/deepcompress/quantize"
+)
+
+// GraphConfig is the recipe for compressing a graph with the user's own
+// inputs: the original model is the teacher, so no labels are needed.
+type GraphConfig struct {
+	// Keep gives kept fractions by weight name (or layer name, the weight
+	// name without ".weight"); weights not named get theirs from the
+	// sensitivity pass.
+	Keep map[string]float64 `json:"keep,omitempty"`
+	// Tolerance is what the sensitivity pass lets pruning one weight
+	// alone, without retraining, cost on the held-out data: points of
+	// top-1 agreement for classifiers, points of relative error (100 *
+	// ||student - teacher|| / ||teacher||) for other outputs.
+	Tolerance float64 `json:"tolerance"`
+	// MinKeep is the smallest kept fraction the sensitivity pass tries.
+	MinKeep float64 `json:"min_keep"`
+	// MinPrunable is the size under which a weight is not pruned (it is
+	// still shared): positions cost more than they save on tiny tensors.
+	MinPrunable int `json:"min_prunable"`
+	// ConvBits and FCBits are the shared-value index widths.
+	ConvBits int `json:"conv_bits"`
+	FCBits   int `json:"fc_bits"`
+	// Prune is the retraining while pruning gradually; FineTune the
+	// training of the codebooks. Both learn from the teacher.
+	Prune    Recipe `json:"prune"`
+	FineTune Recipe `json:"finetune"`
+	// HeldOut is the fraction of the data kept aside to measure agreement.
+	HeldOut float64 `json:"held_out"`
+	Seed    uint64  `json:"seed"`
+}
+
+// DefaultGraphConfig is the recipe `compress --data` starts from.
+func DefaultGraphConfig() GraphConfig {
+	return GraphConfig{
+		Tolerance: 2, MinKeep: 0.03, MinPrunable: 2048,
+		ConvBits: 5, FCBits: 4,
+		Prune:    Recipe{Epochs: 12, Batch: 32, LR: 0.01, Momentum: 0.9, Schedule: nn.Cosine, Temperature: 2, Distill: 1},
+		FineTune: Recipe{Epochs: 3, Batch: 32, LR: 0.001, Momentum: 0.9, Schedule: nn.Cosine, Temperature: 2, Distill: 1},
+		HeldOut:  0.1, Seed: 1,
+	}
+}
+
+// Validate rejects settings that cannot run.
+func (c GraphConfig) Validate() error {
+	switch {
+	case !(c.Tolerance >= 0):
+		return fmt.Errorf("pipeline: tolerance %v must be a non-negative number", c.Tolerance)
+	case !(c.MinKeep > 0 && c.MinKeep <= 1):
+		return fmt.Errorf("pipeline: min_keep %v outside (0, 1]", c.MinKeep)
+	case c.ConvBits < 1 || c.ConvBits > 16 || c.FCBits < 1 || c.FCBits > 16:
+		return fmt.Errorf("pipeline: bits %d/%d outside 1..16", c.ConvBits, c.FCBits)
+	case !(c.HeldOut > 0 && c.HeldOut < 1):
+		return fmt.Errorf("pipeline: held_out %v outside (0, 1)", c.HeldOut)
+	}
+	for name, k := range c.Keep {
+		if !(k > 0 && k <= 1) {
+			return fmt.Errorf("pipeline: keep %v for %s outside (0, 1]", k, name)
+		}
+	}
+	for _, r := range []Recipe{c.Prune, c.FineTune} {
+		if err := r.TrainConfig(c.Seed).Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Samples are the user's inputs, back to back, each of shape Shape, with
+// labels when the user has them (nil otherwise).
+type Samples struct {
+	X      []float32
+	Shape  []int
+	Labels []uint8
+}
+
+// Len is the number of samples.
+func (s Samples) Len() int { return len(s.X) / max(numelOf(s.Shape), 1) }
+
+func numelOf(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// Fidelity is how closely a model follows the original on the held-out
+// samples.
+type Fidelity struct {
+	// Classifier: top-1 agreement with the original, and accuracy against
+	// the labels when there are labels (else -1).
+	Agreement, Accuracy float64
+	// Any output: ||student - teacher|| / ||teacher|| over all held-out
+	// outputs, and the largest per-sample value.
+	RelError, MaxRelError float64
+}
+
+// GraphStage is one row of the stage table of a graph compression.
+type GraphStage struct {
+	Name     string
+	Fidelity Fidelity
+	Bytes    int64
+	Ratio    float64
+	Measured bool
+	Elapsed  time.Duration
+}
+
+// GraphResult is what CompressGraph produced.
+type GraphResult struct {
+	Classifier bool
+	Stages     []GraphStage
+	Keep       map[string]float64 // the kept fraction chosen per weight
+	Layers     []PruneRow
+	File       *dcz.Model
+}
+
+// GraphCompressor compresses graphs; Log and Progress, when set, receive
+// what a long run reports.
+type GraphCompressor struct {
+	Config   GraphConfig
+	Log      io.Writer
+	Progress func(step string) func(nn.Progress)
+}
+
+func (c *GraphCompressor) logf(format string, args ...any) {
+	if c.Log != nil {
+		fmt.Fprintf(c.Log, format+"\n", args...)
+	}
+}
+
+func (c *GraphCompressor) progress(step string) func(nn.Progress) {
+	if c.Progress == nil {
+		return nil
+	}
+	return c.Progress(step)
+}
+
+// run holds the state of one compression.
+type graphRun struct {
+	c                  *GraphCompressor
+	classifier         bool
+	train, held        nn.Dataset
+	heldTeacher        []float32
+	outSize            int
+	denseBytes         int64
+	start              time.Time
+	stages             []GraphStage
+	heldLabels, labels bool
+}
+
+// CompressGraph prunes, shares and codes g with the user's samples, the
+// original graph teaching its compressed self, and returns the .dcz model
+// (graph included) and the stage table. g is not changed.
+//
+// With out set the file is written there (atomically) and read back, and
+// the last stage measures it.
+func (c *GraphCompressor) CompressGraph(ctx context.Context, g *graph.Graph, data Samples, out string) (*GraphResult, error) {
+	cfg := c.Config
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	teacher, err := nn.FromGraph(g, data.Shape, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	r := &graphRun{c: c, start: time.Now(), outSize: teacher.OutputSize()}
+	if err := r.split(teacher, data); err != nil {
+		return nil, err
+	}
+	student, err := nn.FromGraph(g.Clone(), data.Shape, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	r.denseBytes = floatParamBytes(g)
+	r.stage("original", student, r.denseBytes, true)
+	keep, err := r.chooseKeep(ctx, student)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.prune(ctx, student, keep); err != nil {
+		return nil, err
+	}
+	file, err := r.quantize(ctx, student)
+	if err != nil {
+		return nil, err
+	}
+	layers, _ := prune.Stats(student)
+	res := &GraphResult{Classifier: r.classifier, Keep: keep, Layers: layers, File: file}
+	if out != "" {
+		if err := r.encode(file, out, data.Shape); err != nil {
+			return nil, err
+		}
+	}
+	res.Stages = r.stages
+	return res, nil
+}
+
+// encode writes the file atomically, reads it back and measures what was
+// written: the last row of the stage table is the file itself.
+func (r *graphRun) encode(file *dcz.Model, out string, sample []int) error {
+	if err := dcz.WriteFile(out, file); err != nil {
+		return err
+	}
+	back, err := dcz.ReadFile(out)
+	if err != nil {
+		return fmt.Errorf("pipeline: reading back %s: %w", out, err)
+	}
+	g, err := back.WithWeights()
+	if err != nil {
+		return err
+	}
+	m, err := nn.FromGraph(g, sample, r.c.Config.Seed)
+	if err != nil {
+		return err
+	}
+	info, err := os.Stat(out)
+	if err != nil {
+		return err
+	}
+	r.stage("huffman", m, info.Size(), true)
+	return nil
+}
+
+// floatParamBytes is the float32 size of g's float parameters: what the
+// ratio divides (the original file's weights).
+func floatParamBytes(g *graph.Graph) int64 {
+	var n int64
+	for _, p := range g.Params {
+		if p.DType == graph.Float32 {
+			n += 4 * int64(len(p.F))
+		}
+	}
+	return n
+}
+
+// split computes the teacher's outputs and divides the samples into the
+// training part and the held-out part.
+func (r *graphRun) split(teacher *nn.Model, data Samples) error {
+	n, dim := data.Len(), numelOf(data.Shape)
+	if n < 2 || len(data.X) != n*dim {
+		return fmt.Errorf("pipeline: need at least 2 samples of shape %v, have %d values", data.Shape, len(data.X))
+	}
+	if data.Labels != nil && len(data.Labels) != n {
+		return fmt.Errorf("pipeline: %d labels for %d samples", len(data.Labels), n)
+	}
+	r.classifier = len(teacher.OutputShape()) == 1 && r.outSize > 1
+	outs, err := outputs(teacher, data.X, n)
+	if err != nil {
+		return err
+	}
+	perm := rand.New(rand.NewPCG(r.c.Config.Seed, 0x51ed270b)).Perm(n)
+	nHeld := max(1, int(math.Round(r.c.Config.HeldOut*float64(n))))
+	pick := func(idx []int) nn.Dataset {
+		d := nn.Dataset{Dim: dim, X: make([]float32, 0, len(idx)*dim), Teacher: make([]float32, 0, len(idx)*r.outSize)}
+		if data.Labels != nil {
+			d.Labels = make([]uint8, 0, len(idx))
+		}
+		for _, i := range idx {
+			d.X = append(d.X, data.X[i*dim:(i+1)*dim]...)
+			d.Teacher = append(d.Teacher, outs[i*r.outSize:(i+1)*r.outSize]...)
+			if data.Labels != nil {
+				d.Labels = append(d.Labels, data.Labels[i])
+			}
+		}
+		return d
+	}
+	r.held, r.train = pick(perm[:nHeld]), pick(perm[nHeld:])
+	r.heldTeacher = r.held.Teacher
+	r.c.logf("data: %d samples, %d for training, %d held out; the model is a %s", n, r.train.Len(), r.held.Len(),
+		map[bool]string{true: "classifier (top-1 agreement measured)", false: "map (relative error measured)"}[r.classifier])
+	return nil
+}
+
+func kindOf(m *nn.Model, weight string) arch.Kind {
+	if m.IsConv(weight) {
+		return arch.Conv2D
+	}
+	return arch.Dense
+}
+
+// outputs runs m (inference, final softmax included) on n samples.
+func outputs(m *nn.Model, x []float32, n int) ([]float32, error) {
+	k := m.OutputSize()
+	out := make([]float32, n*k)
+	err := nn.Predict(m, x, n, 64, func(i int, o []float32) { copy(out[i*k:], o) })
+	return out, err
+}
+
+// fidelity measures m against the teacher on the held-out samples.
+func (r *graphRun) fidelity(m *nn.Model) Fidelity {
+	out, err := outputs(m, r.held.X, r.held.Len())
+	f := Fidelity{Accuracy: -1}
+	if err != nil {
+		return Fidelity{Agreement: math.NaN(), Accuracy: math.NaN(), RelError: math.NaN(), MaxRelError: math.NaN()}
+	}
+	k := r.outSize
+	var diff, norm float64
+	agree, correct := 0, 0
+	for s := range r.held.Len() {
+		a, b := out[s*k:(s+1)*k], r.heldTeacher[s*k:(s+1)*k]
+		var d, nb float64
+		for j := range a {
+			e := float64(a[j] - b[j])
+			d += e * e
+			nb += float64(b[j]) * float64(b[j])
+		}
+		diff, norm = diff+d, norm+nb
+		f.MaxRelError = math.Max(f.MaxRelError, math.Sqrt(d/math.Max(nb, 1e-30)))
+		if nn.Argmax(a) == nn.Argmax(b) {
+			agree++
+		}
+		if r.held.Labels != nil && nn.Argmax(a) == int(r.held.Labels[s]) {
+			correct++
+		}
+	}
+	n := float64(r.held.Len())
+	f.RelError = math.Sqrt(diff / math.Max(norm, 1e-30))
+	f.Agreement = float64(agree) / n
+	if r.held.Labels != nil {
+		f.Accuracy = float64(correct) / n
+	}
+	return f
+}
+
+// loss is what the sensitivity pass and the reports compare: points of
+// agreement lost (classifier) or of relative error (maps).
+func (r *graphRun) loss(f Fidelity) float64 {
+	if r.classifier {
+		return 100 * (1 - f.Agreement)
+	}
+	return 100 * f.RelError
+}
+
+func (r *graphRun) stage(name string, m *nn.Model, bytes int64, measured bool) {
+	f := r.fidelity(m)
+	s := GraphStage{Name: name, Fidelity: f, Bytes: bytes, Ratio: float64(r.denseBytes) / float64(max(bytes, 1)), Measured: measured, Elapsed: time.Since(r.start)}
+	r.stages = append(r.stages, s)
+	r.c.logf("%-10s %s  %d bytes (%.1fx)  at %s", name, r.describe(f), bytes, s.Ratio, s.Elapsed.Round(time.Second))
+}
+
+func (r *graphRun) describe(f Fidelity) string {
+	if r.classifier {
+		s := fmt.Sprintf("agreement %.2f%%", 100*f.Agreement)
+		if f.Accuracy >= 0 {
+			s += fmt.Sprintf(", accuracy %.2f%%", 100*f.Accuracy)
+		}
+		return s
+	}
+	return fmt.Sprintf("relative error %.3f%% (max %.3f%%)", 100*f.RelError, 100*f.MaxRelError)
+}
+
+// sensitivityKeeps are the kept fractions the sensitivity pass tries, in
+// decreasing order.
+var sensitivityKeeps = []float64{0.7, 0.5, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05, 0.03, 0.02, 0.01}
+
+// chooseKeep picks each weight's kept fraction: the user's, or the
+// smallest whose pruning alone (no retraining) costs at most Tolerance on
+// the held-out data (the paper's sensitivity analysis).
+func (r *graphRun) chooseKeep(ctx context.Context, m *nn.Model) (map[string]float64, error) {
+	cfg := r.c.Config
+	base := r.loss(r.fidelity(m))
+	keep := map[string]float64{}
+	for _, p := range m.Weights() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if k, ok := userKeep(cfg.Keep, p.Name); ok {
+			keep[p.Name] = k
+			continue
+		}
+		if len(p.Data) < cfg.MinPrunable {
+			continue
+		}
+		saved := slices.Clone(p.Data)
+		best := 1.0
+		for _, k := range sensitivityKeeps {
+			if k < cfg.MinKeep {
+				break
+			}
+			magnitudePrune(p.Data, k)
+			cost := r.loss(r.fidelity(m)) - base
+			copy(p.Data, saved)
+			if cost > cfg.Tolerance {
+				break
+			}
+			best = k
+		}
+		keep[p.Name] = best
+		r.c.logf("sensitivity: %s (%d weights) keeps %.0f%%", p.Name, len(p.Data), 100*best)
+	}
+	for name := range cfg.Keep {
+		if !weightKnown(m, name) {
+			return nil, fmt.Errorf("pipeline: keep names %q, not a weight of the model", name)
+		}
+	}
+	return keep, nil
+}
+
+func userKeep(keep map[string]float64, weight string) (float64, bool) {
+	if k, ok := keep[weight]; ok {
+		return k, true
+	}
+	layer, found := cutWeightSuffix(weight)
+	if !found {
+		return 0, false
+	}
+	k, ok := keep[layer]
+	return k, ok
+}
+
+func cutWeightSuffix(name string) (string, bool) {
+	const suffix = ".weight"
+	if len(name) > len(suffix) && name[len(name)-len(suffix):] == suffix {
+		return name[:len(name)-len(suffix)], true
+	}
+	return name, false
+}
+
+func weightKnown(m *nn.Model, name string) bool {
+	for _, p := range m.Weights() {
+		if l, _ := cutWeightSuffix(p.Name); p.Name == name || l == name {
+			return true
+		}
+	}
+	return false
+}
+
+// magnitudePrune zeroes all but the largest-magnitude fraction keep of w.
+func magnitudePrune(w []float32, keep float64) {
+	mags := make([]float32, len(w))
+	for i, v := range w {
+		mags[i] = float32(math.Abs(float64(v)))
+	}
+	slices.Sort(mags)
+	k := int(math.Round(keep * float64(len(w))))
+	if k >= len(w) {
+		return
+	}
+	t := mags[len(w)-max(k, 1)]
+	for i, v := range w {
+		if float32(math.Abs(float64(v))) < t {
+			w[i] = 0
+		}
+	}
+}
+
+// prune prunes gradually to the chosen fractions while the student learns
+// from the teacher.
+func (r *graphRun) prune(ctx context.Context, m *nn.Model, keep map[string]float64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rules := prune.Config{Layers: map[string]prune.Rule{}}
+	for name, k := range keep {
+		if k < 1 {
+			rules.Layers[name] = prune.Rule{Keep: k}
+		}
+	}
+	if len(rules.Layers) > 0 {
+		tc := r.trainConfig(r.c.Config.Prune)
+		if err := prune.TrainGradually(m, r.train, rules, tc, r.c.progress("prune")); err != nil {
+			return err
+		}
+	}
+	r.stage("pruned", m, prunedBytes(m, r.indexBits(m)), false)
+	return nil
+}
+
+// trainConfig turns a recipe into training against the teacher: soft
+// targets for a classifier, squared error for any other output.
+func (r *graphRun) trainConfig(rc Recipe) nn.TrainConfig {
+	tc := rc.TrainConfig(r.c.Config.Seed)
+	if !r.classifier {
+		tc.Distill, tc.MSE = 0, true
+	} else if r.train.Labels == nil {
+		tc.Distill = 1
+	}
+	return tc
+}
+
+func (r *graphRun) indexBits(m *nn.Model) map[string]int {
+	bits := map[string]int{}
+	for _, p := range m.Weights() {
+		bits[p.Name] = dcz.DefaultIndexBits(kindOf(m, p.Name))
+	}
+	return bits
+}
+
+// quantize shares each weight's values through a codebook, fine-tunes the
+// codebooks against the teacher, and builds the file.
+func (r *graphRun) quantize(ctx context.Context, m *nn.Model) (*dcz.Model, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cfg := r.c.Config
+	bits := map[string]int{}
+	for _, p := range m.Weights() {
+		bits[p.Name] = cfg.FCBits
+		if m.IsConv(p.Name) {
+			bits[p.Name] = cfg.ConvBits
+		}
+	}
+	layers, err := finetune.Quantize(m, bits, quantize.Options{Init: quantize.Linear, Seed: int64(cfg.Seed)})
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range layers {
+		copy(m.Param(l.Name).Data, l.Dense())
+	}
+	if cfg.FineTune.Epochs > 0 {
+		ft, err := finetune.New(m, layers, cfg.FineTune.Momentum)
+		if err != nil {
+			return nil, err
+		}
+		if err := nn.Train(m, r.train, r.trainConfig(cfg.FineTune), ft, r.c.progress("fine-tune")); err != nil {
+			return nil, err
+		}
+	}
+	file, err := graphFile(m, layers)
+	if err != nil {
+		return nil, err
+	}
+	r.stage("quantized", m, quantizedBytes(file), false)
+	return file, nil
+}
+
+// graphFile assembles the .dcz model of a compressed graph: the shared
+// weights as layers, every other float parameter raw.
+func graphFile(m *nn.Model, layers []*quantize.Layer) (*dcz.Model, error) {
+	g := m.Graph()
+	if g == nil {
+		return nil, errors.New("pipeline: not a graph model")
+	}
+	f := &dcz.Model{Graph: g}
+	shared := map[string]bool{}
+	for _, l := range layers {
+		f.Layers = append(f.Layers, dcz.Layer{Layer: *l, Kind: kindOf(m, l.Name), IndexBits: dcz.DefaultIndexBits(kindOf(m, l.Name))})
+		shared[l.Name] = true
+	}
+	for _, name := range g.ParamNames() {
+		if p := g.Params[name]; p.DType == graph.Float32 && !shared[name] {
+			f.Raw = append(f.Raw, dcz.Tensor{Name: name, Shape: p.Shape, Data: p.F})
+		}
+	}
+	return f, nil
+}
