@@ -2,11 +2,13 @@ package dataset
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"strings"
 
 	"github.com/deepcompress/deepcompress/budget"
+	"github.com/deepcompress/deepcompress/internal/atomicfile"
 	"github.com/deepcompress/deepcompress/npy"
 )
 
@@ -192,4 +194,40 @@ func applyArrays(path string, n int, pre Preprocess, opt Options, src func(i int
 		return nil, fmt.Errorf("dataset: %s: %w", path, err)
 	}
 	return &Set{X: X, Shape: pre.SampleShape(), Labels: labels, Pre: &pre}, nil
+}
+
+// WriteNPY writes the inputs to path as a float32 .npy array of shape
+// [N, Shape...] and, when the set is labelled, the labels beside it as
+// STEM_labels.npy (int64 [N]), the names Load looks for: Load(path, ...)
+// gives the same X, Shape and Labels back. Both files are written
+// atomically.
+func (s *Set) WriteNPY(path string) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	if !strings.HasSuffix(strings.ToLower(path), ".npy") {
+		return fmt.Errorf("dataset: %s: the inputs file must end in .npy", path)
+	}
+	lp := path[:len(path)-len(".npy")] + "_labels.npy"
+	if s.Labels == nil && isFile(lp) {
+		return fmt.Errorf("dataset: the set is unlabelled but %s exists and would be read as the labels of %s: remove it", lp, path)
+	}
+	shape := append([]int{s.Len()}, s.Shape...)
+	if err := npy.WriteFile(path, shape, s.X); err != nil {
+		return fmt.Errorf("dataset: %w", err)
+	}
+	if s.Labels == nil {
+		return nil
+	}
+	labels := make([]int64, len(s.Labels))
+	for i, l := range s.Labels {
+		labels[i] = int64(l)
+	}
+	err := atomicfile.Write(lp, func(w io.Writer) error {
+		return npy.WriteInt64(w, []int{len(labels)}, labels)
+	})
+	if err != nil {
+		return fmt.Errorf("dataset: %w", err)
+	}
+	return nil
 }

@@ -615,3 +615,41 @@ func TestLoadSymlinkedClass(t *testing.T) {
 		t.Errorf("classes %v labels %v names %v", s.Classes, s.Labels, s.Names)
 	}
 }
+
+// TestWriteNPYRoundTrip: a folder of images, preprocessed and written as
+// .npy inputs and labels, reads back as the same set.
+func TestWriteNPYRoundTrip(t *testing.T) {
+	root := t.TempDir()
+	for i, class := range []string{"b", "a", "b"} {
+		v := uint8(50 * i)
+		writeFile(t, filepath.Join(root, "imgs", class, fmt.Sprintf("%d.png", i)), encode(t, "png", grayImage(9, 9, func(x, y int) uint8 { return v + uint8(x) })))
+	}
+	pre, _ := Preset("mnist")
+	pre.Height, pre.Width = 5, 6
+	s, err := Load(filepath.Join(root, "imgs"), pre, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(root, "cache.npy")
+	if err := s.WriteNPY(out); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(out, pre, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.X, s.X) || !reflect.DeepEqual(back.Shape, s.Shape) || !reflect.DeepEqual(back.Labels, s.Labels) {
+		t.Errorf("round trip: shape %v labels %v, want %v %v", back.Shape, back.Labels, s.Shape, s.Labels)
+	}
+	// An unlabelled set refuses to leave stale labels beside its inputs.
+	s.Labels = nil
+	if err := s.WriteNPY(out); err == nil || !strings.Contains(err.Error(), "cache_labels.npy") {
+		t.Errorf("stale labels: %v", err)
+	}
+	if err := s.WriteNPY(filepath.Join(root, "plain.npy")); err != nil {
+		t.Error(err)
+	}
+	if err := s.WriteNPY(filepath.Join(root, "x.bin")); err == nil {
+		t.Error(".bin accepted")
+	}
+}
