@@ -511,6 +511,7 @@ type convKernel struct {
 	dwParts        []*[]float32
 	chunks         int
 	fwdFn, bwdFn   func(lo, hi int)
+	bandFn         func(lo, hi int)
 	dwFwdFn        func(lo, hi int)
 	dwBwdFn        func(lo, hi int)
 }
@@ -592,7 +593,7 @@ func buildConv(b *Build) (Kernel, error) {
 	case g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && !g.hasPads:
 		kr.kind = convPointwise
 	}
-	kr.fwdFn, kr.bwdFn = kr.forwardChunks, kr.backwardChunks
+	kr.fwdFn, kr.bwdFn, kr.bandFn = kr.forwardChunks, kr.backwardChunks, kr.forwardBands
 	kr.dwFwdFn, kr.dwBwdFn = kr.depthwiseForward, kr.depthwiseBackward
 	b.Out[0].Shape = g.outShape(n, m)
 	return kr, nil
@@ -630,11 +631,19 @@ func (k *convKernel) Forward(in, out []*graph.Tensor) {
 		return
 	}
 	if k.n == 1 {
+		if k.chunks = k.rowParts(); k.chunks > 1 && k.flopsPerSample() < 1<<26 {
+			parallel.For(k.chunks, 1, k.bandFn)
+			return
+		}
 		k.forwardSample(0, false)
 		return
 	}
 	k.chunks = k.chunkCount()
 	parallel.For(k.chunks, 1, k.fwdFn)
+}
+
+func (k *convKernel) flopsPerSample() float64 {
+	return 2 * float64(k.m) * float64(k.k) * float64(k.p)
 }
 
 // release drops the references to the call's tensors.
@@ -654,6 +663,11 @@ func (k *convKernel) forwardChunks(lo, hi int) {
 // forwardSample computes sample s; serial means the caller already runs
 // one sample per core.
 func (k *convKernel) forwardSample(s int, serial bool) {
+	k.forwardRows(s, 0, k.geom.oh, serial)
+}
+
+// forwardRows computes output rows [oyA, oyB) of sample s.
+func (k *convKernel) forwardRows(s, oyA, oyB int, serial bool) {
 	g := &k.geom
 	sg := convGemm(serial)
 	cin := g.c * k.inPlane
@@ -663,8 +677,7 @@ func (k *convKernel) forwardSample(s int, serial bool) {
 	if k.hasBias {
 		beta = 1
 		for o := range k.m {
-			row := y[o*k.p : (o+1)*k.p]
-			convFill(row, k.bias[o])
+			convFill(y[o*k.p+oyA*g.ow:o*k.p+oyB*g.ow], k.bias[o])
 		}
 	}
 	var buf *[]float32
@@ -677,17 +690,35 @@ func (k *convKernel) forwardSample(s int, serial bool) {
 		xg := x[gi*cin : (gi+1)*cin]
 		wg := k.wt[gi*k.mg*k.k : (gi+1)*k.mg*k.k]
 		yg := y[gi*k.mg*k.p : (gi+1)*k.mg*k.p]
-		if k.kind == convPointwise {
-			sg(false, false, k.mg, k.p, g.c, 1, wg, k.k, xg, k.p, beta, yg, k.p)
+		if k.kind == convPointwise { // output positions are input positions
+			a, b := oyA*g.ow, oyB*g.ow
+			sg(false, false, k.mg, b-a, g.c, 1, wg, k.k, xg[a:], k.p, beta, yg[a:], k.p)
 			continue
 		}
-		for oy0 := 0; oy0 < g.oh; oy0 += rows {
-			oy1 := min(g.oh, oy0+rows)
+		for oy0 := oyA; oy0 < oyB; oy0 += rows {
+			oy1 := min(oyB, oy0+rows)
 			pt := (oy1 - oy0) * g.ow
 			cols := (*buf)[:k.k*pt]
 			k.unfold(xg, cols, oy0, oy1, serial)
 			sg(false, false, k.mg, pt, k.k, 1, wg, k.k, cols, pt, beta, yg[oy0*g.ow:], k.p)
 		}
+	}
+}
+
+// convPartFlops is the least work worth a core of its own when a single
+// sample is split by output rows.
+const convPartFlops = 1 << 21
+
+// rowParts is how many bands of output rows a single sample is split into
+// (1: leave the parallelism to gemm, which splits only large products).
+func (k *convKernel) rowParts() int {
+	return max(1, min(runtime.GOMAXPROCS(0), k.geom.oh, int(k.flopsPerSample()/convPartFlops)))
+}
+
+// forwardBands computes bands [lo, hi) of output rows of sample 0.
+func (k *convKernel) forwardBands(lo, hi int) {
+	for b := lo; b < hi; b++ {
+		k.forwardRows(0, b*k.geom.oh/k.chunks, (b+1)*k.geom.oh/k.chunks, true)
 	}
 }
 

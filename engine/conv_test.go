@@ -208,6 +208,25 @@ func TestConvForward(t *testing.T) {
 	}
 }
 
+// TestConvBands runs single samples large enough to be split into bands
+// of output rows computed in parallel.
+func TestConvBands(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, cc := range []convCase{
+		{name: "3x3 bands", n: 1, c: 32, h: 19, w: 20, m: 32, group: 1, kh: 3, kw: 3, pads: []int64{1, 1, 1, 1}, bias: true},
+		{name: "3x3 s2 bands", n: 1, c: 32, h: 37, w: 30, m: 32, group: 1, kh: 3, kw: 3, strides: []int64{2, 2}, pads: []int64{1, 1, 1, 1}},
+		{name: "1x1 bands", n: 1, c: 128, h: 15, w: 17, m: 128, group: 2, kh: 1, kw: 1, bias: true},
+	} {
+		x, w, b := cc.tensors(rng)
+		params := map[string]*graph.Tensor{"w": w}
+		if b != nil {
+			params["b"] = b
+		}
+		got := runOp(t, 17, cc.node(false), map[string]*graph.Tensor{"x": x}, params)
+		convClose(t, cc.name, got, convRef(cc, x, w, b), 1e-4)
+	}
+}
+
 // TestConvTiled runs shapes large enough that the unfolded input is cut
 // into several tiles of output rows, at batch 1 (parallel im2col) and 3.
 func TestConvTiled(t *testing.T) {
