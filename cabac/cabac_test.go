@@ -126,3 +126,28 @@ func TestBoundClose(t *testing.T) {
 		}
 	}
 }
+
+// TestBitFlips flips every bit of a stream: decoding must not panic, and
+// the canonical ending rejects most flips (the rest decode to another
+// tensor; the container's checksum catches those).
+func TestBitFlips(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	pos, idx := randomTensor(rng, 30, 40, 16, 0.1)
+	var enc Encoder
+	var dec Decoder
+	b, _ := enc.EncodeSparse(nil, 30, 40, pos, idx, 16)
+	rejected := 0
+	for i := range 8 * len(b) {
+		c := slices.Clone(b)
+		c[i/8] ^= 1 << (i % 8)
+		if _, _, err := dec.DecodeSparse(c, 30, 40, 16, nil, nil); err != nil {
+			rejected++
+		}
+	}
+	t.Logf("%d of %d single-bit flips rejected", rejected, 8*len(b))
+	for n := range len(b) {
+		if _, _, err := dec.DecodeSparse(b[:n], 30, 40, 16, nil, nil); err == nil {
+			t.Logf("truncation to %d of %d bytes accepted", n, len(b))
+		}
+	}
+}

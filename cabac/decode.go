@@ -56,9 +56,6 @@ func (dec *Decoder) DecodeSparse(src []byte, rows, cols, m int, pos []uint32, id
 		return pos, idx, corrupt(0, "profile byte %#02x has reserved bits set", prof)
 	}
 	body := src[1:]
-	if len(body) > 0 && body[len(body)-1] == 0 {
-		return pos, idx, corrupt(len(src)-1, "stream ends with a zero byte")
-	}
 	md := &dec.md
 	md.reset(rows, cols, m, prof)
 	d := &dec.rc
@@ -71,8 +68,13 @@ func (dec *Decoder) DecodeSparse(src []byte, rows, cols, m int, pos []uint32, id
 			return pos, idx, err
 		}
 	}
-	if d.pos < len(body) {
-		return pos, idx, corrupt(1+d.pos, "%d bytes after the end of the coded data", len(body)-d.pos)
+	switch missing := d.pos - len(body); {
+	case missing < 0:
+		return pos, idx, corrupt(1+d.pos, "%d bytes after the end of the coded data", -missing)
+	case missing > 4:
+		return pos, idx, corrupt(len(src), "truncated: the coded data needs %d more bytes", missing-4)
+	case missing < 4 && body[len(body)-1] == 0:
+		return pos, idx, corrupt(len(src)-1, "stream ends with a zero byte")
 	}
 	if !d.canonicalEnd() {
 		return pos, idx, corrupt(len(src), "the stream does not end as the encoder ends it")

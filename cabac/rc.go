@@ -110,9 +110,11 @@ func (e *encoder) bypass(v uint32, n int) {
 }
 
 // finish ends the stream with the shortest tail: it picks the value in
-// [low, low+range) with the most trailing zero bits, writes it, and drops
-// trailing zero bytes, which the decoder supplies past the end of its
-// input. It returns the buffer.
+// [low, low+range) with the most trailing zero bits and writes it in the
+// last 4 bytes, then drops those of the 4 that are trailing zeros (at
+// least 3: the range is at least 2^24, so the interval holds a multiple
+// of 2^24); the decoder reads zeros past the end of its input. It returns
+// the buffer.
 func (e *encoder) finish() []byte {
 	end := e.low + uint64(e.rng)
 	for s := 32; s >= 0; s-- {
@@ -126,15 +128,17 @@ func (e *encoder) finish() []byte {
 		e.shiftLow()
 	}
 	b := e.buf
-	for len(b) > e.start && b[len(b)-1] == 0 {
+	stop := max(e.start, len(b)-4)
+	for len(b) > stop && b[len(b)-1] == 0 {
 		b = b[:len(b)-1]
 	}
 	return b
 }
 
 // decoder reads bins from src. Past the end of src it reads zero bytes
-// (the encoder drops trailing zeros); pos counts every byte read, real or
-// not, so the caller can check that exactly src was used.
+// (the encoder drops trailing zeros of its last 4 bytes); pos counts every
+// byte read, real or not, so the caller can check that exactly src was
+// used and at most 4 bytes were missing.
 type decoder struct {
 	src  []byte
 	pos  int
