@@ -46,8 +46,11 @@ func Top1Agreement(a, b []float32, classes int) (float64, error) {
 		return 0, fmt.Errorf("dataset: top-1 agreement of %d and %d values", len(a), len(b))
 	}
 	n, err := rows(len(a), classes, "top-1 agreement")
-	if err != nil || n == 0 {
-		return 1, err
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return 1, nil
 	}
 	same := 0
 	for i := range n {
