@@ -55,17 +55,15 @@ const convMaxAttr = 1 << 24
 // strides sh, sw, dilations dh, dw and leading pads pt, pl, giving oh x ow
 // output positions. 1-D operations have h = oh = kh = 1.
 type convGeom struct {
-	c, h, w  int
-	oh, ow   int
-	kh, kw   int
-	sh, sw   int
-	dh, dw   int
-	pt, pl   int // padding before (top, left)
-	pb, pr   int // padding after (bottom, right)
-	spatial  int // 1 or 2: the rank of the operation's spatial part
-	hasPads  bool
-	autoPad  string
-	ceilMode bool
+	c, h, w int
+	oh, ow  int
+	kh, kw  int
+	sh, sw  int
+	dh, dw  int
+	pt, pl  int // padding before (top, left)
+	pb, pr  int // padding after (bottom, right)
+	spatial int // 1 or 2: the rank of the operation's spatial part
+	hasPads bool
 }
 
 // convWindow holds a node's window attributes, normalised to two spatial
@@ -93,7 +91,7 @@ func convInts(n *graph.Node, name string, length, lo int, def int) ([]int, bool,
 		return out, false, nil
 	}
 	if len(v) != length {
-		return nil, true, fmt.Errorf("attribute %s has %d values, want %d for this input's %d spatial dimensions", name, len(v), length, length/max(1, lengthDivisor(name)))
+		return nil, true, fmt.Errorf("attribute %s has %d values, want %d for this input's spatial dimensions", name, len(v), length)
 	}
 	out := make([]int, length)
 	for i, x := range v {
@@ -105,17 +103,10 @@ func convInts(n *graph.Node, name string, length, lo int, def int) ([]int, bool,
 	return out, true, nil
 }
 
-func lengthDivisor(name string) int {
-	if name == "pads" {
-		return 2
-	}
-	return 1
-}
-
 // convReadWindow reads kernel_shape (checked against kernel when that is
 // non-nil, required when it is nil), strides, dilations, pads and auto_pad
 // for nsp spatial dimensions (1 or 2).
-func convReadWindow(n *graph.Node, nsp int, kernel []int, withDilations bool) (*convWindow, error) {
+func convReadWindow(n *graph.Node, nsp int, kernel []int) (*convWindow, error) {
 	if nsp != 1 && nsp != 2 {
 		return nil, fmt.Errorf("%d spatial dimensions: only 1-D and 2-D inputs ([N,C,W] or [N,C,H,W]) are supported", nsp)
 	}
@@ -144,16 +135,9 @@ func convReadWindow(n *graph.Node, nsp int, kernel []int, withDilations bool) (*
 	if err != nil {
 		return nil, err
 	}
-	dil, dset, err := convInts(n, "dilations", nsp, 1, 1)
+	dil, _, err := convInts(n, "dilations", nsp, 1, 1)
 	if err != nil {
 		return nil, err
-	}
-	if dset && !withDilations {
-		for _, d := range dil {
-			if d != 1 {
-				return nil, fmt.Errorf("attribute dilations %v is not supported by this operator at this opset", dil)
-			}
-		}
 	}
 	pads, _, err := convInts(n, "pads", 2*nsp, 0, 0)
 	if err != nil {
@@ -234,7 +218,7 @@ func convSpatial(shape []int, what string) (nsp, h, w int, err error) {
 // h x w.
 func (win *convWindow) geom(nsp, c, h, w int, ceil bool) (convGeom, error) {
 	g := convGeom{c: c, h: h, w: w, kh: win.kernel[0], kw: win.kernel[1], sh: win.strides[0], sw: win.strides[1],
-		dh: win.dilations[0], dw: win.dilations[1], spatial: nsp, autoPad: win.autoPad, ceilMode: ceil}
+		dh: win.dilations[0], dw: win.dilations[1], spatial: nsp}
 	var err error
 	if g.oh, g.pt, g.pb, err = convOutSize(h, g.kh, g.sh, g.dh, win.pads[0], win.pads[2], win.autoPad, ceil); err != nil {
 		return g, err
@@ -567,7 +551,7 @@ func buildConv(b *Build) (Kernel, error) {
 			return nil, fmt.Errorf("bias B has shape %s, want [%d] (one per output channel)", ShapeString(bs), m)
 		}
 	}
-	win, err := convReadWindow(b.Node, nsp, ws[2:], true)
+	win, err := convReadWindow(b.Node, nsp, ws[2:])
 	if err != nil {
 		return nil, err
 	}

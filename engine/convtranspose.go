@@ -110,7 +110,7 @@ func buildConvTranspose(b *Build) (Kernel, error) {
 			return nil, fmt.Errorf("bias B has shape %s, want [%d] (one per output channel)", ShapeString(bs), m)
 		}
 	}
-	win, err := convReadWindow(b.Node, nsp, ws[2:], true)
+	win, err := convReadWindow(b.Node, nsp, ws[2:])
 	if err != nil {
 		return nil, err
 	}

@@ -100,7 +100,7 @@ func buildPool(b *Build, isMax bool) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	win, err := convReadWindow(b.Node, nsp, nil, true)
+	win, err := convReadWindow(b.Node, nsp, nil)
 	if err != nil {
 		return nil, err
 	}
