@@ -151,3 +151,36 @@ func TestBitFlips(t *testing.T) {
 		}
 	}
 }
+
+// TestShortStreamBound codes the cheapest tensors there are (all pruned,
+// all kept with one codebook entry) and checks that their streams stay
+// within the decoder's bound of (b+1)*2^19 positions for b bytes.
+func TestShortStreamBound(t *testing.T) {
+	var enc Encoder
+	var dec Decoder
+	const rows, cols = 2048, 2048
+	for _, kept := range []bool{false, true} {
+		var pos []uint32
+		var idx []uint16
+		if kept {
+			for p := range rows * cols {
+				pos = append(pos, uint32(p))
+				idx = append(idx, 0)
+			}
+		}
+		b, err := enc.EncodeSparse(nil, rows, cols, pos, idx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if limit := (len(b)) << 19; rows*cols > limit {
+			t.Fatalf("kept=%v: %d bytes for %d positions, over the bound %d", kept, len(b), rows*cols, limit)
+		}
+		t.Logf("kept=%v: %d positions in %d bytes (bound %d)", kept, rows*cols, len(b), len(b)<<19)
+		if _, _, err := dec.DecodeSparse(b, rows, cols, 1, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := dec.DecodeSparse([]byte{0, 1}, 4096, 4096, 2, nil, nil); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("2 bytes for 2^24 positions: %v", err)
+	}
+}

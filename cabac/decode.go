@@ -56,6 +56,16 @@ func (dec *Decoder) DecodeSparse(src []byte, rows, cols, m int, pos []uint32, id
 		return pos, idx, corrupt(0, "profile byte %#02x has reserved bits set", prof)
 	}
 	body := src[1:]
+	// Every bin narrows the range by a factor of at most 65535/65536
+	// (2.2e-5 bits), and the decoder reads a byte per 8 bits of narrowing
+	// (the range stays in 2^24..2^32), at most 4 of them past the end: b
+	// bytes after the profile hold at most (b+1)*363,405 bins, one per
+	// position at least. Rejecting more positions than (b+1)*2^19 bounds
+	// the work a short stream can cause, as a Huffman block's symbol count
+	// is bounded by its bytes.
+	if n := uint64(rows) * uint64(cols); m > 0 && n > uint64(len(body)+1)<<19 {
+		return pos, idx, corrupt(0, "%d bytes cannot hold %d positions", len(src), n)
+	}
 	md := &dec.md
 	md.reset(rows, cols, m, prof)
 	d := &dec.rc

@@ -80,7 +80,9 @@
 //
 // # Guarantees
 //
-// Decoding never panics and never reads outside its input; it rejects
+// Decoding never panics and never reads outside its input; its work is
+// bounded by the input too (b bytes cannot hold more than (b+1)*2^19
+// positions: each bin takes at least 2.2e-5 bits). It rejects
 // reserved profile bits, a first code value outside the range, an index
 // at or past m, bytes after the coded data, a stream more than 4 bytes
 // short and a tail the encoder would not have written. An arithmetic code
