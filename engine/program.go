@@ -303,6 +303,10 @@ func (c *compiler) gradients() error {
 	return nil
 }
 
+// relabeler is a kernel whose outputs share its input's storage, so the
+// compiler gives them none of their own.
+type relabeler interface{ relabels() }
+
 // allocate gives every runtime value its storage and wires the steps.
 func (c *compiler) allocate() {
 	for _, st := range c.p.steps {
@@ -319,8 +323,13 @@ func (c *compiler) allocate() {
 		}
 		st.out = make([]*graph.Tensor, len(st.outs))
 		st.dout = make([]*graph.Tensor, len(st.outs))
+		_, relabel := st.k.(relabeler)
 		for j, s := range st.outs {
-			if s.t == nil {
+			switch {
+			case s.t != nil:
+			case relabel && j == 0:
+				s.t = &graph.Tensor{Shape: s.meta.Shape, DType: s.meta.DType}
+			default:
 				s.t = newTensor(s.meta)
 			}
 			st.out[j] = s.t
@@ -329,9 +338,6 @@ func (c *compiler) allocate() {
 			}
 		}
 	}
-	// Inputs of later steps that were allocated after the step that reads
-	// them was wired (cannot happen in topological order, but outputs
-	// wired above are the same tensors steps read).
 }
 
 func (c *compiler) gradOf(s *slot) *graph.Tensor {

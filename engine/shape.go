@@ -355,6 +355,9 @@ func (aliasKernel) Forward(in, out []*graph.Tensor) {
 	out[0].I = in[0].I
 }
 
+// relabels tells the compiler not to allocate the output's storage.
+func (aliasKernel) relabels() {}
+
 func (aliasKernel) Backward(in, out, dout, din []*graph.Tensor) {
 	if din[0] != nil {
 		shpAddInto(din[0].F, dout[0].F)
