@@ -37,6 +37,9 @@ type Options struct {
 	// Progress, if set, is called with each tensor's statistics once it
 	// is written, in file order, on the goroutine that called Compress.
 	Progress func(TensorStats)
+	// HalfCodebooks rounds every shared value to the nearest float16
+	// value (CompressGraph only): what a float16 codebook would store.
+	HalfCodebooks bool
 }
 
 // DefaultMemoryBudget is the default Options.MemoryBudget.
@@ -81,6 +84,10 @@ type TensorStats struct {
 	RMSError float64 `json:"rms_error,omitempty"`
 	InBytes  int64   `json:"in_bytes"`  // bytes in the input file
 	Bytes    int     `json:"out_bytes"` // section bytes in the .dcz file
+	// Fallback is true for a weight stored as float32 because its coded
+	// section (CodedBytes) would have been larger (CompressGraph).
+	Fallback   bool `json:"fallback,omitempty"`
+	CodedBytes int  `json:"coded_bytes,omitempty"`
 	// Time is the time spent on the tensor, from its first read to its
 	// encoded section.
 	Time time.Duration `json:"time_ns"`
@@ -98,6 +105,9 @@ type Result struct {
 	InBytes     int64 `json:"in_bytes"`    // size of the input file
 	DenseBytes  int64 `json:"dense_bytes"` // 4 bytes per element
 	OutBytes    int64 `json:"out_bytes"`
+	// GraphBytes is what of OutBytes is not a tensor section: header,
+	// description, graph section, end section (CompressGraph).
+	GraphBytes int64 `json:"graph_bytes,omitempty"`
 	// PeakInFlight and PeakBudget are the most tensors and estimated
 	// bytes that were in flight at once.
 	PeakInFlight int   `json:"peak_in_flight"`

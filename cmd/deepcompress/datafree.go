@@ -24,6 +24,7 @@ type dataFreeArgs struct {
 	bits, indexBits, minSize int
 	workers, maxInFlight     int
 	memoryMiB                int64
+	halfCodebooks            bool
 }
 
 // addDataFreeFlags registers the data-free flags on cmd.
@@ -38,6 +39,7 @@ func addDataFreeFlags(cmd *cobra.Command) *dataFreeArgs {
 	f.IntVar(&a.workers, "workers", 0, "data-free: tensors processed at once (default: all cores)")
 	f.IntVar(&a.maxInFlight, "max-in-flight", 0, "data-free: most tensors read and not yet written (default 2*workers)")
 	f.Int64Var(&a.memoryMiB, "memory", datafree.DefaultMemoryBudget>>20, "data-free: MiB of tensors in flight (estimated)")
+	f.BoolVar(&a.halfCodebooks, "half-codebooks", false, "data-free, .onnx models: round every shared value to the nearest float16 value")
 	return a
 }
 
@@ -79,20 +81,23 @@ func (a *dataFreeArgs) options(cmd *cobra.Command, configPath, preset string) (d
 	if err := cfg.Validate(); err != nil {
 		return datafree.Options{}, fmt.Errorf("%w (from --keep, --quality, --bits, --index-bits or --min-size)", err)
 	}
-	return datafree.Options{Config: cfg, Workers: a.workers, MaxInFlight: a.maxInFlight, MemoryBudget: a.memoryMiB << 20}, nil
+	return datafree.Options{Config: cfg, Workers: a.workers, MaxInFlight: a.maxInFlight, MemoryBudget: a.memoryMiB << 20, HalfCodebooks: a.halfCodebooks}, nil
 }
 
 // runDataFree compresses the safetensors file in into the .dcz file out
 // without training data, showing progress, then prints a table per tensor
 // and the file's statistics (or, with --json, one JSON object).
 func runDataFree(cmd *cobra.Command, in, out string, opt datafree.Options) error {
+	if isGraphModel(in) {
+		return runDataFreeGraph(cmd, in, out, opt)
+	}
 	asJSON, _ := cmd.Flags().GetBool("json") // false where compress has no --json
 	if opt.Name == "" {
 		opt.Name = strings.TrimSuffix(filepath.Base(in), filepath.Ext(in))
 	}
 	total, err := countTensors(in)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (compress --data-free reads .safetensors files and .onnx models)", err)
 	}
 	// The bar draws on the process's stderr, so not when the command's
 	// output goes elsewhere (tests, embedding).

@@ -1,0 +1,250 @@
+package datafree
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"path/filepath"
+	"testing"
+
+	"github.com/deepcompress/deepcompress/dcz"
+	"github.com/deepcompress/deepcompress/engine"
+	"github.com/deepcompress/deepcompress/graph"
+	"github.com/deepcompress/deepcompress/npy"
+	"github.com/deepcompress/deepcompress/onnx"
+)
+
+const zooDir = "../testdata/zoo"
+
+func loadZoo(t *testing.T, name string) *graph.Graph {
+	t.Helper()
+	g, err := onnx.ImportGraphFile(filepath.Join(zooDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// runGraph runs g on the zoo's reference input of net and returns the
+// single output.
+func runGraph(t *testing.T, g *graph.Graph, net string) *graph.Tensor {
+	t.Helper()
+	shape, x, err := npy.ReadFloat32File(filepath.Join(zooDir, net+"_input.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := engine.New(g, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.Run(map[string]*graph.Tensor{g.Inputs[0].Name: graph.NewFloat(shape, x)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out[g.Outputs[0].Name].Clone()
+}
+
+func argmaxRows(t *graph.Tensor) []int {
+	cols := t.Shape[len(t.Shape)-1]
+	var out []int
+	for r := 0; r+cols <= len(t.F); r += cols {
+		best := 0
+		for c := range cols {
+			if t.F[r+c] > t.F[r+best] {
+				best = c
+			}
+		}
+		out = append(out, best)
+	}
+	return out
+}
+
+// writeRead writes m and reads the file back, checking its size.
+func writeRead(t *testing.T, m *dcz.Model, res *Result) *dcz.Model {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := dcz.Write(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	if int64(buf.Len()) != res.OutBytes {
+		t.Fatalf("file of %d bytes, the result says %d", buf.Len(), res.OutBytes)
+	}
+	back, err := dcz.Read(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
+}
+
+// TestCompressGraphZooResNet: data-free at 8 bits on the zoo's ResNet
+// (opset 17) gives a graph file that reads back and runs, whose outputs
+// pick the original's class on the reference batch and stay close.
+func TestCompressGraphZooResNet(t *testing.T) {
+	g := loadZoo(t, "resnet_op17.onnx")
+	want := runGraph(t, g, "resnet")
+	m, res, err := CompressGraph(g, Options{Config: Config{Default: Setting{Bits: 8}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := writeRead(t, m, res)
+	dg, err := back.WithWeights()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := runGraph(t, dg, "resnet")
+	for i, a := range argmaxRows(want) {
+		if b := argmaxRows(got)[i]; a != b {
+			t.Errorf("image %d: top-1 %d, original %d", i, b, a)
+		}
+	}
+	var num, den float64
+	for i := range want.F {
+		d := float64(got.F[i] - want.F[i])
+		num += d * d
+		den += float64(want.F[i]) * float64(want.F[i])
+	}
+	if rel := math.Sqrt(num / den); rel > 0.02 {
+		t.Errorf("logits relative error %.3g, want at most 2%%", rel)
+	}
+
+	// Every float parameter is stored once: the weights of at least
+	// DefaultMinSize elements shared, everything else float32, bit for bit.
+	var params, shared int
+	for _, name := range g.ParamNames() {
+		if g.Params[name].DType == graph.Float32 {
+			params++
+		}
+	}
+	for _, w := range g.Weights() {
+		if len(g.Params[w.Param].F) >= DefaultMinSize {
+			shared++
+		}
+	}
+	if len(back.Layers) != shared || len(back.Layers)+len(back.Raw) != params || len(res.Tensors) != params {
+		t.Fatalf("%d layers and %d raw tensors (%d stats), want %d shared of %d", len(back.Layers), len(back.Raw), len(res.Tensors), shared, params)
+	}
+	for _, r := range back.Raw {
+		orig := g.Params[r.Name].F
+		for i := range orig {
+			if math.Float32bits(orig[i]) != math.Float32bits(r.Data[i]) {
+				t.Fatalf("raw tensor %s differs at %d", r.Name, i)
+			}
+		}
+	}
+	for _, l := range back.Layers {
+		if len(l.Codebook) > 256 || l.Bits != 8 || !g.IsWeight(l.Name) {
+			t.Errorf("layer %s: %d bits, %d shared values", l.Name, l.Bits, len(l.Codebook))
+		}
+	}
+	if res.Ratio() < 3 || res.GraphBytes <= 0 || res.GraphBytes > 4096 {
+		t.Errorf("ratio %.2f, graph bytes %d", res.Ratio(), res.GraphBytes)
+	}
+}
+
+// TestCompressGraphRawFallback: with no size threshold, small weights
+// whose codebook and code tables cost more than their float32 values are
+// stored float32, and the result says so; the big ones are still coded.
+func TestCompressGraphRawFallback(t *testing.T) {
+	g := loadZoo(t, "resnet_op17.onnx")
+	m, res, err := CompressGraph(g, Options{Config: Config{MinSize: 1, Default: Setting{Bits: 8}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := writeRead(t, m, res)
+	raw := map[string]bool{}
+	for _, r := range back.Raw {
+		raw[r.Name] = true
+	}
+	fallbacks := 0
+	for _, s := range res.Tensors {
+		if s.Fallback {
+			fallbacks++
+			if !s.Raw || !raw[s.Name] || s.CodedBytes < s.Bytes {
+				t.Errorf("fallback %s: raw %v, coded %d bytes, stored %d", s.Name, s.Raw, s.CodedBytes, s.Bytes)
+			}
+		}
+		if !s.Raw && s.Bytes >= 4*s.Weights {
+			t.Errorf("%s coded in %d bytes, more than float32", s.Name, s.Bytes)
+		}
+	}
+	// The stem kernel [16,1,3,3] (144 weights) costs more coded at 8 bits.
+	if fallbacks == 0 {
+		t.Error("no weight fell back to float32")
+	}
+	if len(back.Layers) == 0 {
+		t.Error("nothing shared")
+	}
+	if _, err := back.WithWeights(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCompressGraphHalfCodebooks: HalfCodebooks leaves every shared value
+// a float16 value.
+func TestCompressGraphHalfCodebooks(t *testing.T) {
+	g := loadZoo(t, "mlp_op17.onnx")
+	m, res, err := CompressGraph(g, Options{HalfCodebooks: true, Config: Config{Default: Setting{Bits: 6}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := writeRead(t, m, res)
+	if len(back.Layers) == 0 {
+		t.Fatal("nothing shared")
+	}
+	for _, l := range back.Layers {
+		for _, v := range l.Codebook {
+			if h := roundTripHalf(v); h != v {
+				t.Fatalf("%s: shared value %g is not a float16 value (%g)", l.Name, v, h)
+			}
+		}
+	}
+}
+
+func roundTripHalf(v float32) float32 {
+	c := []float32{v}
+	roundHalf(c)
+	return c[0]
+}
+
+// TestCompressGraphEmptyTensor: an empty float parameter (the roi of
+// Resize at opset 11, from a Constant node) is stored as it is, an empty
+// float32 tensor of shape [0].
+func TestCompressGraphEmptyTensor(t *testing.T) {
+	g := loadZoo(t, "unet_op11.onnx")
+	var empty []string
+	for _, name := range g.ParamNames() {
+		if p := g.Params[name]; p.DType == graph.Float32 && len(p.F) == 0 {
+			empty = append(empty, name)
+		}
+	}
+	if len(empty) == 0 {
+		t.Fatal("the U-Net at opset 11 has no empty float parameter")
+	}
+	jobs, _, err := planGraph(g, &Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range jobs {
+		if len(j.t.F) == 0 && !j.plan.raw {
+			t.Errorf("empty %s planned for sharing", j.name)
+		}
+	}
+	m, res, err := CompressGraph(g, Options{})
+	if err != nil {
+		if strings.Contains(err.Error(), "0 values for shape [0]") {
+			t.Skipf("package dcz cannot store an empty tensor yet: %v", err)
+		}
+		t.Fatal(err)
+	}
+	back := writeRead(t, m, res)
+	dg, err := back.WithWeights()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range empty {
+		if p := dg.Params[name]; p == nil || p.DType != graph.Float32 || len(p.F) != 0 || len(p.Shape) != 1 || p.Shape[0] != 0 {
+			t.Errorf("%s read back as %+v", name, p)
+		}
+	}
+	runGraph(t, dg, "unet")
+}
