@@ -3,8 +3,8 @@ package datafree
 import (
 	"bytes"
 	"math"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/deepcompress/deepcompress/dcz"
