@@ -99,9 +99,11 @@ func (dec *Decoder) run(pos []uint32, idx []uint16) ([]uint32, []uint16, error) 
 	md := &dec.md
 	d := &dec.rc
 	src, sp, code, rng := d.src, d.pos, d.code, d.rng
-	defer func() { d.pos, d.code, d.rng = sp, code, rng }()
 	sr, ir := md.sr, md.ir
-	nbr := md.prof&profNeighbours != 0
+	nmul, nmask := 1, 0 // ctx = class*3 + left + above with neighbours, class without
+	if md.prof&profNeighbours != 0 {
+		nmul, nmask = 3, 3
+	}
 	tbits := md.tbits
 	bbits := md.nbits - md.tbits
 	m := uint32(md.m)
@@ -113,6 +115,10 @@ func (dec *Decoder) run(pos []uint32, idx []uint16) ([]uint32, []uint16, error) 
 		tab := md.classTable(i, scale)
 		left := 0
 		row := uint32(i)
+		aboveKey := row // cs.last == aboveKey: the column's last non-zero is in the row above
+		if row == 0 {
+			aboveKey = 1<<32 - 1
+		}
 		for j := range col {
 			cs := &col[j]
 			var ctx int
@@ -121,13 +127,11 @@ func (dec *Decoder) run(pos []uint32, idx []uint16) ([]uint32, []uint16, error) 
 			} else {
 				ctx = colClass(cs.count, scale)
 			}
-			if nbr {
-				above := 0
-				if cs.last == row && row > 0 {
-					above = 1
-				}
-				ctx = ctx*3 + left + above
+			above := 0
+			if cs.last == aboveKey {
+				above = 1
 			}
+			ctx = ctx*nmul + (left+above)&nmask
 			st := &sig[ctx]
 			bound := (rng >> 16) * st.p0()
 			if code < bound {
@@ -195,6 +199,7 @@ func (dec *Decoder) run(pos []uint32, idx []uint16) ([]uint32, []uint16, error) 
 				sp, code, rng = d.pos, d.code, d.rng
 			}
 			if v >= m {
+				d.pos, d.code, d.rng = sp, code, rng
 				return pos, idx, corrupt(min(sp, len(src))+1, "index %d at position %d outside the codebook of %d", v, flat, m)
 			}
 			last = md.class(top)
@@ -203,6 +208,7 @@ func (dec *Decoder) run(pos []uint32, idx []uint16) ([]uint32, []uint16, error) 
 			flat++
 		}
 	}
+	d.pos, d.code, d.rng = sp, code, rng
 	return pos, idx, nil
 }
 

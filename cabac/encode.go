@@ -338,7 +338,10 @@ func (enc *Encoder) run(pos []uint32, idx []uint16) {
 		return
 	}
 	sr, ir := md.sr, md.ir
-	nbr := md.prof&profNeighbours != 0
+	nmul, nmask := 1, 0 // ctx = class*3 + left + above with neighbours, class without
+	if md.prof&profNeighbours != 0 {
+		nmul, nmask = 3, 3
+	}
 	last := 0 // class of the last index coded
 	tbits, bbits := md.tbits, md.nbits-md.tbits
 	sig, tree, col := md.sig, md.tree, md.col
@@ -353,6 +356,10 @@ func (enc *Encoder) run(pos []uint32, idx []uint16) {
 		tab := md.classTable(i, scale)
 		left := 0
 		row := uint32(i)
+		aboveKey := row // cs.last == aboveKey: the column's last non-zero is in the row above
+		if row == 0 {
+			aboveKey = 1<<32 - 1
+		}
 		for j := range col {
 			cs := &col[j]
 			var ctx int
@@ -361,13 +368,11 @@ func (enc *Encoder) run(pos []uint32, idx []uint16) {
 			} else {
 				ctx = colClass(cs.count, scale)
 			}
-			if nbr {
-				above := 0
-				if cs.last == row && row > 0 {
-					above = 1
-				}
-				ctx = ctx*3 + left + above
+			above := 0
+			if cs.last == aboveKey {
+				above = 1
 			}
+			ctx = ctx*nmul + (left+above)&nmask
 			st := &sig[ctx]
 			bound := (e.rng >> 16) * st.p0()
 			if flat != next {
