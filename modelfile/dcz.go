@@ -29,6 +29,9 @@ func loadDCZ(path string, opt Options) (*nn.Model, error) {
 
 // FromDCZ expands a compressed model into a dense one with masks.
 func FromDCZ(f *dcz.Model, seed uint64) (*nn.Model, error) {
+	if f.Graph != nil {
+		return fromGraphDCZ(f, seed)
+	}
 	if dcz.TensorsOnly(f.Spec) {
 		return nil, errors.New("modelfile: the file holds tensors, not a network (made by compress --data-free): decode it to .safetensors")
 	}
@@ -96,4 +99,27 @@ func QuantizedBits(meta map[string]string) (map[string]int, error) {
 		return nil, fmt.Errorf("modelfile: bad %s metadata: %w", MetaQuantized, err)
 	}
 	return bits, nil
+}
+
+// fromGraphDCZ runs a graph file: the graph with its tensors decoded, the
+// pruned positions as masks.
+func fromGraphDCZ(f *dcz.Model, seed uint64) (*nn.Model, error) {
+	g, err := f.WithWeights()
+	if err != nil {
+		return nil, err
+	}
+	m, err := nn.FromGraph(g, nil, seed)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range f.Layers {
+		if p := m.Param(l.Name); p != nil {
+			mask := make([]float32, len(p.Data))
+			for _, pos := range l.Pos {
+				mask[pos] = 1
+			}
+			p.SetMask(mask)
+		}
+	}
+	return m, nil
 }
