@@ -20,6 +20,7 @@ type graphNet struct {
 	input, output  string        // the graph input fed and the output returned
 	trainOutput    string        // output in training: before a final softmax
 	sample         []int         // per-sample input shape
+	outShape       []int         // per-sample output shape
 	outSize        int
 	trainProg      *engine.Program
 	in, out, dgrad graph.Tensor
@@ -69,7 +70,8 @@ func FromGraph(g *graph.Graph, sample []int, seed uint64) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	gn.outSize = numelInts(p.OutputShape(gn.trainOutput)[1:])
+	gn.outShape = slices.Clone(p.OutputShape(gn.trainOutput)[1:])
+	gn.outSize = numelInts(gn.outShape)
 	m := &Model{byName: map[string]*Param{}, graph: gn}
 	weights := map[string]bool{}
 	for _, w := range g.Weights() {
@@ -235,4 +237,17 @@ func (m *Model) layerKindOf(i int) arch.Kind {
 		return ""
 	}
 	return m.Spec.Layers[infos[i].Layer].Kind
+}
+
+// OutputShape is the shape of one sample's output: [classes] for a
+// classifier, [C, H, W] for a map.
+func (m *Model) OutputShape() []int {
+	if m.graph != nil {
+		return m.graph.outShape
+	}
+	shapes, _ := m.Spec.Shapes() // checked by New
+	if len(shapes) == 0 {
+		return m.Spec.Input
+	}
+	return shapes[len(shapes)-1]
 }
