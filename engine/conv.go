@@ -242,7 +242,7 @@ func (g *convGeom) outShape(n, m int) []int {
 // sits at offset off (input index = o*s + off) and stays in [0, size).
 func convRange(off, s, size, out int) (lo, hi int) {
 	if off < 0 {
-		lo = (-off + s - 1) / s
+		lo = min(out, (-off+s-1)/s)
 	}
 	last := size - 1 - off
 	if last < 0 {
@@ -286,6 +286,9 @@ func (g *convGeom) im2col(x, cols []float32, oy0, oy1, tlo, thi int) {
 			}
 			for i := range dst[xhi:] {
 				dst[xhi+i] = 0
+			}
+			if xlo >= xhi {
+				continue
 			}
 			src := plane[iy*g.w : (iy+1)*g.w]
 			if g.sw == 1 {
@@ -356,7 +359,8 @@ func (g *convGeom) contiguous() bool { return g.sh == 1 && g.sw == 1 && g.ow == 
 // offY) is inside the input.
 func (g *convGeom) tapRows(oy0, oy1, offY int) (lo, hi int) {
 	lo, hi = convRange(offY, 1, g.h, g.oh)
-	return max(lo, oy0), max(min(hi, oy1), max(lo, oy0))
+	lo = min(max(lo, oy0), oy1)
+	return lo, max(min(hi, oy1), lo)
 }
 
 // zeroEdges clears columns [0, xlo) and [xhi, ow) of every row of d.

@@ -188,6 +188,8 @@ func convCases() []convCase {
 		{name: "SAME_LOWER", n: 1, c: 2, h: 6, w: 7, m: 3, group: 1, kh: 2, kw: 4, autoPad: "SAME_LOWER"},
 		{name: "VALID", n: 1, c: 3, h: 6, w: 7, m: 2, group: 1, kh: 3, kw: 2, strides: []int64{2, 1}, autoPad: "VALID", pads: []int64{5, 5, 5, 5}},
 		{name: "depthwise SAME_LOWER", n: 3, c: 4, h: 6, w: 6, m: 4, group: 4, kh: 3, kw: 3, strides: []int64{2, 2}, autoPad: "SAME_LOWER", bias: true},
+		{name: "pads wider than the input", n: 2, c: 2, h: 2, w: 1, m: 2, group: 1, kh: 3, kw: 3, dilations: []int64{2, 2}, pads: []int64{3, 3, 1, 1}, bias: true},
+		{name: "depthwise pads wider than the input", n: 1, c: 2, h: 2, w: 1, m: 2, group: 2, kh: 3, kw: 3, dilations: []int64{2, 2}, pads: []int64{3, 3, 1, 1}},
 		{name: "1-D", n: 2, c: 3, w: 10, m: 4, group: 1, kw: 3, strides: []int64{2}, pads: []int64{1, 2}, bias: true},
 		{name: "1-D depthwise dilated", n: 2, c: 3, w: 12, m: 3, group: 3, kw: 3, dilations: []int64{2}, pads: []int64{2, 2}},
 	}
@@ -609,11 +611,13 @@ func TestConvTransposeErrors(t *testing.T) {
 // TestConvRandomized draws many small configurations, some invalid: the
 // builder must refuse those with an error (never a panic) and compute the
 // others like the reference.
+var convRandomN = 600
+
 func TestConvRandomized(t *testing.T) {
 	rng := rand.New(rand.NewPCG(51, 52))
 	pads := []string{"", "", "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"}
 	ok := 0
-	for range 300 {
+	for range convRandomN {
 		group := 1 + rng.IntN(3)
 		cc := convCase{n: rng.IntN(3), c: group * (1 + rng.IntN(2)), h: rng.IntN(7), w: rng.IntN(7),
 			m: group * (1 + rng.IntN(2)), group: group, kh: 1 + rng.IntN(3), kw: 1 + rng.IntN(3), bias: rng.IntN(2) == 0,
@@ -629,7 +633,11 @@ func TestConvRandomized(t *testing.T) {
 			cc.dilations = []int64{int64(1 + rng.IntN(2)), int64(1 + rng.IntN(2))}
 		}
 		if rng.IntN(2) == 0 {
-			cc.pads = []int64{int64(rng.IntN(3)), int64(rng.IntN(3)), int64(rng.IntN(3)), int64(rng.IntN(3))}
+			pm := 3
+			if rng.IntN(4) == 0 {
+				pm = 8 // pads wider than the input and the kernel
+			}
+			cc.pads = []int64{int64(rng.IntN(pm)), int64(rng.IntN(pm)), int64(rng.IntN(pm)), int64(rng.IntN(pm))}
 		}
 		x, w, b := cc.tensors(rng)
 		params := map[string]*graph.Tensor{"w": w}
@@ -648,8 +656,8 @@ func TestConvRandomized(t *testing.T) {
 		ok++
 		convClose(t, fmt.Sprintf("%+v", cc), out["y"], convRef(cc, x, w, b), 1e-4)
 	}
-	if ok < 100 {
-		t.Fatalf("only %d of 300 configurations ran", ok)
+	if ok < convRandomN/4 {
+		t.Fatalf("only %d of %d configurations ran", ok, convRandomN)
 	}
 }
 
@@ -658,7 +666,7 @@ func TestConvRandomized(t *testing.T) {
 func TestConvTransposeRandomized(t *testing.T) {
 	rng := rand.New(rand.NewPCG(53, 54))
 	ok := 0
-	for range 200 {
+	for range convRandomN / 3 {
 		grp := 1 + rng.IntN(2)
 		tc := convTCase{n: rng.IntN(3), c: grp * (1 + rng.IntN(2)), h: 1 + rng.IntN(4), w: 1 + rng.IntN(4), mg: 1 + rng.IntN(2), grp: grp,
 			kh: 1 + rng.IntN(3), kw: 1 + rng.IntN(3), bias: rng.IntN(2) == 0}
@@ -690,7 +698,130 @@ func TestConvTransposeRandomized(t *testing.T) {
 		ok++
 		convClose(t, fmt.Sprintf("%+v", tc), out["y"], convTRef(tc, x, w, b), 1e-4)
 	}
-	if ok < 60 {
-		t.Fatalf("only %d of 200 configurations ran", ok)
+	if ok < convRandomN/10 {
+		t.Fatalf("only %d of %d configurations ran", ok, convRandomN/3)
+	}
+}
+
+// convRefGrad evaluates the Conv gradients directly: dx, dw and db for
+// the output gradient dy.
+func convRefGrad(cc convCase, x, w, dy *graph.Tensor) (dx, dw, db []float64) {
+	h, kh := cc.h, cc.kh
+	sh, sw, dh, dwl := 1, 1, 1, 1
+	var pt, pl, pb, pr int
+	st, di, pa := cc.strides, cc.dilations, cc.pads
+	if cc.h == 0 {
+		h, kh = 1, 1
+		if st != nil {
+			sw = int(st[0])
+		}
+		if di != nil {
+			dwl = int(di[0])
+		}
+		if pa != nil {
+			pl, pr = int(pa[0]), int(pa[1])
+		}
+	} else {
+		if st != nil {
+			sh, sw = int(st[0]), int(st[1])
+		}
+		if di != nil {
+			dh, dwl = int(di[0]), int(di[1])
+		}
+		if pa != nil {
+			pt, pl, pb, pr = int(pa[0]), int(pa[1]), int(pa[2]), int(pa[3])
+		}
+	}
+	oh, pt := convAxis(h, kh, sh, dh, pt, pb, cc.autoPad)
+	ow, pl := convAxis(cc.w, cc.kw, sw, dwl, pl, pr, cc.autoPad)
+	cg, mg := cc.c/cc.group, cc.m/cc.group
+	dx, dw, db = make([]float64, len(x.F)), make([]float64, len(w.F)), make([]float64, cc.m)
+	for n := range cc.n {
+		for m := range cc.m {
+			g := m / mg
+			for i := range oh {
+				for j := range ow {
+					d := float64(dy.F[((n*cc.m+m)*oh+i)*ow+j])
+					db[m] += d
+					for c := range cg {
+						for u := range kh {
+							for v := range cc.kw {
+								iy, ix := i*sh-pt+u*dh, j*sw-pl+v*dwl
+								if iy < 0 || iy >= h || ix < 0 || ix >= cc.w {
+									continue
+								}
+								xi := ((n*cc.c+g*cg+c)*h+iy)*cc.w + ix
+								wi := ((m*cg+c)*kh+u)*cc.kw + v
+								dx[xi] += d * float64(w.F[wi])
+								dw[wi] += d * float64(x.F[xi])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return dx, dw, db
+}
+
+// TestConvGradRandomized compares the backward pass with convRefGrad on
+// random configurations (all the kernels: im2col in whole and in blocks,
+// pointwise, depthwise gather and scatter; batch 1 and more).
+func TestConvGradRandomized(t *testing.T) {
+	rng := rand.New(rand.NewPCG(57, 58))
+	pads := []string{"", "", "SAME_UPPER", "SAME_LOWER", "VALID"}
+	ok := 0
+	for range convRandomN / 4 {
+		group := 1 + rng.IntN(2)
+		cc := convCase{n: 1 + rng.IntN(3), c: group * (1 + rng.IntN(2)), h: 1 + rng.IntN(7), w: 1 + rng.IntN(7),
+			m: group * (1 + rng.IntN(2)), group: group, kh: 1 + rng.IntN(3), kw: 1 + rng.IntN(4), bias: true,
+			autoPad: pads[rng.IntN(len(pads))]}
+		if rng.IntN(3) == 0 {
+			cc.group = cc.c
+			cc.m = cc.c * (1 + rng.IntN(2))
+		}
+		if rng.IntN(2) == 0 {
+			cc.strides = []int64{int64(1 + rng.IntN(2)), int64(1 + rng.IntN(3))}
+		}
+		if rng.IntN(3) == 0 {
+			cc.dilations = []int64{int64(1 + rng.IntN(2)), int64(1 + rng.IntN(2))}
+		}
+		if rng.IntN(2) == 0 {
+			cc.pads = []int64{int64(rng.IntN(4)), int64(rng.IntN(4)), int64(rng.IntN(4)), int64(rng.IntN(4))}
+		}
+		x, w, b := cc.tensors(rng)
+		inputs := map[string]*graph.Tensor{"x": x}
+		m, err := New(opGraph(17, cc.node(false), inputs, map[string]*graph.Tensor{"w": w, "b": b}), Options{Train: true, InputGrads: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := m.ProgramFor(map[string][]int{"x": x.Shape})
+		if err != nil {
+			continue
+		}
+		ok++
+		if _, err := p.Run(inputs); err != nil {
+			t.Fatal(err)
+		}
+		dy := randTensor(rng, p.OutputShape("y")...)
+		if err := p.Backward(map[string]*graph.Tensor{"y": dy}); err != nil {
+			t.Fatal(err)
+		}
+		dx, dw, db := convRefGrad(cc, x, w, dy)
+		for _, c := range []struct {
+			what string
+			got  []float32
+			want []float64
+		}{{"dx", p.InputGrad("x").F, dx}, {"dw", m.Grad("w").F, dw}, {"db", m.Grad("b").F, db}} {
+			for i := range c.want {
+				if math.Abs(float64(c.got[i])-c.want[i]) > 1e-4*math.Max(1, math.Abs(c.want[i])) {
+					t.Fatalf("%+v: %s[%d] = %g, want %g", cc, c.what, i, c.got[i], c.want[i])
+				}
+			}
+		}
+	}
+	t.Logf("%d configurations ran", ok)
+	if ok < convRandomN/16 {
+		t.Fatalf("only %d configurations ran", ok)
 	}
 }
