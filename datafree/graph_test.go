@@ -248,3 +248,46 @@ func TestCompressGraphEmptyTensor(t *testing.T) {
 	}
 	runGraph(t, dg, "unet")
 }
+
+// TestInt8Baseline: every weight is quantized to 255 levels of one step
+// per tensor, within half a step, and the size is the float32 file less 3
+// bytes per weight plus a 4-byte scale per weight tensor.
+func TestInt8Baseline(t *testing.T) {
+	g := loadZoo(t, "resnet_op17.onnx")
+	q, size, err := Int8Baseline(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, all, err := CompressGraph(g, Options{Config: Config{MinSize: math.MaxInt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := all.OutBytes
+	for _, w := range g.Weights() {
+		orig, got := g.Params[w.Param].F, q.Params[w.Param].F
+		want += int64(4 - 3*len(orig))
+		var m float64
+		for _, v := range orig {
+			m = math.Max(m, math.Abs(float64(v)))
+		}
+		step := m / 127
+		levels := map[float32]bool{}
+		for i, v := range orig {
+			levels[got[i]] = true
+			if d := math.Abs(float64(got[i] - v)); d > step/2*1.0001 {
+				t.Fatalf("%s[%d]: %g quantized to %g, step %g", w.Param, i, v, got[i], step)
+			}
+		}
+		if len(levels) > 255 {
+			t.Errorf("%s: %d levels", w.Param, len(levels))
+		}
+	}
+	if size != want || all.Compressed != 0 {
+		t.Errorf("size %d, want %d (%d params shared in the float32 file)", size, want, all.Compressed)
+	}
+	for name, p := range g.Params {
+		if !g.IsWeight(name) && q.Params[name] != p {
+			t.Errorf("%s changed", name)
+		}
+	}
+}
