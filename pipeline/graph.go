@@ -18,6 +18,7 @@ import (
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/prune"
 	"github.com/deepcompress/deepcompress/quantize"
+	"github.com/deepcompress/deepcompress/report"
 )
 
 // GraphConfig is the recipe for compressing a graph with the user's own
@@ -140,6 +141,10 @@ type GraphCompressor struct {
 	Config   GraphConfig
 	Log      io.Writer
 	Progress func(step string) func(nn.Progress)
+	// Ancillary is stored in the file: the preprocessing of the user's
+	// data and the original model's metadata. The compressor adds the
+	// held-out fidelity of the quantized model to Meta.
+	Ancillary dcz.Ancillary
 }
 
 func (c *GraphCompressor) logf(format string, args ...any) {
@@ -204,6 +209,7 @@ func (c *GraphCompressor) CompressGraph(ctx context.Context, g *graph.Graph, dat
 	if err != nil {
 		return nil, err
 	}
+	file.Ancillary = r.ancillary()
 	layers, _ := prune.Stats(student)
 	res := &GraphResult{Classifier: r.classifier, Keep: keep, Layers: layers, File: file}
 	if out != "" {
@@ -563,4 +569,46 @@ func graphFile(m *nn.Model, layers []*quantize.Layer) (*dcz.Model, error) {
 		}
 	}
 	return f, nil
+}
+
+// ancillary is the caller's ancillary data with the fidelity measured on
+// the held-out samples after quantization.
+func (r *graphRun) ancillary() dcz.Ancillary {
+	a := r.c.Ancillary
+	meta := map[string]string{}
+	for k, v := range a.Meta {
+		meta[k] = v
+	}
+	if n := len(r.stages); n > 0 {
+		f := r.stages[n-1].Fidelity
+		if r.classifier {
+			meta["held_out_agreement"] = fmt.Sprintf("%.4f", f.Agreement)
+		}
+		meta["held_out_relative_error"] = fmt.Sprintf("%.6f", f.RelError)
+		meta["held_out_samples"] = fmt.Sprint(r.held.Len())
+	}
+	a.Meta = meta
+	return a
+}
+
+// GraphStageTable is the stage table of a graph compression: fidelity to
+// the original on the held-out samples, size and ratio after each stage.
+func GraphStageTable(res *GraphResult) report.Table {
+	t := report.Table{Header: []string{"stage", "agreement", "relative error", "accuracy", "bytes", "ratio", "elapsed"}}
+	for _, s := range res.Stages {
+		agree, acc := "-", "-"
+		if res.Classifier {
+			agree = fmt.Sprintf("%.2f%%", 100*s.Fidelity.Agreement)
+		}
+		if s.Fidelity.Accuracy >= 0 {
+			acc = fmt.Sprintf("%.2f%%", 100*s.Fidelity.Accuracy)
+		}
+		size := fmt.Sprint(s.Bytes)
+		if !s.Measured {
+			size += " (computed)"
+		}
+		t.Rows = append(t.Rows, []string{s.Name, agree, fmt.Sprintf("%.3f%%", 100*s.Fidelity.RelError), acc, size,
+			fmt.Sprintf("%.1fx", s.Ratio), s.Elapsed.Round(time.Second).String()})
+	}
+	return t
 }

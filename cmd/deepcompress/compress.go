@@ -30,6 +30,7 @@ func compressCmd() *cobra.Command {
 		asJSON     bool
 		dataFree   bool
 		df         *dataFreeArgs
+		ga         *graphArgs
 		reportDir  string
 	)
 	cmd := &cobra.Command{
@@ -49,6 +50,17 @@ OUT.work); an interrupted run started again with the same arguments resumes
 there and ends with the same file, byte for byte. The work directory is
 removed after a successful run unless --keep-work is given.
 
+--data DIR|FILE.npy|IDX compresses a real model (an ONNX graph: ResNets,
+MobileNets, U-Nets...) with your own inputs, no labels needed: the
+original model teaches the compressed one. A sensitivity pass on held-out
+inputs picks each layer's kept fraction, pruning retrains against the
+original's outputs (soft targets for a classifier, squared error for any
+other output), the codebooks are fine-tuned the same way, and the .dcz
+file carries the whole graph and the preprocessing ("deepcompress decode"
+gives an ONNX model back; "deepcompress run" runs the .dcz). The stage
+table reports top-1 agreement with the original (classifiers), relative
+error of the outputs, and accuracy when labels are given.
+
 --data-free compresses a safetensors file of any tensors (F32, F16, BF16)
 with no training data: magnitude pruning, weight sharing and Huffman
 coding, no retraining, one tensor at a time with bounded memory on all
@@ -57,6 +69,8 @@ cores. Settings per tensor come from --config (rules matched by name) or
 below --min-size elements (biases, norms) are stored dense.`,
 		Example: `  deepcompress compress --model lenet300.safetensors --out lenet300.dcz --preset paper
   deepcompress compress --model ../shared/models/lenet300.onnx --out l300.dcz --config my.json
+  deepcompress compress --model resnet.onnx --data my_images/ --out resnet.dcz
+  deepcompress compress --model unet.onnx --data inputs.npy --out unet.dcz --tolerance 1
   deepcompress compress --data-free --model vgg16.safetensors --out vgg16.dcz --keep 0.1 --bits 5 --index-bits 5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -66,6 +80,9 @@ below --min-size elements (biases, norms) are stored dense.`,
 					return err
 				}
 				return runDataFree(cmd, model, out, opt)
+			}
+			if ga.data != "" {
+				return runGraphCompress(cmd, ga, model, out, asJSON)
 			}
 			m, err := modelfile.Load(model, modelfile.Options{Arch: archArg})
 			if err != nil {
@@ -110,10 +127,12 @@ below --min-size elements (biases, norms) are stored dense.`,
 	f.StringVar(&reportDir, "report", "", "also write REPORT.md and its PNG figures (weight distributions, shared weights) into this folder")
 	f.BoolVar(&dataFree, "data-free", false, "compress any safetensors file without data or retraining: prune, share and Huffman-code tensor by tensor, streaming (see --keep, --bits, --index-bits, --min-size)")
 	df = addDataFreeFlags(cmd)
+	ga = addGraphFlags(cmd)
+	cmd.MarkFlagsMutuallyExclusive("data", "data-free")
 	data.register(cmd)
 	cmd.MarkFlagRequired("model")
 	cmd.MarkFlagRequired("out")
-	cmd.AddCommand(printConfigCmd())
+	cmd.AddCommand(printConfigCmd(), printGraphConfigCmd())
 	return cmd
 }
 

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deepcompress/deepcompress/dataset"
+	"github.com/deepcompress/deepcompress/dcz"
+	"github.com/deepcompress/deepcompress/graph"
+	"github.com/deepcompress/deepcompress/modelfile"
+	"github.com/deepcompress/deepcompress/nn"
+	"github.com/deepcompress/deepcompress/pipeline"
+)
+
+// graphArgs are the flags of compress --data: a real model compressed
+// with the user's own inputs.
+type graphArgs struct {
+	data, labels, preset     string
+	mean, std                string
+	scale                    float64
+	maxSamples               int
+	config                   string
+	tolerance                float64
+	convBits, fcBits, epochs int
+	ftEpochs                 int
+	heldOut                  float64
+}
+
+func addGraphFlags(cmd *cobra.Command) *graphArgs {
+	a := &graphArgs{}
+	f := cmd.Flags()
+	def := pipeline.DefaultGraphConfig()
+	f.StringVar(&a.data, "data", "", "your inputs, labels not needed: a folder of images (one sub-folder per class when labelled), a .npy file, or MNIST-style IDX files; the original model teaches the compressed one")
+	f.StringVar(&a.labels, "labels", "", "with --data: a .npy (or IDX) file of labels, to report accuracy too")
+	f.StringVar(&a.preset, "preprocess", "", "with --data: preprocessing preset for images (mnist, imagenet; default: from the model's input shape, scale 1/255)")
+	f.StringVar(&a.mean, "mean", "", "with --data: per-channel mean subtracted after scaling, e.g. 0.485,0.456,0.406")
+	f.StringVar(&a.std, "std", "", "with --data: per-channel standard deviation, e.g. 0.229,0.224,0.225")
+	f.Float64Var(&a.scale, "scale", 0, "with --data: multiplies 8-bit pixel values (default 1/255)")
+	f.IntVar(&a.maxSamples, "max-samples", 0, "with --data: use at most this many samples (a seeded random subset)")
+	f.StringVar(&a.config, "graph-config", "", "with --data: JSON recipe (see compress print-graph-config)")
+	f.Float64Var(&a.tolerance, "tolerance", def.Tolerance, "with --data: points of agreement (or of relative error) pruning one layer alone may cost in the sensitivity pass")
+	f.IntVar(&a.convBits, "conv-bits", def.ConvBits, "with --data: shared-value bits of convolution kernels")
+	f.IntVar(&a.fcBits, "fc-bits", def.FCBits, "with --data: shared-value bits of fully connected weights")
+	f.IntVar(&a.epochs, "epochs", def.Prune.Epochs, "with --data: epochs of retraining while pruning")
+	f.IntVar(&a.ftEpochs, "finetune-epochs", def.FineTune.Epochs, "with --data: epochs of codebook fine-tuning")
+	f.Float64Var(&a.heldOut, "held-out", def.HeldOut, "with --data: fraction of the inputs kept aside to measure agreement")
+	return a
+}
+
+// recipe is the graph recipe: the config file, or the defaults with the
+// flags the user set.
+func (a *graphArgs) recipe(cmd *cobra.Command) (pipeline.GraphConfig, error) {
+	cfg := pipeline.DefaultGraphConfig()
+	if a.config != "" {
+		b, err := os.ReadFile(a.config)
+		if err != nil {
+			return cfg, err
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg); err != nil {
+			return cfg, fmt.Errorf("--graph-config %s: %w", a.config, err)
+		}
+	}
+	set := cmd.Flags().Changed
+	if set("tolerance") {
+		cfg.Tolerance = a.tolerance
+	}
+	if set("conv-bits") {
+		cfg.ConvBits = a.convBits
+	}
+	if set("fc-bits") {
+		cfg.FCBits = a.fcBits
+	}
+	if set("epochs") {
+		cfg.Prune.Epochs = a.epochs
+	}
+	if set("finetune-epochs") {
+		cfg.FineTune.Epochs = a.ftEpochs
+	}
+	if set("held-out") {
+		cfg.HeldOut = a.heldOut
+	}
+	return cfg, cfg.Validate()
+}
+
+// preprocess is the preprocessing for images: a preset or the model's
+// input shape, with the flags the user set.
+func (a *graphArgs) preprocess(g *graph.Graph) (dataset.Preprocess, error) {
+	var pre dataset.Preprocess
+	if a.preset != "" {
+		var err error
+		if pre, err = dataset.Preset(a.preset); err != nil {
+			return pre, err
+		}
+	} else if len(g.Inputs) > 0 {
+		shape := make([]int, len(g.Inputs[0].Shape))
+		for i, d := range g.Inputs[0].Shape {
+			shape[i] = d.Size
+		}
+		pre = dataset.DefaultFor(shape)
+	}
+	if a.scale != 0 {
+		pre.Scale = float32(a.scale)
+	}
+	for _, f := range []struct {
+		s   string
+		dst *[]float32
+	}{{a.mean, &pre.Mean}, {a.std, &pre.Std}} {
+		if f.s == "" {
+			continue
+		}
+		v, err := dataset.ParseFloats(f.s)
+		if err != nil {
+			return pre, err
+		}
+		*f.dst = v
+	}
+	return pre.Normalize(), nil
+}
+
+// runGraphCompress compresses a real model with the user's inputs.
+func runGraphCompress(cmd *cobra.Command, a *graphArgs, modelPath, out string, asJSON bool) error {
+	cfg, err := a.recipe(cmd)
+	if err != nil {
+		return err
+	}
+	g, err := modelfile.LoadGraph(modelPath, modelfile.Options{})
+	if err != nil {
+		return err
+	}
+	pre, err := a.preprocess(g)
+	if err != nil {
+		return err
+	}
+	set, err := dataset.Load(a.data, pre, dataset.Options{Labels: a.labels, Max: a.maxSamples, Seed: cfg.Seed})
+	if err != nil {
+		return err
+	}
+	samples, err := toSamples(set)
+	if err != nil {
+		return err
+	}
+	anc := dcz.Ancillary{Meta: map[string]string{"source": filepath.Base(modelPath)}}
+	if info, err := os.Stat(modelPath); err == nil {
+		anc.Meta["source_bytes"] = fmt.Sprint(info.Size())
+	}
+	if set.Pre != nil {
+		if anc.Preprocess, err = set.Pre.Marshal(); err != nil {
+			return err
+		}
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+	defer stop()
+	c := &pipeline.GraphCompressor{Config: cfg, Log: cmd.ErrOrStderr(), Ancillary: anc,
+		Progress: func(step string) func(nn.Progress) { return trainingBar(step) }}
+	start := time.Now()
+	res, err := c.CompressGraph(ctx, g, samples, out)
+	if err != nil {
+		return err
+	}
+	return printGraphResult(cmd.OutOrStdout(), res, out, asJSON, time.Since(start))
+}
+
+// toSamples turns a loaded set into the pipeline's samples; labels are
+// kept when every one fits a byte (the class indices training uses).
+func toSamples(s *dataset.Set) (pipeline.Samples, error) {
+	out := pipeline.Samples{X: s.X, Shape: s.Shape}
+	if s.Labels == nil {
+		return out, nil
+	}
+	out.Labels = make([]uint8, len(s.Labels))
+	for i, l := range s.Labels {
+		if l < 0 || l > 255 {
+			return pipeline.Samples{}, fmt.Errorf("label %d of sample %d: only classes 0..255 are supported", l, i)
+		}
+		out.Labels[i] = uint8(l)
+	}
+	return out, nil
+}
+
+func printGraphResult(w io.Writer, res *pipeline.GraphResult, out string, asJSON bool, took time.Duration) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(map[string]any{"out": out, "stages": res.Stages, "keep": res.Keep, "seconds": took.Seconds()})
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, pipeline.GraphStageTable(res).Text())
+	fmt.Fprintf(w, "\nagreement, relative error and accuracy on the held-out inputs; original: the float32 weights of the model; huffman: the .dcz file, every byte counted\n")
+	fmt.Fprintf(w, "wrote %s in %s\n", out, took.Round(time.Second))
+	return nil
+}
+
+// printGraphConfigCmd prints the default graph recipe.
+func printGraphConfigCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "print-graph-config",
+		Short: "Print the default recipe of compress --data as a JSON file to start from",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			return enc.Encode(pipeline.DefaultGraphConfig())
+		},
+	}
+}
