@@ -21,6 +21,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/deepcompress/deepcompress/graph"
 	"github.com/deepcompress/deepcompress/internal/parallel"
@@ -69,6 +70,7 @@ type poolKernel struct {
 	includePad   bool
 	planes       int
 	rows, cols   poolAxis
+	in0, in1     int // output columns whose windows lie inside the input
 	x, y, dy, dx []float32
 	fwdFn, bwdFn func(lo, hi int)
 }
@@ -144,6 +146,9 @@ func buildPool(b *Build, isMax bool) (Kernel, error) {
 		rows: newPoolAxis(g.oh, h, g.kh, g.sh, g.dh, g.pt, g.pb),
 		cols: newPoolAxis(g.ow, w, g.kw, g.sw, g.dw, g.pl, g.pr)}
 	k.fwdFn, k.bwdFn = k.forwardPlanes, k.backwardPlanes
+	k.in0, k.in1 = convRange(-g.pl, g.sw, w, g.ow)
+	_, last := convRange((g.kw-1)*g.dw-g.pl, g.sw, w, g.ow)
+	k.in1 = max(k.in0, min(k.in1, last))
 	b.Out[0].Shape = g.outShape(xs[0], xs[1])
 	if len(b.Out) > 1 {
 		b.Out[1].Shape = []int{0} // not asked for (unnamed)
@@ -201,41 +206,110 @@ func (k *poolKernel) divisor(oy, ox int) float32 {
 	return float32((k.rows.hi[oy] - k.rows.lo[oy]) * (k.cols.hi[ox] - k.cols.lo[ox]))
 }
 
+// forwardPlanes computes planes [lo, hi) row by row: each output row
+// starts at -Inf (max) or 0 (sum) and takes in one input row per kernel
+// row; averages are divided at the end.
 func (k *poolKernel) forwardPlanes(lo, hi int) {
 	g := &k.geom
 	in, out := g.h*g.w, g.oh*g.ow
+	init := float32(0)
+	if k.max {
+		init = float32(math.Inf(-1))
+	}
 	for p := lo; p < hi; p++ {
 		x := k.x[p*in : (p+1)*in]
 		y := k.y[p*out : (p+1)*out]
 		for oy := range g.oh {
 			yr := y[oy*g.ow : (oy+1)*g.ow]
-			if k.max {
-				for ox := range yr {
-					if a := k.argmax(x, oy, ox); a >= 0 {
-						yr[ox] = x[a]
-					} else {
-						yr[ox] = 0
-					}
-				}
-				continue
-			}
+			convFill(yr, init)
 			ulo, uhi := int(k.rows.lo[oy]), int(k.rows.hi[oy])
 			iy0 := oy*g.sh - g.pt
-			for ox := range yr {
-				vlo, vhi := int(k.cols.lo[ox]), int(k.cols.hi[ox])
-				ix0 := ox*g.sw - g.pl
-				var s float32
-				for u := ulo; u < uhi; u++ {
-					row := x[(iy0+u*g.dh)*g.w:]
-					for v := vlo; v < vhi; v++ {
-						s += row[ix0+v*g.dw]
+			for u := ulo; u < uhi; u++ {
+				iy := iy0 + u*g.dh
+				k.rowPass(yr, x[iy*g.w:(iy+1)*g.w])
+			}
+			if uhi <= ulo { // a window in the padding only (pads are checked: cannot happen)
+				clear(yr)
+			}
+			if !k.max {
+				for ox := range yr {
+					if d := k.divisor(oy, ox); d > 0 {
+						yr[ox] /= d
 					}
 				}
-				if d := k.divisor(oy, ox); d > 0 {
-					s /= d
-				}
-				yr[ox] = s
 			}
+		}
+	}
+}
+
+// edgePass is rowPass for output columns [lo, hi), testing every tap.
+func (k *poolKernel) edgePass(yr, xr []float32, lo, hi int) {
+	g := &k.geom
+	for ox := lo; ox < hi; ox++ {
+		vlo, vhi := int(k.cols.lo[ox]), int(k.cols.hi[ox])
+		ix0 := ox*g.sw - g.pl
+		m := yr[ox]
+		for v := vlo; v < vhi; v++ {
+			if xv := xr[ix0+v*g.dw]; k.max {
+				m = max(m, xv)
+			} else {
+				m += xv
+			}
+		}
+		yr[ox] = m
+	}
+}
+
+// rowPass combines one input row into an output row: yr[j] = max(yr[j],
+// max_v xr[j*sW - pL + v*dW]) or yr[j] += sum_v xr[...], over the taps
+// inside the row. Output columns [in0, in1) have every tap inside; 2- and
+// 3-wide windows without dilation are unrolled there.
+func (k *poolKernel) rowPass(yr, xr []float32) {
+	g := &k.geom
+	a, b := k.in0, k.in1
+	if a >= b {
+		a, b = len(yr), len(yr)
+	}
+	k.edgePass(yr, xr, 0, a)
+	k.edgePass(yr, xr, b, len(yr))
+	if a >= b {
+		return
+	}
+	sw, base := g.sw, a*g.sw-g.pl
+	ys := yr[a:b]
+	switch {
+	case g.kw == 2 && g.dw == 1:
+		xs := xr[base : base+(len(ys)-1)*sw+2]
+		for i := range ys {
+			t := xs[i*sw : i*sw+2 : i*sw+2]
+			if k.max {
+				ys[i] = max(ys[i], t[0], t[1])
+			} else {
+				ys[i] += t[0] + t[1]
+			}
+		}
+	case g.kw == 3 && g.dw == 1:
+		xs := xr[base : base+(len(ys)-1)*sw+3]
+		for i := range ys {
+			t := xs[i*sw : i*sw+3 : i*sw+3]
+			if k.max {
+				ys[i] = max(ys[i], t[0], t[1], t[2])
+			} else {
+				ys[i] += t[0] + t[1] + t[2]
+			}
+		}
+	default:
+		for i := range ys {
+			j := base + i*sw
+			m := ys[i]
+			for v := range g.kw {
+				if xv := xr[j+v*g.dw]; k.max {
+					m = max(m, xv)
+				} else {
+					m += xv
+				}
+			}
+			ys[i] = m
 		}
 	}
 }
