@@ -52,7 +52,9 @@ type row struct {
 
 func main() {
 	runtime.LockOSThread()
-	debug.SetGCPercent(400)
+	// No collections while timing: each measurement starts after a
+	// runtime.GC, so that neither side pays for the other's garbage.
+	debug.SetGCPercent(-1)
 	reps := flag.Int("reps", 5, "timing repetitions (the best is kept)")
 	useZstd := flag.Bool("zstd", true, "compress the raw index stream with zstd (slow on big files)")
 	flag.Parse()
@@ -128,6 +130,7 @@ func file(path string, reps int, useZstd bool) error {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
+		runtime.GC()
 		t0 := cpuNow()
 		if _, err := dcz.Read(bufio.NewReaderSize(f, 1<<20)); err != nil {
 			return err
@@ -290,6 +293,7 @@ func measure(s *dcz.Section, reps int, zenc *zstd.Encoder) (row, error) {
 	// Timing, interleaved, best of reps.
 	// Each measurement repeats f for at least 5 ms of CPU time.
 	best := func(cur *time.Duration, f func() error) error {
+		runtime.GC()
 		t0 := cpuNow()
 		k := 0
 		for {
