@@ -71,6 +71,12 @@ type poolKernel struct {
 	planes       int
 	rows, cols   poolAxis
 	in0, in1     int // output columns whose windows lie inside the input
+	// In training, MaxPool's forward records each window's argmax (index
+	// in its plane) for the backward pass.
+	track  bool
+	idx    []int32
+	haveIx bool
+	argFn  func(lo, hi int)
 	x, y, dy, dx []float32
 	fwdFn, bwdFn func(lo, hi int)
 }
@@ -145,7 +151,8 @@ func buildPool(b *Build, isMax bool) (Kernel, error) {
 	k := &poolKernel{geom: g, max: isMax, includePad: includePad, planes: planes,
 		rows: newPoolAxis(g.oh, h, g.kh, g.sh, g.dh, g.pt, g.pb),
 		cols: newPoolAxis(g.ow, w, g.kw, g.sw, g.dw, g.pl, g.pr)}
-	k.fwdFn, k.bwdFn = k.forwardPlanes, k.backwardPlanes
+	k.fwdFn, k.bwdFn, k.argFn = k.forwardPlanes, k.backwardPlanes, k.argmaxPlanes
+	k.track = isMax && b.Train && h*w < math.MaxInt32
 	k.in0, k.in1 = convRange(-g.pl, g.sw, w, g.ow)
 	_, last := convRange((g.kw-1)*g.dw-g.pl, g.sw, w, g.ow)
 	k.in1 = max(k.in0, min(k.in1, last))
@@ -165,8 +172,39 @@ func (k *poolKernel) grain() int {
 
 func (k *poolKernel) Forward(in, out []*graph.Tensor) {
 	k.x, k.y = in[0].F, out[0].F
-	parallel.For(k.planes, k.grain(), k.fwdFn)
+	if k.track {
+		if k.idx == nil {
+			k.idx = make([]int32, len(out[0].F))
+		}
+		parallel.For(k.planes, k.grain(), k.argFn)
+		k.haveIx = true
+	} else {
+		parallel.For(k.planes, k.grain(), k.fwdFn)
+	}
 	k.x, k.y = nil, nil
+}
+
+// argmaxPlanes is MaxPool's forward for planes [lo, hi) that also records
+// each window's first maximum.
+func (k *poolKernel) argmaxPlanes(lo, hi int) {
+	g := &k.geom
+	in, out := g.h*g.w, g.oh*g.ow
+	for p := lo; p < hi; p++ {
+		x := k.x[p*in : (p+1)*in]
+		y := k.y[p*out : (p+1)*out]
+		idx := k.idx[p*out : (p+1)*out]
+		for oy := range g.oh {
+			for ox := range g.ow {
+				a := k.argmax(x, oy, ox)
+				idx[oy*g.ow+ox] = int32(a)
+				if a >= 0 {
+					y[oy*g.ow+ox] = x[a]
+				} else {
+					y[oy*g.ow+ox] = 0
+				}
+			}
+		}
+	}
 }
 
 func (k *poolKernel) Backward(in, out, dout, din []*graph.Tensor) {
@@ -321,6 +359,15 @@ func (k *poolKernel) backwardPlanes(lo, hi int) {
 		x := k.x[p*in : (p+1)*in]
 		dx := k.dx[p*in : (p+1)*in]
 		dy := k.dy[p*out : (p+1)*out]
+		if k.max && k.haveIx {
+			idx := k.idx[p*out : (p+1)*out]
+			for i, d := range dy {
+				if a := idx[i]; a >= 0 {
+					dx[a] += d
+				}
+			}
+			continue
+		}
 		for oy := range g.oh {
 			ulo, uhi := int(k.rows.lo[oy]), int(k.rows.hi[oy])
 			iy0 := oy*g.sh - g.pt

@@ -303,7 +303,8 @@ func TestPoolRandomized(t *testing.T) {
 		for _, op := range []string{"MaxPool", "AveragePool"} {
 			x := poolInput(rng, pc)
 			inputs := map[string]*graph.Tensor{"x": x}
-			m, err := New(opGraph(17, pc.node(op), inputs, nil), Options{})
+			// Training programs take MaxPool's argmax-recording path.
+			m, err := New(opGraph(17, pc.node(op), inputs, nil), Options{Train: rng.IntN(2) == 0})
 			if err != nil {
 				t.Fatal(err)
 			}
