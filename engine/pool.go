@@ -65,18 +65,18 @@ func newPoolAxis(out, in, k, s, d, pb, pe int) poolAxis {
 
 // poolKernel is a MaxPool or AveragePool node.
 type poolKernel struct {
-	geom         convGeom
-	max          bool
-	includePad   bool
-	planes       int
-	rows, cols   poolAxis
-	in0, in1     int // output columns whose windows lie inside the input
+	geom       convGeom
+	max        bool
+	includePad bool
+	planes     int
+	rows, cols poolAxis
+	in0, in1   int // output columns whose windows lie inside the input
 	// In training, MaxPool's forward records each window's argmax (index
 	// in its plane) for the backward pass.
-	track  bool
-	idx    []int32
-	haveIx bool
-	argFn  func(lo, hi int)
+	track        bool
+	idx          []int32
+	haveIx       bool
+	argFn        func(lo, hi int)
 	x, y, dy, dx []float32
 	fwdFn, bwdFn func(lo, hi int)
 }
