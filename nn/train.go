@@ -15,6 +15,15 @@ type Dataset struct {
 	// Teacher, when set, holds a teacher model's logits for every sample,
 	// back to back, for training with distillation (TrainConfig.Distill).
 	Teacher []float32
+	// Augment, when set, changes each training batch in place (n samples
+	// back to back) before it is used, drawing from rng: random shifts of
+	// images, say. With a teacher, set OnlineTeacher too, so that the
+	// teacher sees the same changed samples.
+	Augment func(x []float32, n int, rng *rand.Rand)
+	// OnlineTeacher, when set, computes the teacher's outputs of every
+	// training batch as it is drawn (its logits, or its outputs for MSE)
+	// instead of reading Teacher.
+	OnlineTeacher *Model
 }
 
 // Len is the number of samples.
@@ -119,7 +128,7 @@ func Train(m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(P
 	if data.Labels == nil && !teacherOnly {
 		return fmt.Errorf("nn: data without labels trains only against a teacher (distillation 1, or MSE)")
 	}
-	if (cfg.Distill > 0 || cfg.MSE) && len(data.Teacher) != data.Len()*classes {
+	if (cfg.Distill > 0 || cfg.MSE) && data.OnlineTeacher == nil && len(data.Teacher) != data.Len()*classes {
 		return fmt.Errorf("nn: distillation needs %d teacher logits (%d samples x %d classes), have %d",
 			data.Len()*classes, data.Len(), classes, len(data.Teacher))
 	}
@@ -133,6 +142,16 @@ func Train(m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(P
 	rows := min(cfg.Batch, n) // a batch larger than the data holds the data
 	if err := m.checkTraining(rows, n%rows); err != nil {
 		return fmt.Errorf("nn: training with batch %d: %w", cfg.Batch, err)
+	}
+	if t := data.OnlineTeacher; t != nil {
+		if t.OutputSize() != classes || t.InputSize() != data.Dim {
+			return fmt.Errorf("nn: the teacher maps %d values to %d, the student %d to %d", t.InputSize(), t.OutputSize(), data.Dim, classes)
+		}
+		for _, k := range []int{rows, n % rows} {
+			if err := t.Prepare(k, false); k > 0 && err != nil {
+				return fmt.Errorf("nn: teacher: %w", err)
+			}
+		}
 	}
 	xb := make([]float32, rows*data.Dim)
 	yb := make([]uint8, rows)
@@ -160,9 +179,15 @@ func Train(m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(P
 				if yb != nil {
 					yb[k] = data.Labels[s]
 				}
-				if tb != nil {
+				if tb != nil && data.OnlineTeacher == nil {
 					copy(tb[k*classes:(k+1)*classes], data.Teacher[s*classes:(s+1)*classes])
 				}
+			}
+			if data.Augment != nil {
+				data.Augment(xb[:len(idx)*data.Dim], len(idx), rng)
+			}
+			if tb != nil && data.OnlineTeacher != nil {
+				copy(tb, teacherOutputs(data.OnlineTeacher, xb, len(idx), cfg.MSE))
 			}
 			out := m.Forward(xb, len(idx), true)
 			var labels []uint8
@@ -247,4 +272,13 @@ func Predict(m *Model, x []float32, n, batch int, visit func(i int, out []float3
 		}
 	}
 	return nil
+}
+
+// teacherOutputs runs the teacher on a batch: its outputs when the student
+// matches them by squared error, else its logits.
+func teacherOutputs(t *Model, x []float32, n int, mse bool) []float32 {
+	if mse {
+		return t.Forward(x, n, false).Data
+	}
+	return t.Logits(x, n).Data
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/dataset"
 	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/finetune"
 	"github.com/deepcompress/deepcompress/graph"
@@ -45,6 +46,10 @@ type GraphConfig struct {
 	// training of the codebooks. Both learn from the teacher.
 	Prune    Recipe `json:"prune"`
 	FineTune Recipe `json:"finetune"`
+	// Shift augments image inputs ([C, H, W]) with random shifts of up to
+	// this many pixels while training; the teacher sees the same shifted
+	// images (0: no augmentation).
+	Shift int `json:"shift"`
 	// HeldOut is the fraction of the data kept aside to measure agreement.
 	HeldOut float64 `json:"held_out"`
 	Seed    uint64  `json:"seed"`
@@ -57,7 +62,7 @@ func DefaultGraphConfig() GraphConfig {
 		ConvBits: 5, FCBits: 4,
 		Prune:    Recipe{Epochs: 12, Batch: 32, LR: 0.01, Momentum: 0.9, Schedule: nn.Cosine, Temperature: 2, Distill: 1},
 		FineTune: Recipe{Epochs: 3, Batch: 32, LR: 0.001, Momentum: 0.9, Schedule: nn.Cosine, Temperature: 2, Distill: 1},
-		HeldOut:  0.1, Seed: 1,
+		Shift: 2, HeldOut: 0.1, Seed: 1,
 	}
 }
 
@@ -70,6 +75,8 @@ func (c GraphConfig) Validate() error {
 		return fmt.Errorf("pipeline: min_keep %v outside (0, 1]", c.MinKeep)
 	case c.ConvBits < 1 || c.ConvBits > 16 || c.FCBits < 1 || c.FCBits > 16:
 		return fmt.Errorf("pipeline: bits %d/%d outside 1..16", c.ConvBits, c.FCBits)
+	case c.Shift < 0:
+		return fmt.Errorf("pipeline: shift %d must not be negative", c.Shift)
 	case !(c.HeldOut > 0 && c.HeldOut < 1):
 		return fmt.Errorf("pipeline: held_out %v outside (0, 1)", c.HeldOut)
 	}
@@ -292,6 +299,11 @@ func (r *graphRun) split(teacher *nn.Model, data Samples) error {
 	}
 	r.held, r.train = pick(perm[:nHeld]), pick(perm[nHeld:])
 	r.heldTeacher = r.held.Teacher
+	if shift := r.c.Config.Shift; shift > 0 && len(data.Shape) == 3 {
+		shape := slices.Clone(data.Shape)
+		r.train.Augment = func(x []float32, n int, rng *rand.Rand) { dataset.Shift(x, n, shape, shift, rng) }
+		r.train.OnlineTeacher = teacher
+	}
 	r.c.logf("data: %d samples, %d for training, %d held out; the model is a %s", n, r.train.Len(), r.held.Len(),
 		map[bool]string{true: "classifier (top-1 agreement measured)", false: "map (relative error measured)"}[r.classifier])
 	return nil
