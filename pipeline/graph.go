@@ -62,7 +62,7 @@ func DefaultGraphConfig() GraphConfig {
 		ConvBits: 5, FCBits: 4,
 		Prune:    Recipe{Epochs: 12, Batch: 32, LR: 0.01, Momentum: 0.9, Schedule: nn.Cosine, Temperature: 2, Distill: 1},
 		FineTune: Recipe{Epochs: 3, Batch: 32, LR: 0.001, Momentum: 0.9, Schedule: nn.Cosine, Temperature: 2, Distill: 1},
-		Shift: 2, HeldOut: 0.1, Seed: 1,
+		Shift:    2, HeldOut: 0.1, Seed: 1,
 	}
 }
 
