@@ -50,6 +50,9 @@ func buildBatchNorm(b *Build) (Kernel, error) {
 			return nil, fmt.Errorf("input %d is %v: BatchNormalization takes float32 tensors", i, b.In[i].DType)
 		}
 	}
+	if len(b.Out) < 1 {
+		return nil, fmt.Errorf("BatchNormalization needs an output")
+	}
 	xs := b.In[0].Shape
 	if len(xs) < 2 {
 		return nil, fmt.Errorf("input X has shape %s: want rank >= 2 with the channels on axis 1", ShapeString(xs))
