@@ -224,3 +224,18 @@ func TestSpec(t *testing.T) {
 		agree(t, b, 1+rng.IntN(6), 1+rng.IntN(6), rng.IntN(20))
 	}
 }
+
+// FuzzSpec compares the package's decoder with the FORMAT.md reading on
+// arbitrary streams.
+func FuzzSpec(f *testing.F) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	var enc Encoder
+	for _, c := range []struct{ rows, cols, m int }{{3, 4, 3}, {8, 9, 2}, {10, 10, 16}, {5, 7, 300}} {
+		pos, idx := randomTensor(rng, c.rows, c.cols, c.m, 0.3)
+		b, _ := enc.EncodeSparse(nil, c.rows, c.cols, pos, idx, c.m)
+		f.Add(b, uint8(c.rows), uint8(c.cols), uint16(c.m))
+	}
+	f.Fuzz(func(t *testing.T, src []byte, r, c uint8, m16 uint16) {
+		agree(t, src, int(r%40), int(c%40), int(m16))
+	})
+}
