@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/deepcompress/deepcompress/arch"
+	membudget "github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/internal/atomicfile"
 	"github.com/deepcompress/deepcompress/quantize"
@@ -219,9 +220,9 @@ func planAll(rd *safetensors.Reader, c *Config) ([]*job, *Result, error) {
 		n := e.Numel()
 		switch {
 		case n == 0:
-			return nil, nil, fmt.Errorf("datafree: tensor %q has shape %v: a .dcz file cannot hold an empty tensor", e.Name, e.Shape)
+			return nil, nil, fmt.Errorf("datafree: tensor %q has shape %s: a .dcz file cannot hold an empty tensor", e.Name, membudget.Shape(e.Shape))
 		case len(e.Shape) > dcz.MaxDims || uint64(n) > dcz.MaxElems || len(e.Name) > dcz.MaxNameLen:
-			return nil, nil, fmt.Errorf("datafree: tensor %q with shape %v exceeds the limits of a .dcz file (rank %d, 2^32 elements, %d-byte names)", e.Name, e.Shape, dcz.MaxDims, dcz.MaxNameLen)
+			return nil, nil, fmt.Errorf("datafree: tensor %q with shape %s exceeds the limits of a .dcz file (rank %d, 2^32 elements, %d-byte names)", e.Name, membudget.Shape(e.Shape), dcz.MaxDims, dcz.MaxNameLen)
 		}
 		pl := c.planFor(e.Name, e.Shape)
 		if pl.rule >= 0 {

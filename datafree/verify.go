@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 
+	membudget "github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/safetensors"
 )
@@ -123,7 +124,7 @@ func (sf *stFile) source(name string, shape []int, mustF32 bool) (*source, error
 	case !ok:
 		return nil, &VerifyError{Tensor: name, Msg: "missing"}
 	case !slices.Equal(e.Shape, shape):
-		return nil, &VerifyError{Tensor: name, Msg: fmt.Sprintf("shape %v, the .dcz file says %v", e.Shape, shape)}
+		return nil, &VerifyError{Tensor: name, Msg: fmt.Sprintf("shape %s, the .dcz file says %s", membudget.Shape(e.Shape), membudget.Shape(shape))}
 	case !e.DType.Convertible() || mustF32 && e.DType != safetensors.F32:
 		return nil, &VerifyError{Tensor: name, Msg: fmt.Sprintf("dtype %s", e.DType)}
 	}
