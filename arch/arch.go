@@ -132,6 +132,19 @@ func (s Spec) JSON() []byte {
 	return b
 }
 
+// MaxNameLen bounds a layer's name, so that its parameters' names fit a
+// .dcz file and error messages stay short.
+const MaxNameLen = 1000
+
+// clip shortens a name or kind from input for an error message.
+func clip(s string) string {
+	const n = 64
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
 // maxDim bounds every dimension and maxElems every activation, so that
 // sizes stay far from overflowing int; what a spec really costs is checked
 // against the memory budget by CheckBudget.
@@ -160,11 +173,11 @@ func (s Spec) Shapes() ([][]int, error) {
 	for i, l := range s.Layers {
 		next, err := l.outShape(cur)
 		if err != nil {
-			return nil, fmt.Errorf("arch: layer %d (%s %s): %w", i, l.Kind, l.Name, err)
+			return nil, fmt.Errorf("arch: layer %d (%s %s): %w", i, clip(string(l.Kind)), clip(l.Name), err)
 		}
 		if l.HasParams() {
-			if l.Name == "" || seen[l.Name] {
-				return nil, fmt.Errorf("arch: layer %d (%s): needs a unique name, got %q", i, l.Kind, l.Name)
+			if l.Name == "" || len(l.Name) > MaxNameLen || seen[l.Name] {
+				return nil, fmt.Errorf("arch: layer %d (%s): needs a unique name of at most %d bytes, got %q", i, l.Kind, MaxNameLen, clip(l.Name))
 			}
 			seen[l.Name] = true
 		}
@@ -236,7 +249,7 @@ func (l Layer) outShape(in []int) ([]int, error) {
 		}
 		return append([]int(nil), in...), nil
 	}
-	return nil, fmt.Errorf("unknown layer kind %q", l.Kind)
+	return nil, fmt.Errorf("unknown layer kind %q", clip(string(l.Kind)))
 }
 
 func convOut(size, k, stride, pad int) (int, error) {
@@ -324,7 +337,7 @@ func (s Spec) Footprint() (Footprint, error) {
 		fp.MaxAct = max(fp.MaxAct, n)
 		if l.HasParams() {
 			if err := fp.addLayer(l, in, out); err != nil {
-				return Footprint{}, fmt.Errorf("arch: layer %d (%s %s): %w", i, l.Kind, l.Name, err)
+				return Footprint{}, fmt.Errorf("arch: layer %d (%s %s): %w", i, l.Kind, clip(l.Name), err)
 			}
 		}
 		in = out
@@ -366,7 +379,7 @@ func (s Spec) CheckBudget(b *budget.Budget, copies, batch int) error {
 	if err != nil {
 		return err
 	}
-	name := s.Name
+	name := clip(s.Name)
 	if name == "" {
 		name = "the network"
 	}
