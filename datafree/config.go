@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/sparse"
 )
 
@@ -117,8 +118,15 @@ func LoadConfig(path string) (Config, error) {
 	return c, nil
 }
 
+// MaxRules bounds the rules of a config (the paper's VGG-16 preset has
+// 16), so that its warnings and errors stay short.
+const MaxRules = 256
+
 // Validate checks every rule and compiles the patterns.
 func (c *Config) Validate() error {
+	if len(c.Rules) > MaxRules {
+		return &ConfigError{Rule: -1, Msg: fmt.Sprintf("%d rules, more than %d", len(c.Rules), MaxRules)}
+	}
 	if c.MinSize < 0 {
 		return &ConfigError{Rule: -1, Msg: fmt.Sprintf("min_size %d is negative", c.MinSize)}
 	}
@@ -127,6 +135,9 @@ func (c *Config) Validate() error {
 	}
 	for i := range c.Rules {
 		r := &c.Rules[i]
+		if len(r.Match) > dcz.MaxNameLen {
+			return &ConfigError{Rule: i, Msg: fmt.Sprintf("pattern of %d bytes, longer than any tensor name (%d)", len(r.Match), dcz.MaxNameLen)}
+		}
 		if err := r.compile(); err != nil {
 			return &ConfigError{Rule: i, Msg: err.Error()}
 		}
