@@ -420,13 +420,17 @@ func (g *convGeom) tileRows() int {
 	return max(1, min(g.oh, convTileFloats/max(1, g.taps()*g.ow)))
 }
 
-// convFill sets every element of row to v, doubling a filled prefix with
-// copy (a vectorised memmove) rather than storing one element at a time.
+// convFill sets every element of row to v; a long row by doubling a
+// filled prefix with copy (a vectorised memmove) rather than storing one
+// element at a time.
 func convFill(row []float32, v float32) {
-	if len(row) == 0 {
+	if len(row) <= 64 {
+		for i := range row {
+			row[i] = v
+		}
 		return
 	}
-	n := min(len(row), 8)
+	n := 16
 	for i := range row[:n] {
 		row[i] = v
 	}
