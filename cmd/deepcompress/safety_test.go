@@ -81,3 +81,23 @@ func TestMaxMemoryFlag(t *testing.T) {
 		t.Error("a bad --max-memory accepted")
 	}
 }
+
+// TestStaleTemporariesRemoved: the temporary file a killed run left next
+// to its output is gone after the next run writes that output, and a
+// replaced output keeps its permissions.
+func TestStaleTemporariesRemoved(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.safetensors")
+	stale := filepath.Join(dir, ".m.safetensors.tmp-4242")
+	os.WriteFile(stale, make([]byte, 1<<10), 0o644)
+	os.WriteFile(out, nil, 0o600)
+	if _, err := run(t, "decode", embedded, "--out", out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Error("stale temporary file left")
+	}
+	if st, _ := os.Stat(out); st.Mode().Perm() != 0o600 {
+		t.Errorf("replaced output has mode %v, want 0600", st.Mode().Perm())
+	}
+}
