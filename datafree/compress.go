@@ -310,8 +310,10 @@ func shareTensor(src *source, s Setting, shape []int, workers int) (*sharedLayer
 	if err != nil {
 		return nil, 0, err
 	}
-	c, err := quantize.Cluster(sv.vals, 1<<s.Bits, quantize.Options{Workers: workers})
-	if err != nil {
+	var c *quantize.Result
+	if s.Grid == GridUniform {
+		c = uniformGrid(sv.vals, 1<<s.Bits)
+	} else if c, err = quantize.Cluster(sv.vals, 1<<s.Bits, quantize.Options{Workers: workers}); err != nil {
 		return nil, 0, fmt.Errorf("datafree: tensor %q: %w", src.name, err)
 	}
 	rms := 0.0

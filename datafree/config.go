@@ -32,7 +32,20 @@ type Setting struct {
 	Bits int `json:"bits,omitempty"`
 	// IndexBits is the width of the gap between survivors, 1..sparse.MaxBits.
 	IndexBits int `json:"index_bits,omitempty"`
+	// Grid is how the 2^Bits shared values are placed: "kmeans" (the
+	// default, 1-D k-means to a fixed point: the paper's weight sharing)
+	// or "uniform" (evenly spaced from the smallest to the largest
+	// survivor, each weight to the nearest, only the values used kept: a
+	// linear quantizer whose indices the Huffman coding then compresses,
+	// better than k-means for the same file size at 6 bits and more).
+	Grid string `json:"grid,omitempty"`
 }
+
+// Grids.
+const (
+	GridKMeans  = "kmeans"
+	GridUniform = "uniform"
+)
 
 // Rule applies a Setting to the tensors whose names match a pattern.
 type Rule struct {
@@ -160,6 +173,8 @@ func (s Setting) validate() error {
 		return fmt.Errorf("bits %d outside 1..16", s.Bits)
 	case s.IndexBits < 0 || s.IndexBits > sparse.MaxBits:
 		return fmt.Errorf("index_bits %d outside 1..%d", s.IndexBits, sparse.MaxBits)
+	case s.Grid != "" && s.Grid != GridKMeans && s.Grid != GridUniform:
+		return fmt.Errorf("grid %q: want %q or %q", s.Grid, GridKMeans, GridUniform)
 	}
 	return nil
 }
@@ -256,6 +271,9 @@ func fill(s, d Setting, rank int) Setting {
 	}
 	s.Bits = width(s.Bits, d.Bits, rank)
 	s.IndexBits = width(s.IndexBits, d.IndexBits, rank)
+	if s.Grid == "" {
+		s.Grid = d.Grid
+	}
 	return s
 }
 

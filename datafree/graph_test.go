@@ -291,3 +291,90 @@ func TestInt8Baseline(t *testing.T) {
 		}
 	}
 }
+
+// TestUniformGrid: the uniform grid keeps at most k ascending values,
+// evenly spaced from the smallest value to the largest, and puts each
+// value within half a step of its shared value.
+func TestUniformGrid(t *testing.T) {
+	vals := bell(newRand(3), 5000, 0.1)
+	for _, k := range []int{2, 16, 256} {
+		c := uniformGrid(vals, k)
+		lo, hi := vals[0], vals[0]
+		for _, v := range vals {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		step := (float64(hi) - float64(lo)) / float64(k-1)
+		if len(c.Centroids) > k || c.Centroids[0] != lo || math.Abs(float64(c.Centroids[len(c.Centroids)-1]-hi)) > 1e-6 {
+			t.Fatalf("k=%d: %d values from %g to %g, data %g..%g", k, len(c.Centroids), c.Centroids[0], c.Centroids[len(c.Centroids)-1], lo, hi)
+		}
+		for j := 1; j < len(c.Centroids); j++ {
+			if c.Centroids[j] <= c.Centroids[j-1] {
+				t.Fatalf("k=%d: codebook not ascending at %d", k, j)
+			}
+			if r := (float64(c.Centroids[j]) - float64(lo)) / step; math.Abs(r-math.Round(r)) > 1e-3 {
+				t.Fatalf("k=%d: %g is off the grid", k, c.Centroids[j])
+			}
+		}
+		var sum float64
+		for i, v := range vals {
+			d := math.Abs(float64(v) - float64(c.Centroids[c.Assign[i]]))
+			if d > step/2*1.0001 {
+				t.Fatalf("k=%d: %g shared as %g, step %g", k, v, c.Centroids[c.Assign[i]], step)
+			}
+			sum += d * d
+		}
+		if math.Abs(sum-c.Inertia) > 1e-9*max(1, sum) {
+			t.Errorf("k=%d: inertia %g, want %g", k, c.Inertia, sum)
+		}
+	}
+	if c := uniformGrid([]float32{0.5, 0.5}, 8); len(c.Centroids) != 1 || c.Centroids[0] != 0.5 || c.Inertia != 0 {
+		t.Errorf("constant values: %+v", c)
+	}
+	if c := uniformGrid(nil, 8); len(c.Centroids) != 0 || len(c.Assign) != 0 {
+		t.Errorf("no values: %+v", c)
+	}
+}
+
+// TestCompressGraphUniform: the uniform grid on the zoo's ResNet gives a
+// smaller file than k-means at the same bits, and still the original's
+// classes on the reference batch.
+func TestCompressGraphUniform(t *testing.T) {
+	g := loadZoo(t, "resnet_op17.onnx")
+	want := argmaxRows(runGraph(t, g, "resnet"))
+	var sizes [2]int64
+	for i, grid := range []string{GridKMeans, GridUniform} {
+		m, res, err := CompressGraph(g, Options{Config: Config{Default: Setting{Bits: 8, Grid: grid}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes[i] = res.OutBytes
+		dg, err := writeRead(t, m, res).WithWeights()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, c := range argmaxRows(runGraph(t, dg, "resnet")) {
+			if c != want[j] {
+				t.Errorf("%s: image %d: class %d, original %d", grid, j, c, want[j])
+			}
+		}
+	}
+	if sizes[1] >= sizes[0] {
+		t.Errorf("uniform grid %d bytes, k-means %d", sizes[1], sizes[0])
+	}
+}
+
+func TestConfigGrid(t *testing.T) {
+	c, err := ParseConfig([]byte(`{"default": {"grid": "uniform", "bits": 7}, "rules": [{"match": "a*", "grid": "kmeans"}, {"match": "b*"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.planFor("a1", []int{64, 64}); p.Grid != GridKMeans || p.Bits != 7 {
+		t.Errorf("rule a*: %+v", p)
+	}
+	if p := c.planFor("b1", []int{64, 64}); p.Grid != GridUniform {
+		t.Errorf("rule b*: %+v", p)
+	}
+	if _, err := ParseConfig([]byte(`{"default": {"grid": "log"}}`)); err == nil {
+		t.Error("grid \"log\" accepted")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/deepcompress/deepcompress/graph"
+	"github.com/deepcompress/deepcompress/quantize"
 )
 
 // Int8Baseline is plain per-tensor int8 quantization, the baseline
@@ -52,4 +53,43 @@ func Int8Dequantized(w []float32) []float32 {
 		out[i] = float32(math.Max(-127, math.Min(127, math.RoundToEven(float64(v)/s))) * s)
 	}
 	return out
+}
+
+// uniformGrid shares values among at most k evenly spaced values from
+// their smallest to their largest, each value to the nearest (round half
+// to even on the grid index); the codebook keeps only the grid values
+// used, ascending.
+func uniformGrid(vals []float32, k int) *quantize.Result {
+	res := &quantize.Result{Centroids: []float32{}, Assign: make([]uint16, len(vals)), Converged: true}
+	if len(vals) == 0 {
+		return res
+	}
+	lo, hi := vals[0], vals[0]
+	for _, v := range vals {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	step := (float64(hi) - float64(lo)) / float64(k-1)
+	grid := make([]int32, len(vals))
+	used := make([]bool, k)
+	for i, v := range vals {
+		j := 0
+		if step > 0 {
+			j = int(math.Max(0, math.Min(float64(k-1), math.RoundToEven((float64(v)-float64(lo))/step))))
+		}
+		grid[i] = int32(j)
+		used[j] = true
+	}
+	index := make([]uint16, k)
+	for j, u := range used {
+		if u {
+			index[j] = uint16(len(res.Centroids))
+			res.Centroids = append(res.Centroids, float32(float64(lo)+float64(j)*step))
+		}
+	}
+	for i, j := range grid {
+		res.Assign[i] = index[j]
+		d := float64(vals[i]) - float64(res.Centroids[index[j]])
+		res.Inertia += d * d
+	}
+	return res
 }

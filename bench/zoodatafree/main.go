@@ -36,7 +36,7 @@ func main() {
 	yPath := flag.String("y", "", "test labels (int64 .npy), for a classifier")
 	cleanPath := flag.String("clean", "", "clean targets (float32 .npy), for the U-Net")
 	settings := flag.String("settings", "default;b8;b8,h;b7;b7,h;b6;b5;b4;b7,k0.7;b6,k0.5",
-		"data-free settings separated by ';': 'default' or comma-separated bN (bits), kF (keep), qF (quality), iN (index bits), h (float16-rounded codebooks)")
+		"data-free settings separated by ';': 'default' or comma-separated bN (bits), kF (keep), qF (quality), iN (index bits), u (uniform grid), h (float16-rounded codebooks)")
 	half := flag.Bool("half", false, "also measure each setting with float16-rounded codebooks")
 	dir := flag.String("dir", os.TempDir(), "directory for the .dcz files")
 	batch := flag.Int("batch", 500, "images per forward pass")
@@ -172,6 +172,11 @@ func parseSetting(s string) (datafree.Options, string, error) {
 	var parts []string
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
+		if f == "u" {
+			opt.Config.Default.Grid = datafree.GridUniform
+			parts = append(parts, "uniform")
+			continue
+		}
 		if f == "h" {
 			opt.HalfCodebooks = true
 			parts = append(parts, "f16cb")

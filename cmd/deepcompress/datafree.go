@@ -25,6 +25,7 @@ type dataFreeArgs struct {
 	workers, maxInFlight     int
 	memoryMiB                int64
 	halfCodebooks            bool
+	grid                     string
 }
 
 // addDataFreeFlags registers the data-free flags on cmd.
@@ -39,6 +40,7 @@ func addDataFreeFlags(cmd *cobra.Command) *dataFreeArgs {
 	f.IntVar(&a.workers, "workers", 0, "data-free: tensors processed at once (default: all cores)")
 	f.IntVar(&a.maxInFlight, "max-in-flight", 0, "data-free: most tensors read and not yet written (default 2*workers)")
 	f.Int64Var(&a.memoryMiB, "memory", datafree.DefaultMemoryBudget>>20, "data-free: MiB of tensors in flight (estimated)")
+	f.StringVar(&a.grid, "grid", "", "data-free: shared values by \"kmeans\" (default) or a \"uniform\" grid (a linear quantizer, Huffman coded)")
 	f.BoolVar(&a.halfCodebooks, "half-codebooks", false, "data-free, .onnx models: round every shared value to the nearest float16 value")
 	return a
 }
@@ -74,6 +76,9 @@ func (a *dataFreeArgs) options(cmd *cobra.Command, configPath, preset string) (d
 	}
 	if f.Changed("index-bits") {
 		cfg.Default.IndexBits = a.indexBits
+	}
+	if f.Changed("grid") {
+		cfg.Default.Grid = a.grid
 	}
 	if f.Changed("min-size") {
 		cfg.MinSize = a.minSize
