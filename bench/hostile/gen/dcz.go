@@ -94,11 +94,11 @@ func (c *corpus) dczCases() error {
 		// Codebook of NaN and Inf: runs, gives NaN, never crashes.
 		"dcz-nan-codebook": nanCodebook(c.dir),
 		// A description that is not a network: unknown field, bad JSON,
-		// trailing data, overflowing shapes, 100,000 layers.
+		// trailing data, overflowing shapes, 20,000 layers.
 		"dcz-spec-unknown-field": rawSpecFile(`{"input":[4],"layers":[{"kind":"dense","name":"a","out":2,"colour":1}]}`),
 		"dcz-spec-overflow":      rawSpecFile(`{"input":[16777216,16777216,16777216],"layers":[{"kind":"flatten"}]}`),
 		"dcz-spec-not-json":      rawSpecFile(`{"input":[4],"layers":[`),
-		"dcz-spec-deep":          rawSpecFile(deepSpec(100000)),
+		"dcz-spec-deep":          rawSpecFile(deepSpec(20000)),
 		// A layer section declaring a 2^32 symbols Huffman block in 20 bytes.
 		"dcz-huffman-count-lie": rawSpecFile(`{"input":[65536],"layers":[{"kind":"dense","name":"fc","out":65536,"no_bias":true}]}`,
 			frame('L', layerBody("fc.weight", []int{65536, 65536}, []byte{0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3, 4}))),

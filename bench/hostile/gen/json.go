@@ -16,7 +16,7 @@ func (c *corpus) archCases() error {
 		"arch-nested":      `{"input":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`,
 		"arch-long-name":   `{"input":[784],"layers":[{"kind":"dense","name":"` + strings.Repeat("n", 1<<20) + `","out":3}]}`,
 		"arch-long-kind":   `{"input":[784],"layers":[{"kind":"` + strings.Repeat("k", 1<<20) + `"}]}`,
-		"arch-deep":        deepSpec(100000),
+		"arch-deep":        deepSpec(20000),
 		"arch-wrong-model": `{"input":[1,28,28],"layers":[{"kind":"flatten"},{"kind":"dense","name":"fc1","out":7}]}`,
 	}
 	for name, js := range files {
