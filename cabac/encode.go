@@ -27,14 +27,6 @@ const (
 // Symbol is an integer type a dense tensor of cluster indices may use.
 type Symbol interface{ ~uint8 | ~uint16 }
 
-// encSink sends bins to the range coder. (A struct, not a pointer, so that
-// run is compiled for it with direct calls.)
-type encSink struct{ e *encoder }
-
-func (s encSink) sigBin(st *state, bit uint32, r rates) { s.e.bin(st, bit, r) }
-func (s encSink) idxBin(st *state, bit uint32, r rates) { s.e.bin(st, bit, r) }
-func (s encSink) bypass(v uint32, n int)                { s.e.bypass(v, n) }
-
 // Cost is the ideal code length, in bits, of a tensor under the adaptive
 // model: the sum over the context-coded bins of -log2 of the probability
 // the model gave the bin's value, plus one bit per bypass bin. A range

@@ -140,7 +140,9 @@ func (md *model) treeBase(left, last int) int {
 	return last << uint(md.tbits)
 }
 
-// sink is where the encoder's bins go: the range coder or a cost counter.
+// sink receives the bins of run: the cost counter of Bound. (The coder
+// loops, Encoder.run and Decoder.run, are this function with the range
+// coder inlined; TestSpec and the golden streams keep the three alike.)
 type sink interface {
 	sigBin(s *state, bit uint32, r rates)
 	idxBin(s *state, bit uint32, r rates)

@@ -72,21 +72,8 @@ func (e *encoder) shiftLow() {
 	e.low = (e.low & 0x00FFFFFF) << 8
 }
 
-// bin codes one context-coded bin (0 or 1) and adapts the context.
-func (e *encoder) bin(s *state, bit uint32, r rates) {
-	bound := (e.rng >> 16) * s.p0()
-	if bit == 0 {
-		e.rng = bound
-	} else {
-		e.low += uint64(bound)
-		e.rng -= bound
-	}
-	s.update(bit, r)
-	if e.rng < topValue {
-		e.renorm()
-	}
-}
-
+// renorm shifts bytes out until the range is at least 2^24 again; the
+// coder loops (Encoder.run) code each bin inline and call it.
 func (e *encoder) renorm() {
 	for e.rng < topValue {
 		e.rng <<= 8
