@@ -28,9 +28,14 @@ package engine
 // dcols = W_g^T * dY_g folded back (col2im). A 1x1 kernel with stride 1 and
 // no padding needs no unfolding: the sample is already the [C/G, H*W]
 // matrix. A depthwise convolution (G == C) is computed plane by plane with
-// a direct loop. Samples are spread over the cores when the batch has more
-// than one (each with a serial gemm); a single sample leaves the cores to
-// gemm.
+// a direct loop over a zero-bordered copy of the plane (3x3 kernels take
+// all nine taps in one pass); its backward pass is a direct loop too.
+// Samples are spread over the cores when the batch has more than one
+// (each with a serial gemm, dW accumulated per core and summed); a single
+// sample is split into bands of output rows, one per core, unless it is
+// large enough for gemm to split it. Depthwise planes are spread over the
+// cores at any batch size. The loops are scalar Go: the depthwise kernel
+// runs at about 6 GFLOP/s per core, where gemm reaches 60-180.
 
 import (
 	"fmt"
