@@ -96,3 +96,76 @@ func TestGraphModelMasksHold(t *testing.T) {
 		}
 	}
 }
+
+// bnGraph is conv -> BatchNormalization -> relu -> global pool -> flatten
+// -> Gemm: a classifier whose BatchNormalization must keep its statistics.
+func bnGraph() *graph.Graph {
+	rng := rand.New(rand.NewPCG(9, 9))
+	r := func(shape ...int) *graph.Tensor {
+		t := graph.NewFloat(shape, make([]float32, arch.Numel(shape)))
+		for i := range t.F {
+			t.F[i] = rng.Float32() - 0.5
+		}
+		return t
+	}
+	return &graph.Graph{Opset: 17,
+		Inputs:  []graph.Value{{Name: "x", Shape: []graph.Dim{{Size: -1, Param: "N"}, {Size: 1}, {Size: 6}, {Size: 6}}}},
+		Outputs: []graph.Value{{Name: "y"}},
+		Params: map[string]*graph.Tensor{
+			"conv.w": r(4, 1, 3, 3), "bn.scale": graph.NewFloat([]int{4}, []float32{1, 1, 1, 1}),
+			"bn.bias": graph.NewFloat([]int{4}, make([]float32, 4)), "bn.mean": r(4),
+			"bn.var": graph.NewFloat([]int{4}, []float32{1, 2, 3, 4}), "fc.w": r(3, 4), "fc.b": r(3),
+		},
+		Nodes: []graph.Node{
+			{Name: "conv", Op: "Conv", Inputs: []string{"x", "conv.w"}, Outputs: []string{"c"}},
+			{Name: "bn", Op: "BatchNormalization", Inputs: []string{"c", "bn.scale", "bn.bias", "bn.mean", "bn.var"}, Outputs: []string{"b"}},
+			{Name: "relu", Op: "Relu", Inputs: []string{"b"}, Outputs: []string{"r"}},
+			{Name: "gap", Op: "GlobalAveragePool", Inputs: []string{"r"}, Outputs: []string{"g"}},
+			{Name: "flat", Op: "Flatten", Inputs: []string{"g"}, Outputs: []string{"f"}},
+			{Name: "fc", Op: "Gemm", Inputs: []string{"f", "fc.w", "fc.b"}, Outputs: []string{"y"}, Attrs: map[string]graph.Attr{"transB": graph.Int(1)}},
+		}}
+}
+
+func TestGraphTrainingFreezesBatchNormStatistics(t *testing.T) {
+	g := bnGraph()
+	m, err := FromGraph(g, nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, p := range m.Params() {
+		names[p.Name] = true
+	}
+	for _, want := range []string{"conv.w", "bn.scale", "bn.bias", "fc.w", "fc.b"} {
+		if !names[want] {
+			t.Errorf("%s is not trained", want)
+		}
+	}
+	if names["bn.mean"] || names["bn.var"] {
+		t.Error("BatchNormalization statistics are trained")
+	}
+	if len(m.Weights()) != 2 || !m.IsConv("conv.w") || m.IsConv("fc.w") {
+		t.Errorf("weights %d, conv.w conv %v, fc.w conv %v", len(m.Weights()), m.IsConv("conv.w"), m.IsConv("fc.w"))
+	}
+	mean := append([]float32(nil), g.Params["bn.mean"].F...)
+	data := Dataset{X: randomBatch(64, 36), Labels: make([]uint8, 64), Dim: 36}
+	for i := range data.Labels {
+		data.Labels[i] = uint8(i % 3)
+	}
+	var first, last float32
+	err = Train(m, data, TrainConfig{Epochs: 30, Batch: 16, LR: 0.1, Momentum: 0.9}, nil, func(p Progress) {
+		if p.Epoch == 0 && p.Batch == p.Batches {
+			first = p.Loss
+		}
+		last = p.Loss
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(last < first) {
+		t.Errorf("loss went from %v to %v", first, last)
+	}
+	if maxDiff(mean, g.Params["bn.mean"].F) != 0 {
+		t.Error("the running mean changed")
+	}
+}
