@@ -22,6 +22,7 @@ type slot struct {
 
 type step struct {
 	node             int
+	op               string
 	k                Kernel
 	ins, outs        []*slot
 	in, out          []*graph.Tensor
@@ -42,6 +43,7 @@ type Program struct {
 	bytes     int64
 	internal  []*slot // non-parameter slots with gradients, zeroed per backward
 	trainable []string
+	timing    map[string]*OpTime
 }
 
 // Trainable lists the parameters a training program computes gradients
@@ -186,7 +188,7 @@ func (c *compiler) node(i int) error {
 		}
 		return nil
 	}
-	st := &step{node: i, k: k, ins: ins, outs: outs, inputIsTrainable: make([]bool, len(ins))}
+	st := &step{node: i, op: n.Op, k: k, ins: ins, outs: outs, inputIsTrainable: make([]bool, len(ins))}
 	for j, s := range ins {
 		st.inputIsTrainable[j] = s != nil && !b.NoGrad[j]
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/graph"
@@ -26,8 +27,12 @@ func (p *Program) Run(inputs map[string]*graph.Tensor) (map[string]*graph.Tensor
 		}
 		s.t.F = t.F
 	}
-	for _, st := range p.steps {
-		st.k.Forward(st.in, st.out)
+	if p.timing != nil {
+		p.timedForward()
+	} else {
+		for _, st := range p.steps {
+			st.k.Forward(st.in, st.out)
+		}
 	}
 	out := make(map[string]*graph.Tensor, len(p.outputs))
 	for _, s := range p.outputs {
@@ -110,3 +115,39 @@ func numel(shape []int) int {
 // ShapeString formats a shape for a message, eliding the middle of a very
 // long one.
 func ShapeString(s []int) string { return budget.Shape(s) }
+
+// OpTime is the time the steps of one operator type took.
+type OpTime struct {
+	Op    string
+	Calls int
+	Time  time.Duration
+}
+
+// StartTiming makes every later Run time each step; Timing returns the
+// totals by operator, the slowest first.
+func (p *Program) StartTiming() { p.timing = map[string]*OpTime{} }
+
+// Timing returns the time spent per operator type since StartTiming.
+func (p *Program) Timing() []OpTime {
+	out := make([]OpTime, 0, len(p.timing))
+	for _, t := range p.timing {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b OpTime) int { return int(b.Time - a.Time) })
+	return out
+}
+
+func (p *Program) timedForward() {
+	for _, st := range p.steps {
+		start := time.Now()
+		st.k.Forward(st.in, st.out)
+		op := st.op
+		t := p.timing[op]
+		if t == nil {
+			t = &OpTime{Op: op}
+			p.timing[op] = t
+		}
+		t.Calls++
+		t.Time += time.Since(start)
+	}
+}

@@ -26,6 +26,7 @@ func main() {
 	batch := flag.Int("batch", 1, "batch size")
 	iters := flag.Int("iters", 50, "timed runs (after warm-up)")
 	train := flag.Bool("train", false, "time one SGD training step instead of inference")
+	flag.BoolVar(&profile, "profile", false, "print the inference time per operator type to stderr")
 	flag.Parse()
 	if err := run(*model, *batch, *iters, *train); err != nil {
 		fmt.Fprintln(os.Stderr, "graphspeed:", err)
@@ -71,6 +72,11 @@ func run(path string, batch, iters int, train bool) error {
 		times[i] = float64(time.Since(start).Microseconds()) / 1000
 	}
 	slices.Sort(times)
+	if profile && lastProgram != nil {
+		for _, t := range lastProgram.Timing() {
+			fmt.Fprintf(os.Stderr, "%-20s %6d calls %10.3f ms\n", t.Op, t.Calls, float64(t.Time.Microseconds())/1000)
+		}
+	}
 	mode := "infer"
 	if train {
 		mode = "train_step"
@@ -80,13 +86,26 @@ func run(path string, batch, iters int, train bool) error {
 		"threads": runtime.GOMAXPROCS(0), "median_ms": times[len(times)/2], "min_ms": times[0]})
 }
 
+var (
+	profile     bool
+	lastProgram *engine.Program
+)
+
 func inferStep(g *graph.Graph, name string, shape []int, x []float32) (func() error, error) {
 	m, err := engine.New(g, engine.Options{})
 	if err != nil {
 		return nil, err
 	}
+	p, err := m.ProgramFor(map[string][]int{name: shape})
+	if err != nil {
+		return nil, err
+	}
+	if profile {
+		p.StartTiming()
+		lastProgram = p
+	}
 	inputs := map[string]*graph.Tensor{name: graph.NewFloat(shape, x)}
-	return func() error { _, err := m.Run(inputs); return err }, nil
+	return func() error { _, err := p.Run(inputs); return err }, nil
 }
 
 func trainStep(g *graph.Graph, shape []int, x []float32) (func() error, error) {
