@@ -6,12 +6,21 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/deepcompress/deepcompress/nn"
 )
 
-// newBar is a progress bar on stderr for total steps of work.
+// stderrIsTerminal says whether bars can be drawn: piped into a log,
+// stderr gets only the one-line summaries.
+var stderrIsTerminal = term.IsTerminal(int(os.Stderr.Fd()))
+
+// newBar is a progress bar on stderr for total steps of work; it draws
+// nothing when stderr is not a terminal.
 func newBar(total int, what string) *progressbar.ProgressBar {
+	if !stderrIsTerminal {
+		return progressbar.DefaultSilent(int64(total), what)
+	}
 	return progressbar.NewOptions(total,
 		progressbar.OptionSetWriter(os.Stderr),
 		progressbar.OptionSetDescription(what),
