@@ -501,6 +501,14 @@ type convKernel struct {
 	p       int // OH * OW
 	inPlane int // H * W
 	hasBias bool
+	// With stride 1 and pads no wider than the kernel, dX is computed as
+	// the convolution of dy (geometry tgeom, tk taps) with the transposed,
+	// flipped weights: im2col and a gemm accumulating straight into dX,
+	// instead of a gemm and col2im's scattered additions.
+	tgeom convGeom
+	tk    int
+	useT  bool
+	wflip *[]float32
 
 	// Operands of the call in progress, for the parallel parts.
 	x, wt, bias, y []float32
@@ -591,6 +599,14 @@ func buildConv(b *Build) (Kernel, error) {
 		kr.kind = convPointwise
 	}
 	kr.fwdFn, kr.bwdFn, kr.bandFn = kr.forwardChunks, kr.backwardChunks, kr.forwardBands
+	if top, left := (g.kh-1)*g.dh-g.pt, (g.kw-1)*g.dw-g.pl; kr.kind == convIm2col && g.sh == 1 && g.sw == 1 && top >= 0 && left >= 0 {
+		tk := kr.mg * g.kh * g.kw
+		if _, ok := convMul(1<<31, tk, w); ok {
+			kr.tgeom = convGeom{c: kr.mg, h: g.oh, w: g.ow, oh: h, ow: w, kh: g.kh, kw: g.kw, sh: 1, sw: 1,
+				dh: g.dh, dw: g.dw, pt: top, pl: left, spatial: nsp}
+			kr.tk, kr.useT = tk, true
+		}
+	}
 	kr.dwFwdFn, kr.dwBwdFn = kr.depthwiseForward, kr.depthwiseBackward
 	b.Out[0].Shape = g.outShape(n, m)
 	return kr, nil
@@ -767,6 +783,11 @@ func (k *convKernel) Backward(in, out, dout, din []*graph.Tensor) {
 		parallel.For(k.group, max(1, (1<<14)/max(1, k.n*k.mg*k.p*k.geom.kh*k.geom.kw)), k.dwBwdFn)
 		return
 	}
+	if k.useT && k.dx != nil {
+		k.wflip = convGet(len(k.wt))
+		defer func() { convPut(k.wflip); k.wflip = nil }()
+		k.flipWeights(*k.wflip)
+	}
 	if k.n == 1 {
 		k.backwardSample(0, k.dw, false)
 		return
@@ -803,6 +824,24 @@ func (k *convKernel) backwardChunks(lo, hi int) {
 	}
 }
 
+// flipWeights writes, per group, the [C/G, M/G*kH*kW] matrix
+// Wt[c, m, u, v] = W[m, c, kH-1-u, kW-1-v].
+func (k *convKernel) flipWeights(wf []float32) {
+	g := &k.geom
+	khw := g.kh * g.kw
+	for gi := range k.group {
+		for m := range k.mg {
+			for c := range g.c {
+				src := k.wt[((gi*k.mg+m)*g.c+c)*khw : ((gi*k.mg+m)*g.c+c+1)*khw]
+				dst := wf[((gi*g.c+c)*k.mg+m)*khw : ((gi*g.c+c)*k.mg+m+1)*khw]
+				for t, v := range src {
+					dst[khw-1-t] = v
+				}
+			}
+		}
+	}
+}
+
 // backwardSample adds sample s's share of dW into dw (when non-nil) and
 // its dX into k.dx (when non-nil).
 func (k *convKernel) backwardSample(s int, dw []float32, serial bool) {
@@ -822,7 +861,10 @@ func (k *convKernel) backwardSample(s int, dw []float32, serial bool) {
 			buf = convGet(k.k * rows * g.ow)
 			defer convPut(buf)
 		}
-		if dx != nil {
+		if dx != nil && k.useT {
+			dbuf = convGet(k.tk * k.tgeom.tileRows() * k.tgeom.ow)
+			defer convPut(dbuf)
+		} else if dx != nil {
 			dbuf = convGet(k.k * rows * g.ow)
 			defer convPut(dbuf)
 		}
@@ -851,11 +893,28 @@ func (k *convKernel) backwardSample(s int, dw []float32, serial bool) {
 				// dW_g[mg, K] += dY_g[mg, tile] * cols[K, tile]^T
 				sg(false, true, k.mg, k.k, pt, 1, dyg[oy0*g.ow:], k.p, cols, pt, 1, dw[gi*k.mg*k.k:], k.k)
 			}
-			if dx != nil {
+			if dx != nil && !k.useT {
 				dcols := (*dbuf)[:k.k*pt]
 				// dcols[K, tile] = W_g[mg, K]^T * dY_g[mg, tile]
 				sg(true, false, k.k, pt, k.mg, 1, wg, k.k, dyg[oy0*g.ow:], k.p, 0, dcols, pt)
 				k.fold(dcols, dx[gi*cin:(gi+1)*cin], oy0, oy1, serial)
+			}
+		}
+		if dx != nil && k.useT {
+			tg := &k.tgeom
+			wf := (*k.wflip)[gi*g.c*k.tk : (gi+1)*g.c*k.tk]
+			trows := tg.tileRows()
+			for r0 := 0; r0 < tg.oh; r0 += trows {
+				r1 := min(tg.oh, r0+trows)
+				pt := (r1 - r0) * tg.ow
+				cols := (*dbuf)[:k.tk*pt]
+				if serial || runtime.GOMAXPROCS(0) == 1 || k.tk*pt < 1<<15 {
+					tg.im2col(dyg, cols, r0, r1, 0, k.tk)
+				} else {
+					parallel.For(k.tk, 8, func(lo, hi int) { tg.im2col(dyg, cols, r0, r1, lo, hi) })
+				}
+				// dX_g[c, tile] += Wt_g[c, tk] * im2col(dY_g)[tk, tile]
+				sg(false, false, g.c, pt, k.tk, 1, wf, k.tk, cols, pt, 1, dx[gi*cin+r0*tg.ow:], k.inPlane)
 			}
 		}
 	}

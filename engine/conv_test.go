@@ -263,7 +263,7 @@ func TestConvGrad(t *testing.T) {
 // by sample.
 func TestConvGradTiled(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	cc := convCase{n: 1, c: 32, h: 36, w: 36, m: 2, group: 1, kh: 3, kw: 3, pads: []int64{1, 1, 1, 1}, bias: true}
+	cc := convCase{n: 1, c: 32, h: 36, w: 36, m: 4, group: 1, kh: 3, kw: 3, pads: []int64{1, 1, 1, 1}, bias: true}
 	x, w, b := cc.tensors(rng)
 	inputs := map[string]*graph.Tensor{"x": x}
 	gradCheck(t, opGraph(17, cc.node(false), inputs, map[string]*graph.Tensor{"w": w, "b": b}), inputs, 3e-2)
