@@ -40,8 +40,30 @@ and reports), or "deepcompress compress --model FILE --out FILE.dcz".`,
 	}
 	addMaxMemoryFlag(root)
 	root.CompletionOptions.HiddenDefaultCmd = true
-	root.AddCommand(commands()...)
+	for _, g := range groups {
+		root.AddGroup(&cobra.Group{ID: g.id, Title: g.title})
+	}
+	for _, c := range commands() {
+		c.GroupID = groupOf[c.Name()]
+		root.AddCommand(c)
+	}
 	return root
+}
+
+// The command list in groups, as restic's: what compresses, what reads
+// and writes files, what runs models, what analyses them.
+var groups = []struct{ id, title string }{
+	{"pipeline", "Compress:"},
+	{"files", "Files:"},
+	{"run", "Run models:"},
+	{"analysis", "Analyse:"},
+}
+
+var groupOf = map[string]string{
+	"compress": "pipeline", "demo": "pipeline", "train": "pipeline", "prune": "pipeline", "quantize": "pipeline", "encode": "pipeline",
+	"decode": "files", "export": "files", "inspect": "files",
+	"run": "run", "eval": "run", "predict": "run",
+	"sensitivity": "analysis",
 }
 
 // registry collects the subcommands; each subcommand's file adds itself in
