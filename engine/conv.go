@@ -25,7 +25,9 @@ package engine
 // (im2col) into cols [C/G*kH*kW, OH*OW] and computes
 // Y_g[M/G, OH*OW] = W_g[M/G, C/G*kH*kW] * cols with gemm.Sgemm, in tiles of
 // output rows that keep cols small; backward is dW_g += dY_g * cols^T and
-// dcols = W_g^T * dY_g folded back (col2im). A 1x1 kernel with stride 1 and
+// dcols = W_g^T * dY_g folded back (col2im), or, with stride 1, dX_g +=
+// Wt_g * im2col(dY_g) where Wt[c,m,u,v] = W[m,c,kH-1-u,kW-1-v] (dX is
+// the full correlation of dy with the flipped kernel). A 1x1 kernel with stride 1 and
 // no padding needs no unfolding: the sample is already the [C/G, H*W]
 // matrix. A depthwise convolution (G == C) is computed plane by plane with
 // a direct loop over a zero-bordered copy of the plane (3x3 kernels take
