@@ -19,7 +19,58 @@ func init() { registry = append(registry, predictCmd) }
 type prediction struct {
 	File  string    `json:"file"`
 	Class int       `json:"class"`
-	Probs []float32 `json:"probs"`
+	Probs []float32 `json:"probs,omitempty"`
+	// Top, for networks of more than maxListed classes, replaces Probs:
+	// the most probable classes, best first.
+	Top     []classProb `json:"top,omitempty"`
+	Classes int         `json:"classes,omitempty"` // set with Top
+}
+
+// classProb is one class and its probability.
+type classProb struct {
+	Class int     `json:"class"`
+	Prob  float32 `json:"prob"`
+}
+
+// Output stays bounded whatever the network: every probability is listed
+// up to maxListed classes, beyond that only the topListed most probable.
+const (
+	maxListed = 1000
+	topListed = 10
+)
+
+// newPrediction lists probs in full, or their top classes when there are
+// more than maxListed.
+func newPrediction(file string, class int, probs []float32) prediction {
+	p := prediction{File: file, Class: class}
+	if len(probs) <= maxListed {
+		p.Probs = probs
+		return p
+	}
+	p.Top, p.Classes = topClasses(probs, topListed), len(probs)
+	return p
+}
+
+// topClasses is the k most probable classes, best first (lowest index on
+// ties), in one pass.
+func topClasses(probs []float32, k int) []classProb {
+	var top []classProb
+	for i, v := range probs {
+		if len(top) == k && v <= top[k-1].Prob {
+			continue
+		}
+		j := len(top)
+		if j < k {
+			top = append(top, classProb{})
+		} else {
+			j = k - 1
+		}
+		for ; j > 0 && top[j-1].Prob < v; j-- {
+			top[j] = top[j-1]
+		}
+		top[j] = classProb{Class: i, Prob: v}
+	}
+	return top
 }
 
 func predictCmd() *cobra.Command {
@@ -58,14 +109,14 @@ are resized. Prints the class and the probability of every class; with
 					return fmt.Errorf("%s: %w", path, err)
 				}
 				infer.Softmax(probs, logits)
-				p := prediction{File: path, Class: infer.Argmax(logits), Probs: probs}
+				p := newPrediction(path, infer.Argmax(logits), probs)
 				if asJSON {
 					if err := enc.Encode(p); err != nil {
 						return err
 					}
 					continue
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d (%.1f%%)  %s\n", path, p.Class, 100*probs[p.Class], formatProbs(probs))
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d (%.1f%%)  %s\n", path, p.Class, 100*probs[p.Class], formatProbs(p))
 			}
 			return nil
 		},
@@ -92,10 +143,18 @@ func readImage(path string, mean, std float32) ([]float32, error) {
 	return x, nil
 }
 
-func formatProbs(p []float32) string {
-	parts := make([]string, len(p))
-	for i, v := range p {
-		parts[i] = fmt.Sprintf("%d:%.3f", i, v)
+// formatProbs writes class:probability pairs: all of them, or the top
+// ones and the number of classes.
+func formatProbs(p prediction) string {
+	var parts []string
+	for i, v := range p.Probs {
+		parts = append(parts, fmt.Sprintf("%d:%.3f", i, v))
+	}
+	for _, t := range p.Top {
+		parts = append(parts, fmt.Sprintf("%d:%.3f", t.Class, t.Prob))
+	}
+	if p.Top != nil {
+		parts = append(parts, fmt.Sprintf("(the %d most probable of %d classes)", len(p.Top), p.Classes))
 	}
 	return strings.Join(parts, " ")
 }

@@ -101,3 +101,31 @@ func TestStaleTemporariesRemoved(t *testing.T) {
 		t.Errorf("replaced output has mode %v, want 0600", st.Mode().Perm())
 	}
 }
+
+// TestPredictionBounded: a network of more classes than maxListed prints
+// only its most probable ones, best first.
+func TestPredictionBounded(t *testing.T) {
+	probs := make([]float32, 5000)
+	for i := range probs {
+		probs[i] = float32(i%977) / 1e4
+	}
+	p := newPrediction("x.png", 976, probs)
+	if p.Probs != nil || len(p.Top) != topListed || p.Classes != 5000 {
+		t.Fatalf("prediction %+v", p.Top)
+	}
+	for i, c := range p.Top { // five of 0.0976 in class order, then 0.0975
+		want := classProb{Class: 976 + 977*i, Prob: probs[976]}
+		if i >= 5 {
+			want = classProb{Class: 975 + 977*(i-5), Prob: probs[975]}
+		}
+		if c != want {
+			t.Fatalf("top %d is %+v, want %+v", i, c, want)
+		}
+	}
+	if len(formatProbs(p)) > 300 {
+		t.Errorf("line of %d bytes", len(formatProbs(p)))
+	}
+	if q := newPrediction("x.png", 1, probs[:10]); len(q.Probs) != 10 || q.Top != nil {
+		t.Errorf("10 classes not listed in full")
+	}
+}
