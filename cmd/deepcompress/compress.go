@@ -92,6 +92,9 @@ below --min-size elements (biases, norms) are stored dense.`,
 			if err != nil {
 				return err
 			}
+			if err := cfg.Validate(m); err != nil { // before loading any data
+				return err
+			}
 			if workDir == "" {
 				workDir = out + ".work"
 			}
