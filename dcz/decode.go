@@ -2,8 +2,6 @@ package dcz
 
 import (
 	"bufio"
-	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -338,46 +336,15 @@ func (d *Decoder) readN(n int) ([]byte, error) {
 }
 
 func parseSpec(f *Frame) (arch.Spec, error) {
-	c := f.cursor()
-	method, _ := c.byte("description method")
-	size, _ := c.uvarint("description length")
-	data := c.rest()
-	if c.err != nil {
-		return arch.Spec{}, c.err
-	}
-	if size > MaxSpecBytes {
-		return arch.Spec{}, c.fail("description of %d bytes exceeds %d", size, MaxSpecBytes)
-	}
-	var js []byte
-	switch method {
-	case specStored:
-		if uint64(len(data)) != size {
-			return arch.Spec{}, c.fail("description of %d bytes declared as %d", len(data), size)
-		}
-		js = data
-	case specDeflate:
-		if size > deflateRatio*uint64(len(data)) {
-			return arch.Spec{}, c.fail("%d compressed bytes cannot inflate to %d", len(data), size)
-		}
-		js = make([]byte, size)
-		fr := flate.NewReader(bytes.NewReader(data))
-		_, err := io.ReadFull(fr, js)
-		if err == nil {
-			if _, extra := fr.Read(make([]byte, 1)); extra != io.EOF {
-				err = errors.New("inflates to more bytes than declared")
-			}
-		}
-		if err != nil {
-			return arch.Spec{}, c.fail("compressed description: %v", err)
-		}
-	default:
-		return arch.Spec{}, c.fail("unknown description method %d", method)
+	js, err := inflateBody(f, MaxSpecBytes, "description")
+	if err != nil {
+		return arch.Spec{}, err
 	}
 	var spec arch.Spec
 	if err := json.Unmarshal(js, &spec); err == nil && TensorsOnly(spec) {
 		return spec, nil
 	}
-	spec, err := arch.Parse(js)
+	spec, err = arch.Parse(js)
 	if err != nil {
 		return arch.Spec{}, &FormatError{Offset: f.Offset, What: "network description", Err: err}
 	}

@@ -1,8 +1,6 @@
 package dcz
 
 import (
-	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -66,17 +64,7 @@ func specBody(js []byte) ([]byte, error) {
 	if len(js) > MaxSpecBytes {
 		return nil, fmt.Errorf("dcz: network description of %d bytes exceeds %d", len(js), MaxSpecBytes)
 	}
-	var z bytes.Buffer
-	fw, _ := flate.NewWriter(&z, flate.BestCompression) // level is valid: cannot fail
-	fw.Write(js)                                        // writes to a bytes.Buffer cannot fail
-	fw.Close()
-	method, data := byte(specDeflate), z.Bytes()
-	if len(data) >= len(js) {
-		method, data = specStored, js
-	}
-	body := []byte{method}
-	body = binary.AppendUvarint(body, uint64(len(js)))
-	return append(body, data...), nil
+	return compressedBody(js), nil
 }
 
 // appendFrame appends a section: type, uvarint body length, body and the
