@@ -41,7 +41,15 @@ type Options struct {
 	// HalfCodebooks rounds every shared value to the nearest float16
 	// value (CompressGraph only): what a float16 codebook would store.
 	HalfCodebooks bool
+	// MaxBytes, if positive, makes CompressGraph choose the bits and grid
+	// of each weight by FitGraph so that the file takes at most MaxBytes;
+	// MaxBytesInt8 (-1) means the size of Int8Baseline's file.
+	MaxBytes int64
 }
+
+// MaxBytesInt8 is the Options.MaxBytes asking for the size of the plain
+// per-tensor int8 file.
+const MaxBytesInt8 = -1
 
 // DefaultMemoryBudget is the default Options.MemoryBudget.
 const DefaultMemoryBudget = 512 << 20
@@ -158,6 +166,9 @@ type job struct {
 // in the input's data order. See the package documentation for how it
 // streams.
 func Compress(w io.Writer, r io.ReaderAt, size int64, opt Options) (*Result, error) {
+	if opt.MaxBytes != 0 || opt.HalfCodebooks {
+		return nil, fmt.Errorf("datafree: MaxBytes and HalfCodebooks are for graphs (ONNX models), not safetensors files")
+	}
 	opt.Config.Rules = slices.Clone(opt.Config.Rules) // Validate compiles into them
 	if err := opt.Config.Validate(); err != nil {
 		return nil, err

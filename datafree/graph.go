@@ -43,11 +43,30 @@ import (
 // back). The Result counts every parameter: Params and DenseBytes are the
 // float parameters at 4 bytes each, OutBytes the exact size of the file
 // dcz.Write makes of the model, GraphBytes what of it is not a tensor
-// section. opt.Progress is called for each parameter in file order.
+// section. opt.Progress is called for each parameter in file order. With
+// opt.MaxBytes the config is FitGraph's instead of opt.Config.
 func CompressGraph(g *graph.Graph, opt Options) (*dcz.Model, *Result, error) {
 	opt.Config.Rules = slices.Clone(opt.Config.Rules) // Validate compiles into them
 	if err := opt.Config.Validate(); err != nil {
 		return nil, nil, err
+	}
+	if opt.MaxBytes != 0 {
+		limit := opt.MaxBytes
+		if limit == MaxBytesInt8 {
+			_, n, err := Int8Baseline(g)
+			if err != nil {
+				return nil, nil, err
+			}
+			limit = n
+		}
+		if limit < 0 {
+			return nil, nil, fmt.Errorf("datafree: MaxBytes %d", opt.MaxBytes)
+		}
+		cfg, _, err := FitGraph(g, opt, limit)
+		if err != nil {
+			return nil, nil, err
+		}
+		opt.Config, opt.MaxBytes = cfg, 0
 	}
 	if opt.Name != "" && g.Name == "" {
 		c := *g

@@ -2,6 +2,7 @@ package datafree
 
 import (
 	"bytes"
+	"io"
 	"math"
 	"path/filepath"
 	"strings"
@@ -376,5 +377,56 @@ func TestConfigGrid(t *testing.T) {
 	}
 	if _, err := ParseConfig([]byte(`{"default": {"grid": "log"}}`)); err == nil {
 		t.Error("grid \"log\" accepted")
+	}
+}
+
+// TestFitGraph: the fitted config gives a file of at most the size asked,
+// every weight named, and spends the bytes: within a few percent of it.
+func TestFitGraph(t *testing.T) {
+	g := loadZoo(t, "resnet_op17.onnx")
+	_, int8Bytes, err := Int8Baseline(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, chosen, err := FitGraph(g, Options{}, int8Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(chosen) != len(g.Weights()) || len(cfg.Rules) != len(chosen) {
+		t.Fatalf("%d choices, %d rules for %d weights", len(chosen), len(cfg.Rules), len(g.Weights()))
+	}
+	_, res, err := CompressGraph(g, Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OutBytes > int8Bytes || res.OutBytes < int8Bytes*95/100 {
+		t.Errorf("fitted file %d bytes for a limit of %d", res.OutBytes, int8Bytes)
+	}
+	for name, c := range chosen {
+		t.Logf("%s: %+v", name, c)
+	}
+	if _, _, err := FitGraph(g, Options{}, 1000); err == nil {
+		t.Error("fitted into 1000 bytes")
+	}
+}
+
+// TestCompressGraphMaxBytes: MaxBytesInt8 fits the file to the int8
+// baseline's size; safetensors compression refuses the graph options.
+func TestCompressGraphMaxBytes(t *testing.T) {
+	g := loadZoo(t, "mlp_op17.onnx")
+	_, int8Bytes, err := Int8Baseline(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res, err := CompressGraph(g, Options{MaxBytes: MaxBytesInt8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OutBytes > int8Bytes || res.OutBytes < int8Bytes*9/10 {
+		t.Errorf("%d bytes for the int8 size %d", res.OutBytes, int8Bytes)
+	}
+	st := encodeST(t, testModel(1))
+	if _, err := Compress(io.Discard, bytes.NewReader(st), int64(len(st)), Options{MaxBytes: 1000}); err == nil {
+		t.Error("Compress accepted MaxBytes")
 	}
 }

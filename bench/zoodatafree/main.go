@@ -35,8 +35,8 @@ func main() {
 	xPath := flag.String("x", "bench/zoo/data/mnist_test_x.npy", "test inputs (float32 .npy, preprocessed)")
 	yPath := flag.String("y", "", "test labels (int64 .npy), for a classifier")
 	cleanPath := flag.String("clean", "", "clean targets (float32 .npy), for the U-Net")
-	settings := flag.String("settings", "default;b8;b8,h;b7;b7,h;b6;b5;b4;b7,k0.7;b6,k0.5",
-		"data-free settings separated by ';': 'default' or comma-separated bN (bits), kF (keep), qF (quality), iN (index bits), u (uniform grid), h (float16-rounded codebooks)")
+	settings := flag.String("settings", "default;b8;b8,h;b7;b6;b5;b8,u;b7,u;b7,m1;fit;fit0.9;b7,k0.7;b6,k0.5",
+		"data-free settings separated by ';': 'default' or comma-separated bN (bits), kF (keep), qF (quality), iN (index bits), mN (min-size), u (uniform grid), h (float16-rounded codebooks); or fit[F]: datafree.FitGraph to F times the int8 file's size")
 	half := flag.Bool("half", false, "also measure each setting with float16-rounded codebooks")
 	dir := flag.String("dir", os.TempDir(), "directory for the .dcz files")
 	batch := flag.Int("batch", 500, "images per forward pass")
@@ -119,8 +119,22 @@ func run(modelPath, xPath, yPath, cleanPath, settings, dir string, batch int, ha
 			variants = append(variants, true)
 		}
 		for _, h := range variants {
-			opt, label, err := parseSetting(s)
-			if err != nil {
+			var opt datafree.Options
+			var label string
+			if frac, ok := strings.CutPrefix(strings.TrimSpace(s), "fit"); ok {
+				// fit[F]: datafree.FitGraph to F (default 1) times the int8 size.
+				f := 1.0
+				if frac != "" {
+					if f, err = strconv.ParseFloat(frac, 64); err != nil {
+						return fmt.Errorf("setting %q: %v", s, err)
+					}
+				}
+				cfg, _, err := datafree.FitGraph(g, opt, int64(f*float64(qBytes)))
+				if err != nil {
+					return err
+				}
+				opt.Config, label = cfg, fmt.Sprintf("fitted to %g x the int8 size", f)
+			} else if opt, label, err = parseSetting(s); err != nil {
 				return err
 			}
 			if h {
@@ -200,6 +214,9 @@ func parseSetting(s string) (datafree.Options, string, error) {
 		case 'q':
 			d.Quality = v
 			parts = append(parts, fmt.Sprintf("quality %g", v))
+		case 'm':
+			opt.Config.MinSize = int(v)
+			parts = append(parts, fmt.Sprintf("min-size %d", int(v)))
 		case 'i':
 			d.IndexBits = int(v)
 			parts = append(parts, fmt.Sprintf("%d index bits", int(v)))

@@ -25,7 +25,7 @@ type dataFreeArgs struct {
 	workers, maxInFlight     int
 	memoryMiB                int64
 	halfCodebooks            bool
-	grid                     string
+	grid, maxBytes           string
 }
 
 // addDataFreeFlags registers the data-free flags on cmd.
@@ -41,6 +41,7 @@ func addDataFreeFlags(cmd *cobra.Command) *dataFreeArgs {
 	f.IntVar(&a.maxInFlight, "max-in-flight", 0, "data-free: most tensors read and not yet written (default 2*workers)")
 	f.Int64Var(&a.memoryMiB, "memory", datafree.DefaultMemoryBudget>>20, "data-free: MiB of tensors in flight (estimated)")
 	f.StringVar(&a.grid, "grid", "", "data-free: shared values by \"kmeans\" (default) or a \"uniform\" grid (a linear quantizer, Huffman coded)")
+	f.StringVar(&a.maxBytes, "max-bytes", "", "data-free, .onnx models: choose bits and grid per weight so that the file takes at most N bytes, or \"int8\": the size of plain per-tensor int8")
 	f.BoolVar(&a.halfCodebooks, "half-codebooks", false, "data-free, .onnx models: round every shared value to the nearest float16 value")
 	return a
 }
@@ -80,13 +81,21 @@ func (a *dataFreeArgs) options(cmd *cobra.Command, configPath, preset string) (d
 	if f.Changed("grid") {
 		cfg.Default.Grid = a.grid
 	}
+	maxBytes := int64(0)
+	if a.maxBytes == "int8" {
+		maxBytes = datafree.MaxBytesInt8
+	} else if a.maxBytes != "" {
+		if maxBytes, err = strconv.ParseInt(a.maxBytes, 10, 64); err != nil || maxBytes <= 0 {
+			return datafree.Options{}, fmt.Errorf("--max-bytes %s: want a positive number of bytes or \"int8\"", a.maxBytes)
+		}
+	}
 	if f.Changed("min-size") {
 		cfg.MinSize = a.minSize
 	}
 	if err := cfg.Validate(); err != nil {
 		return datafree.Options{}, fmt.Errorf("%w (from --keep, --quality, --bits, --index-bits or --min-size)", err)
 	}
-	return datafree.Options{Config: cfg, Workers: a.workers, MaxInFlight: a.maxInFlight, MemoryBudget: a.memoryMiB << 20, HalfCodebooks: a.halfCodebooks}, nil
+	return datafree.Options{Config: cfg, Workers: a.workers, MaxInFlight: a.maxInFlight, MemoryBudget: a.memoryMiB << 20, HalfCodebooks: a.halfCodebooks, MaxBytes: maxBytes}, nil
 }
 
 // runDataFree compresses the safetensors file in into the .dcz file out
