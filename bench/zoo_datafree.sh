@@ -17,8 +17,15 @@
 # computed (1 byte per weight + 4 per tensor + float32 for the rest + the
 # same graph section and framing), not written.
 #
-# It also runs `deepcompress compress --data-free` on one model to show the
-# command's table.
+# Settings (bench/zoodatafree -settings): k-means at 5-8 bits (8 bits also
+# with float16-rounded codebooks, "f16cb"), the uniform grid (--grid
+# uniform), min-size 1 (small weights coded too, float32 where that is
+# smaller), "fitted to F x the int8 size" (--max-bytes: datafree.FitGraph
+# picks bits 4-10 and grid per weight by measured bytes and relative
+# error), and two pruned settings.
+#
+# It also runs `deepcompress compress --data-free --max-bytes int8` on the
+# ResNet to show the command's table, and `deepcompress run` on the file.
 #
 # Needs the test sets bench/zoo/make_zoo.py writes to bench/zoo/data
 # (mnist_test_{x,y}.npy, fashion_mnist_test_{x,y}.npy,
@@ -55,5 +62,6 @@ for m in "${models[@]}"; do
 done
 
 echo
-echo "== deepcompress compress --data-free --model testdata/zoo/resnet_op17.onnx --bits 7"
-"$WORK/deepcompress" compress --data-free --model testdata/zoo/resnet_op17.onnx --out "$WORK/resnet.dcz" --bits 7
+echo "== deepcompress compress --data-free --model testdata/zoo/resnet_op17.onnx --max-bytes int8"
+"$WORK/deepcompress" compress --data-free --model testdata/zoo/resnet_op17.onnx --out "$WORK/resnet.dcz" --max-bytes int8
+"$WORK/deepcompress" run --model "$WORK/resnet.dcz" --input input=testdata/zoo/resnet_input.npy --out "$WORK/run"

@@ -19,4 +19,13 @@
 // survivors. Tensors are processed on several goroutines, a large one also
 // split across them, and written in input order; a byte budget bounds the
 // tensors in flight. Decoding streams the same way, one tensor at a time.
+//
+// CompressGraph does the same for a whole network graph (an ONNX model,
+// compress --data-free --model M.onnx): its weights (Conv, ConvTranspose,
+// Gemm, MatMul operands) by the same rules, every other float parameter
+// as float32, into a version 2 .dcz file that keeps the graph. There a
+// weight whose coded section would be larger is stored float32, Grid
+// "uniform" replaces k-means by evenly spaced shared values, and FitGraph
+// (Options.MaxBytes) picks the bits and grid of each weight to fit a byte
+// limit, such as the size of plain per-tensor int8 (Int8Baseline).
 package datafree
