@@ -73,6 +73,21 @@ while IFS=$'\t' read -r name class args; do
 	printf '%-24s %-10s %-40s %4s %-5s %8s  %s%s\n' "$name" "$class" "${argv[0]} ${argv[1]:-} ${argv[2]:-}" "$code" "$panic" "$rss" "${verdict:+[$verdict] }" "$msg" | cut -c1-220
 	rm -rf "$DIR/out"/* 2>/dev/null
 done <"$DIR/cases.tsv"
+# A run killed while writing leaves no temporary file (the SIGTERM handler
+# removes it) and exits 143.
+(cd "$DIR" && exec "$BIN" compress --data-free --model st/st-many-tensors.safetensors --out out/killed.dcz >/dev/null 2>&1) &
+pid=$!
+sleep 2
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"
+code=$?
+left=$(find "$DIR/out" -name '.killed.dcz.tmp-*' | wc -l)
+verdict=""
+if ((code != 143 && code != 0)) || ((left != 0)); then
+	verdict="[LEFT-BEHIND]"; bad=$((bad + 1))
+fi
+printf '%-24s %-10s %-40s %4s %-5s %8s  %s%s\n' killed-write signal "compress --data-free (SIGTERM)" "$code" no - "$verdict" "$left temporary files left"
+total=$((total + 1))
 rm -rf "$tmp" "$(dirname "$BIN")"
 cases=$(cut -f1 "$DIR/cases.tsv" | sort -u | wc -l)
 echo "summary: $cases cases, $total commands: $ok exited 0, $clean refused cleanly (exit 1), $panics panics, $crashes crashes or timeouts, max RSS ${maxrss} MB, $bad failing"
