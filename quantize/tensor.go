@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/budget"
 )
 
 // QuantizeTensor shares the weights of one pruned tensor: the non-zero
@@ -25,11 +26,11 @@ func QuantizeTensor(name string, shape []int, w []float32, opt Options) (*Layer,
 	}
 	for _, d := range shape {
 		if d < 0 {
-			return nil, fmt.Errorf("quantize: layer %s: negative dimension in shape %v", name, shape)
+			return nil, fmt.Errorf("quantize: layer %s: negative dimension in shape %s", name, budget.Shape(shape))
 		}
 	}
 	if n := arch.Numel(shape); n != len(w) {
-		return nil, fmt.Errorf("quantize: layer %s: shape %v holds %d weights, got %d", name, shape, n, len(w))
+		return nil, fmt.Errorf("quantize: layer %s: shape %s holds %d weights, got %d", name, budget.Shape(shape), n, len(w))
 	}
 	if len(w) > math.MaxUint32+1 {
 		return nil, fmt.Errorf("quantize: layer %s: %d weights exceed the 2^32 positions a layer can index", name, len(w))
@@ -96,7 +97,7 @@ func (l *Layer) Inertia(w []float32) (float64, error) {
 		return 0, err
 	}
 	if n := arch.Numel(l.Shape); n != len(w) {
-		return 0, fmt.Errorf("quantize: layer %s: shape %v holds %d weights, got %d", l.Name, l.Shape, n, len(w))
+		return 0, fmt.Errorf("quantize: layer %s: shape %s holds %d weights, got %d", l.Name, budget.Shape(l.Shape), n, len(w))
 	}
 	sum, next := 0.0, 0
 	for i, x := range w {

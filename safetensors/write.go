@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/internal/atomicfile"
 )
 
@@ -124,7 +125,7 @@ func (sw *Writer) WriteTensor(name string, data []float32) error {
 		return sw.fail(fmt.Errorf("safetensors: got tensor %q, want %q (tensor %d of the header)", name, e.Name, sw.next))
 	}
 	if len(data) != e.Numel() {
-		return sw.fail(fmt.Errorf("safetensors: tensor %q has %d values, its shape %v needs %d", name, len(data), e.Shape, e.Numel()))
+		return sw.fail(fmt.Errorf("safetensors: tensor %q has %d values, its shape %s needs %d", name, len(data), budget.Shape(e.Shape), e.Numel()))
 	}
 	size := e.DType.Size()
 	if sw.buf == nil {
@@ -272,7 +273,7 @@ func checkInfo(t Info, pos uint64, seen map[string]bool) (uint64, error) {
 	for _, d := range t.Shape {
 		hi, lo := bits.Mul64(n, uint64(d))
 		if d < 0 || hi != 0 || lo > math.MaxInt64 {
-			return 0, fmt.Errorf("safetensors: tensor %q: bad shape %v", t.Name, t.Shape)
+			return 0, fmt.Errorf("safetensors: tensor %q: bad shape %s", t.Name, budget.Shape(t.Shape))
 		}
 		n = lo
 	}
