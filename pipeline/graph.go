@@ -326,36 +326,30 @@ func outputs(m *nn.Model, x []float32, n int) ([]float32, error) {
 
 // fidelity measures m against the teacher on the held-out samples.
 func (r *graphRun) fidelity(m *nn.Model) Fidelity {
+	bad := Fidelity{Agreement: math.NaN(), Accuracy: math.NaN(), RelError: math.NaN(), MaxRelError: math.NaN()}
 	out, err := outputs(m, r.held.X, r.held.Len())
-	f := Fidelity{Accuracy: -1}
 	if err != nil {
-		return Fidelity{Agreement: math.NaN(), Accuracy: math.NaN(), RelError: math.NaN(), MaxRelError: math.NaN()}
+		return bad
 	}
+	f := Fidelity{Accuracy: -1}
 	k := r.outSize
-	var diff, norm float64
-	agree, correct := 0, 0
-	for s := range r.held.Len() {
-		a, b := out[s*k:(s+1)*k], r.heldTeacher[s*k:(s+1)*k]
-		var d, nb float64
-		for j := range a {
-			e := float64(a[j] - b[j])
-			d += e * e
-			nb += float64(b[j]) * float64(b[j])
-		}
-		diff, norm = diff+d, norm+nb
-		f.MaxRelError = math.Max(f.MaxRelError, math.Sqrt(d/math.Max(nb, 1e-30)))
-		if nn.Argmax(a) == nn.Argmax(b) {
-			agree++
-		}
-		if r.held.Labels != nil && nn.Argmax(a) == int(r.held.Labels[s]) {
-			correct++
-		}
+	if f.RelError, err = dataset.RelError(out, r.heldTeacher); err != nil {
+		return bad
 	}
-	n := float64(r.held.Len())
-	f.RelError = math.Sqrt(diff / math.Max(norm, 1e-30))
-	f.Agreement = float64(agree) / n
+	if f.MaxRelError, err = dataset.MaxRelError(out, r.heldTeacher, k); err != nil {
+		return bad
+	}
+	if f.Agreement, err = dataset.Top1Agreement(out, r.heldTeacher, k); err != nil {
+		return bad
+	}
 	if r.held.Labels != nil {
-		f.Accuracy = float64(correct) / n
+		labels := make([]int, len(r.held.Labels))
+		for i, l := range r.held.Labels {
+			labels[i] = int(l)
+		}
+		if f.Accuracy, err = dataset.Top1Accuracy(out, k, labels); err != nil {
+			return bad
+		}
 	}
 	return f
 }

@@ -1,0 +1,80 @@
+package pipeline
+
+import (
+	"context"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/dcz"
+	"github.com/deepcompress/deepcompress/graph"
+	"github.com/deepcompress/deepcompress/nn"
+)
+
+// tinyGraph is a trained-looking classifier: a small MLP as a graph.
+func tinyGraph(t *testing.T) *graph.Graph {
+	t.Helper()
+	spec := arch.Spec{Name: "tiny", Input: []int{1, 8, 8}, Layers: []arch.Layer{
+		{Kind: arch.Flatten}, {Kind: arch.Dense, Name: "fc1", Out: 64}, {Kind: arch.ReLU}, {Kind: arch.Dense, Name: "fc2", Out: 4}}}
+	m, err := nn.New(spec, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := graph.FromSpec(spec, m.WeightMap())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestCompressGraphWithoutLabels(t *testing.T) {
+	g := tinyGraph(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	data := Samples{X: make([]float32, 400*64), Shape: []int{1, 8, 8}}
+	for i := range data.X {
+		data.X[i] = rng.Float32()
+	}
+	cfg := DefaultGraphConfig()
+	cfg.Prune.Epochs, cfg.FineTune.Epochs = 2, 1
+	cfg.MinPrunable = 100
+	cfg.Tolerance = 30 // a random classifier has small margins
+	c := &GraphCompressor{Config: cfg, Ancillary: dcz.Ancillary{Meta: map[string]string{"source": "tiny"}}}
+	out := filepath.Join(t.TempDir(), "tiny.dcz")
+	res, err := c.CompressGraph(context.Background(), g, data, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Classifier || len(res.Stages) != 4 {
+		t.Fatalf("classifier %v, %d stages", res.Classifier, len(res.Stages))
+	}
+	last := res.Stages[len(res.Stages)-1]
+	if !last.Measured || last.Ratio < 4 || last.Fidelity.Agreement < 0.5 || last.Fidelity.Accuracy != -1 {
+		t.Fatalf("file stage: %+v", last)
+	}
+	f, err := dcz.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Graph == nil || f.Meta["source"] != "tiny" || f.Meta["held_out_agreement"] == "" {
+		t.Fatalf("graph %v, meta %v", f.Graph != nil, f.Meta)
+	}
+	if k := res.Keep["fc1.weight"]; !(k > 0 && k < 1) {
+		t.Errorf("fc1 keeps %v: the sensitivity pass pruned nothing", k)
+	}
+	if g.Params["fc1.weight"].F[0] == 0 && g.Params["fc1.weight"].F[1] == 0 {
+		t.Error("the original graph was pruned in place")
+	}
+	if tab := GraphStageTable(res); len(tab.Rows) != 4 || tab.Rows[3][0] != "huffman" {
+		t.Errorf("stage table %v", tab.Rows)
+	}
+}
+
+func TestCompressGraphRejectsBadConfig(t *testing.T) {
+	cfg := DefaultGraphConfig()
+	cfg.HeldOut = 1.5
+	c := &GraphCompressor{Config: cfg}
+	if _, err := c.CompressGraph(context.Background(), tinyGraph(t), Samples{X: make([]float32, 64*4), Shape: []int{1, 8, 8}}, ""); err == nil {
+		t.Fatal("held_out 1.5 accepted")
+	}
+}
