@@ -194,6 +194,12 @@ func (k *unaryKernel) Forward(in, out []*graph.Tensor) {
 func (k *unaryKernel) forward(lo, hi int) {
 	x, y := k.x[lo:hi], k.y[lo:hi]
 	y = y[:len(x)]
+	// Relu, Clip, HardSigmoid and HardSwish: the bulk in vector
+	// registers where the CPU has them (simd_amd64.s, the same operations
+	// in the same order), the rest below.
+	if d := actSIMD(k.op, x, y, k.alpha, k.beta); d > 0 {
+		x, y = x[d:], y[d:]
+	}
 	switch k.op {
 	case unRelu:
 		// Clearing negative values through their sign bit avoids a

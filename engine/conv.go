@@ -521,6 +521,10 @@ type convKernel struct {
 	bandFn         func(lo, hi int)
 	dwFwdFn        func(lo, hi int)
 	dwBwdFn        func(lo, hi int)
+
+	// The vector layout of the depthwise forward pass (nil: the scalar
+	// loops).
+	dwp *dwPlan
 }
 
 func buildConv(b *Build) (Kernel, error) {
@@ -610,6 +614,9 @@ func buildConv(b *Build) (Kernel, error) {
 		}
 	}
 	kr.dwFwdFn, kr.dwBwdFn = kr.depthwiseForward, kr.depthwiseBackward
+	if kr.kind == convDepthwise {
+		kr.dwp = g.newDWPlan()
+	}
 	b.Out[0].Shape = g.outShape(n, m)
 	return kr, nil
 }
@@ -929,6 +936,27 @@ func (k *convKernel) backwardSample(s int, dw []float32, serial bool) {
 func (k *convKernel) depthwiseForward(lo, hi int) {
 	g := &k.geom
 	khw := g.kh * g.kw
+	if p := k.dwp; p != nil {
+		buf, out := convGet(p.size), convGet(p.n)
+		defer convPut(buf)
+		defer convPut(out)
+		clear(*buf)
+		last := -1
+		for idx := lo; idx < hi; idx++ {
+			s, o := idx/k.m, idx%k.m
+			plane := s*k.group + o/k.mg
+			if plane != last {
+				g.dwPhases(p, k.x[plane*k.inPlane:(plane+1)*k.inPlane], *buf)
+				last = plane
+			}
+			var bias float32
+			if k.hasBias {
+				bias = k.bias[o]
+			}
+			g.dwPlaneVec(p, *buf, k.wt[o*khw:(o+1)*khw], bias, *out, k.y[idx*k.p:(idx+1)*k.p])
+		}
+		return
+	}
 	var buf *[]float32
 	if g.hasPads {
 		buf = convGet(g.paddedH() * g.paddedW())
@@ -950,6 +978,147 @@ func (k *convKernel) depthwiseForward(lo, hi int) {
 			src, ld = *buf, g.paddedW() // same input plane as the previous output
 		}
 		g.depthwisePlane(src, ld, k.wt[o*khw:(o+1)*khw], bias, y)
+	}
+}
+
+// dwPlan lays out a depthwise plane for the vector tap kernel dwTaps.
+// The zero-padded input plane is split into sH*sW phase planes,
+//
+//	P_ab[r][c] = padded[r*sH + a][c*sW + b],
+//
+// so that tap (u, v) of output (i, j) reads P_ab[i + u*dH/sH][j + v*dW/sW]
+// with a = u*dH mod sH and b = v*dW mod sW: for every stride and
+// dilation, a tap reads a shifted copy of one phase plane. Laid out with
+// the phase width l (ow plus the columns the taps reach beyond it), output
+// (i, j) is element p = i*l + j of a row-major [oh, l] array, and tap t
+// reads the phase buffer at p + offs[t]: the whole plane is one run of
+// vectors per tap, the l - ow extra columns of each row computed and
+// dropped. (With stride 1 there is one phase, the padded plane itself.)
+type dwPlan struct {
+	l, rows int    // width and rows of a phase plane
+	n       int    // outputs computed: oh*l rounded up to whole vectors
+	phase   int    // floats from one phase plane to the next
+	size    int    // floats of the phase buffer
+	offs    []int  // per tap u*kW+v: its start in the phase buffer
+	used    []bool // per phase a*sW+b: whether a tap reads it
+}
+
+// dwPlanMax bounds the phase buffer (in floats) of the vector path.
+const dwPlanMax = 1 << 26
+
+// newDWPlan returns the vector layout of a depthwise geometry, or nil
+// when there is no vector kernel or when the layout would be mostly
+// dropped columns or too large (the scalar loops then).
+func (g *convGeom) newDWPlan() *dwPlan { return g.dwPlanFor(dwVec) }
+
+// dwPlanFor is newDWPlan for vectors of vec floats (0: none).
+func (g *convGeom) dwPlanFor(vec int) *dwPlan {
+	if vec <= 0 {
+		return nil
+	}
+	du, dv := (g.kh-1)*g.dh/g.sh, (g.kw-1)*g.dw/g.sw
+	l := g.ow + dv
+	if l > 2*g.ow+vec {
+		return nil
+	}
+	cells, ok := convMul(dwPlanMax, g.oh+du+1, l+vec, g.sh, g.sw)
+	if !ok || cells > dwPlanMax {
+		return nil
+	}
+	n := (g.oh*l + vec - 1) / vec * vec
+	p := &dwPlan{l: l, rows: g.oh + du, n: n, phase: n + du*l + dv, used: make([]bool, g.sh*g.sw)}
+	p.size = g.sh * g.sw * p.phase
+	for u := range g.kh {
+		for v := range g.kw {
+			ry, rx := u*g.dh, v*g.dw
+			ph := (ry%g.sh)*g.sw + rx%g.sw
+			p.used[ph] = true
+			p.offs = append(p.offs, ph*p.phase+ry/g.sh*l+rx/g.sw)
+		}
+	}
+	return p
+}
+
+// dwPhases writes the phase planes (those a tap reads) of the input plane
+// x [h, w] into buf. It writes only the elements that come from x: buf
+// must have been cleared once, and the padding stays zero from plane to
+// plane. The floats after each phase's rows*l are read by dropped outputs
+// only.
+func (g *convGeom) dwPhases(p *dwPlan, x, buf []float32) {
+	for a := range g.sh {
+		// Phase rows [rlo, rhi) read input rows r*sH + a - pT.
+		rlo, rhi := convRange(a-g.pt, g.sh, g.h, p.rows)
+		for b := range g.sw {
+			if !p.used[a*g.sw+b] || rlo >= rhi {
+				continue
+			}
+			ph := buf[(a*g.sw+b)*p.phase : (a*g.sw+b)*p.phase+p.rows*p.l]
+			off := b - g.pl
+			clo, chi := convRange(off, g.sw, g.w, p.l)
+			if clo >= chi {
+				continue
+			}
+			x0 := (rlo*g.sh+a-g.pt)*g.w + clo*g.sw + off
+			if g.sw == 1 {
+				copyRows(ph[rlo*p.l+clo:], p.l, x[x0:], g.sh*g.w, rhi-rlo, chi-clo)
+				continue
+			}
+			if g.sw == 2 {
+				gather2Rows(ph[rlo*p.l+clo:], p.l, x[x0:], g.sh*g.w, rhi-rlo, chi-clo)
+				continue
+			}
+			for r := rlo; r < rhi; r++ {
+				d := ph[r*p.l+clo : r*p.l+chi]
+				s := x[x0+(r-rlo)*g.sh*g.w:]
+				s = s[:(len(d)-1)*g.sw+1]
+				for i := range d {
+					d[i] = s[i*g.sw]
+				}
+			}
+		}
+	}
+}
+
+// dwPlaneVec computes one output plane y [oh, ow] = bias + the taps w of
+// the phase planes in buf, through out (p.n floats of scratch).
+func (g *convGeom) dwPlaneVec(p *dwPlan, buf, w []float32, bias float32, out, y []float32) {
+	out = out[:p.n]
+	dwTaps(out, buf, p.offs, w, bias)
+	copyRows(y, g.ow, out, p.l, g.oh, g.ow)
+}
+
+// copyRowsGo sets dst[r*ldd+j] = src[r*lds+j] for r < rows and j < w.
+func copyRowsGo(dst []float32, ldd int, src []float32, lds int, rows, w int) {
+	for r := range rows {
+		d, s := dst[r*ldd:r*ldd+w], src[r*lds:r*lds+w]
+		for j := range d {
+			d[j] = s[j]
+		}
+	}
+}
+
+// gather2RowsGo sets dst[r*ldd+i] = src[r*lds+2i] for r < rows and i < n.
+func gather2RowsGo(dst []float32, ldd int, src []float32, lds int, rows, n int) {
+	for r := range rows {
+		d, s := dst[r*ldd:r*ldd+n], src[r*lds:r*lds+2*n-1]
+		for i := range d {
+			d[i] = s[2*i]
+		}
+	}
+}
+
+// dwTapsGo is dwTaps in Go: dst[p] = bias + sum_t w[t]*src[p+offs[t]],
+// the taps added in order (a product and a sum, each rounded).
+func dwTapsGo(dst, src []float32, offs []int, w []float32, bias float32) {
+	w = w[:len(offs)]
+	for p := range dst {
+		dst[p] = bias
+	}
+	for t, o := range offs {
+		s, wt := src[o:o+len(dst)], w[t]
+		for p := range dst {
+			dst[p] += wt * s[p]
+		}
 	}
 }
 
