@@ -573,7 +573,7 @@ func (c *cursor) header(layer bool) (name string, kind byte, shape []int, err er
 	shape = make([]int, rank)
 	for i := range shape {
 		d, _ := c.uvarint("dimension")
-		if c.err == nil && (d == 0 || d > MaxElems) {
+		if c.err == nil && (d == 0 && layer || d > MaxElems) {
 			c.fail("tensor %s: dimension %d outside 1..2^32", name, d)
 		}
 		shape[i] = int(d)

@@ -162,7 +162,7 @@ func encodeLayer(l *Layer, kind arch.Kind, ibits int) ([]byte, error) {
 		return nil, fmt.Errorf("dcz: layer %s: kind %q has no weights", l.Name, kind)
 	}
 	n := numel(l.Shape)
-	if n < 0 || len(l.Shape) > MaxDims {
+	if n <= 0 || len(l.Shape) > MaxDims {
 		return nil, fmt.Errorf("dcz: layer %s: shape %s outside the limits", l.Name, budget.Shape(l.Shape))
 	}
 	gaps, err := gapSymbols(l.Pos, n, ibits)

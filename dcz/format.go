@@ -238,12 +238,13 @@ func equalShape(a, b []int) bool {
 	return true
 }
 
-// numel is the element count of shape, or -1 if a dimension is not
-// positive or the product exceeds MaxElems.
+// numel is the element count of shape, or -1 if a dimension is negative
+// or over MaxElems or the product exceeds MaxElems. A zero dimension gives
+// 0: an empty tensor, which only raw sections may hold.
 func numel(shape []int) int {
 	n := uint64(1)
 	for _, d := range shape {
-		if d <= 0 || uint64(d) > MaxElems || n > MaxElems/uint64(d) {
+		if d < 0 || uint64(d) > MaxElems || d > 0 && n > MaxElems/uint64(d) {
 			return -1
 		}
 		n *= uint64(d)

@@ -45,7 +45,7 @@ func graphParams(g *graph.Graph) (*paramTable, error) {
 		if p.DType != graph.Float32 {
 			continue
 		}
-		if name == "" || len(name) > MaxNameLen || len(p.Shape) > MaxDims || (numel(p.Shape) < 0 && !hasZero(p.Shape)) {
+		if name == "" || len(name) > MaxNameLen || len(p.Shape) > MaxDims || numel(p.Shape) < 0 {
 			return nil, fmt.Errorf("parameter %s: name or shape %s outside the limits", graph.Short(name), budget.Shape(p.Shape))
 		}
 		t.info[name] = arch.ParamInfo{Name: name, Shape: slices.Clone(p.Shape), Weight: conv[name]}
@@ -56,15 +56,6 @@ func graphParams(g *graph.Graph) (*paramTable, error) {
 		t.order = append(t.order, name)
 	}
 	return t, nil
-}
-
-func hasZero(shape []int) bool {
-	for _, d := range shape {
-		if d == 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // graphBody encodes the graph section: method (0 stored, 1 DEFLATE),

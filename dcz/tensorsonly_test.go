@@ -129,8 +129,13 @@ func TestTensorsOnlyErrors(t *testing.T) {
 	if err := e.WriteRaw(&Tensor{Name: strings.Repeat("x", MaxNameLen+1), Shape: []int{1}, Data: []float32{1}}); err == nil {
 		t.Error("long name: no error")
 	}
-	if err := e.WriteRaw(&Tensor{Name: "z", Shape: []int{2, 0}, Data: nil}); err == nil {
-		t.Error("zero dimension: no error")
+	// An empty raw tensor is kept as it is (a model's empty constant); an
+	// empty shared layer is refused.
+	if err := e.WriteRaw(&Tensor{Name: "z", Shape: []int{2, 0}, Data: nil}); err != nil {
+		t.Errorf("empty raw tensor: %v", err)
+	}
+	if err := e.WriteLayer(&Layer{Layer: quantize.Layer{Name: "zl", Shape: []int{2, 0}, Bits: 1, Codebook: []float32{1}}}); err == nil {
+		t.Error("empty layer: no error")
 	}
 	if err := e.WriteRaw(&Tensor{Name: "r9", Shape: make([]int, MaxDims+1), Data: nil}); err == nil {
 		t.Error("rank 9: no error")
