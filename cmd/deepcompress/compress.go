@@ -66,7 +66,11 @@ with no training data: magnitude pruning, weight sharing and Huffman
 coding, no retraining, one tensor at a time with bounded memory on all
 cores. Settings per tensor come from --config (rules matched by name) or
 --preset vgg16-paper, and --keep/--bits/--index-bits for the rest; tensors
-below --min-size elements (biases, norms) are stored dense.`,
+below --min-size elements (biases, norms) are stored dense. On an ONNX
+model (--model M.onnx) it keeps the whole graph in the file, shares the
+weights of Conv, ConvTranspose, Gemm and MatMul, stores a tensor raw when
+coding it would not make it smaller, and --max-bytes N|int8 picks the bits
+(and --grid kmeans|uniform) per tensor that lose least within N bytes.`,
 		Example: `  deepcompress compress --model lenet300.safetensors --out lenet300.dcz --preset paper
   deepcompress compress --model ../shared/models/lenet300.onnx --out l300.dcz --config my.json
   deepcompress compress --model resnet.onnx --data my_images/ --out resnet.dcz
