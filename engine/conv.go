@@ -427,10 +427,14 @@ func (g *convGeom) tileRows() int {
 	return max(1, min(g.oh, convTileFloats/max(1, g.taps()*g.ow)))
 }
 
-// convFill sets every element of row to v; a long row by doubling a
-// filled prefix with copy (a vectorised memmove) rather than storing one
-// element at a time.
+// convFill sets every element of row to v: with vector stores where the
+// CPU has them (simd_amd64.s), otherwise a long row by doubling a filled
+// prefix with copy (a vectorised memmove) rather than storing one element
+// at a time.
 func convFill(row []float32, v float32) {
+	if len(row) >= 8 && fillVec(row, v) {
+		return
+	}
 	if len(row) <= 64 {
 		for i := range row {
 			row[i] = v

@@ -36,6 +36,12 @@ func copyRowsAVX2(dst *float32, ldd int, src *float32, lds int, rows, w int)
 //go:noescape
 func gather2AVX512(dst *float32, ldd int, src *float32, lds int, rows, n int)
 
+//go:noescape
+func fillAVX512(dst *float32, n int, v float32)
+
+//go:noescape
+func fillAVX2(dst *float32, n int, v float32)
+
 var (
 	simdAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 	simdAVX512 = simdAVX2 && cpu.X86.HasAVX512F
@@ -136,6 +142,22 @@ func gather2Rows(dst []float32, ldd int, src []float32, lds int, rows, n int) {
 		return
 	}
 	gather2AVX512(&dst[0], ldd, &src[0], lds, rows, n)
+}
+
+// fillVec sets every element of row to v and reports whether it could
+// (false without AVX2: the caller fills).
+func fillVec(row []float32, v float32) bool {
+	switch {
+	case len(row) == 0:
+		return true
+	case simdAVX512:
+		fillAVX512(&row[0], len(row), v)
+	case simdAVX2:
+		fillAVX2(&row[0], len(row), v)
+	default:
+		return false
+	}
+	return true
 }
 
 // actSIMD runs the vector loop of an activation over the first multiple

@@ -641,3 +641,83 @@ g2next:
 	JNZ  g2row
 	VZEROUPPER
 	RET
+
+// func fillAVX512(dst *float32, n int, v float32)
+// func fillAVX2(dst *float32, n int, v float32)
+//
+// dst[i] = v for i < n (>= 1): four vectors at a time, then one, then the
+// last n mod width with a masked store.
+TEXT ·fillAVX512(SB), NOSPLIT, $0-20
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), DX
+	VBROADCASTSS v+16(FP), Z0
+
+f512x4:
+	CMPQ DX, $64
+	JLT  f512x1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z0, 64(DI)
+	VMOVUPS Z0, 128(DI)
+	VMOVUPS Z0, 192(DI)
+	ADDQ $256, DI
+	SUBQ $64, DX
+	JMP  f512x4
+
+f512x1:
+	CMPQ DX, $16
+	JLT  f512tail
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	SUBQ $16, DX
+	JMP  f512x1
+
+f512tail:
+	TESTQ DX, DX
+	JZ   f512done
+	MOVQ DX, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	VMOVUPS Z0, K1, (DI)
+
+f512done:
+	VZEROUPPER
+	RET
+
+TEXT ·fillAVX2(SB), NOSPLIT, $0-20
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), DX
+	VBROADCASTSS v+16(FP), Y0
+
+f2x4:
+	CMPQ DX, $32
+	JLT  f2x1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y0, 32(DI)
+	VMOVUPS Y0, 64(DI)
+	VMOVUPS Y0, 96(DI)
+	ADDQ $128, DI
+	SUBQ $32, DX
+	JMP  f2x4
+
+f2x1:
+	CMPQ DX, $8
+	JLT  f2tail
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	SUBQ $8, DX
+	JMP  f2x1
+
+f2tail:
+	TESTQ DX, DX
+	JZ   f2done
+	MOVQ $8, AX
+	SUBQ DX, AX
+	LEAQ dwLaneMask<>(SB), R11
+	VMOVDQU (R11)(AX*4), Y15
+	VMASKMOVPS Y0, Y15, (DI)
+
+f2done:
+	VZEROUPPER
+	RET

@@ -32,3 +32,6 @@ func gather2Rows(dst []float32, ldd int, src []float32, lds int, rows, n int) {
 
 // simdWithout512 does nothing: there is no AVX-512 kernel to rule out.
 func simdWithout512(f func()) {}
+
+// fillVec reports false: the caller fills.
+func fillVec(row []float32, v float32) bool { return false }

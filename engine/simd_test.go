@@ -243,6 +243,29 @@ func simdCopies(t *testing.T) {
 	}
 }
 
+// TestSimdFill checks convFill on lengths around the vector sizes, with
+// a guard after the row.
+func TestSimdFill(t *testing.T) {
+	simdFill(t)
+	simdWithout512(func() { simdFill(t) })
+}
+
+func simdFill(t *testing.T) {
+	for n := range 140 {
+		row := make([]float32, n+1)
+		row[n] = -7
+		convFill(row[:n], 2.5)
+		for i, v := range row[:n] {
+			if v != 2.5 {
+				t.Fatalf("convFill n %d: [%d] = %v", n, i, v)
+			}
+		}
+		if row[n] != -7 {
+			t.Fatalf("convFill n %d wrote past its end", n)
+		}
+	}
+}
+
 func simdRand(rng *rand.Rand, n int) []float32 {
 	v := make([]float32, n)
 	for i := range v {
