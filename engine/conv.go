@@ -526,9 +526,9 @@ type convKernel struct {
 	dwFwdFn        func(lo, hi int)
 	dwBwdFn        func(lo, hi int)
 
-	// The vector layout of the depthwise forward pass (nil: the scalar
-	// loops).
-	dwp *dwPlan
+	// The vector layouts of the depthwise forward pass and of its dX as a
+	// convolution of dy (stride 1); nil: the scalar loops.
+	dwp, dwpT *dwPlan
 }
 
 func buildConv(b *Build) (Kernel, error) {
@@ -620,6 +620,9 @@ func buildConv(b *Build) (Kernel, error) {
 	kr.dwFwdFn, kr.dwBwdFn = kr.depthwiseForward, kr.depthwiseBackward
 	if kr.kind == convDepthwise {
 		kr.dwp = g.newDWPlan()
+		if gt, ok := g.inputGradGeom(); ok {
+			kr.dwpT = gt.newDWPlan()
+		}
 	}
 	b.Out[0].Shape = g.outShape(n, m)
 	return kr, nil
@@ -1263,9 +1266,16 @@ func (k *convKernel) depthwiseBackward(lo, hi int) {
 		dbuf = convGet(g.paddedH() * g.paddedW())
 		defer convPut(dbuf)
 	}
+	pt := k.dwpT
 	if k.dx != nil && gather {
-		dbuf = convGet(gt.paddedH() * gt.paddedW())
-		tmp = convGet(k.inPlane)
+		if pt != nil {
+			dbuf = convGet(pt.size)
+			clear(*dbuf) // the phase plane's padding, zero for every plane
+			tmp = convGet(pt.n)
+		} else {
+			dbuf = convGet(gt.paddedH() * gt.paddedW())
+			tmp = convGet(k.inPlane)
+		}
 		flip = convGet(khw)
 		defer convPut(dbuf)
 		defer convPut(tmp)
@@ -1296,6 +1306,18 @@ func (k *convKernel) depthwiseBackward(lo, hi int) {
 				f := *flip
 				for t := range w {
 					f[khw-1-t] = w[t]
+				}
+				if pt != nil {
+					out := (*tmp)[:pt.n]
+					gt.dwPhases(pt, dy, *dbuf)
+					dwTaps(out, *dbuf, pt.offs, f, 0)
+					for r := range gt.oh {
+						d, o := dx[r*gt.ow:(r+1)*gt.ow], out[r*pt.l:r*pt.l+gt.ow]
+						for i, v := range o {
+							d[i] += v
+						}
+					}
+					continue
 				}
 				dyp := gt.padPlane(dy, *dbuf)
 				t := *tmp
