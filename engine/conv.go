@@ -29,15 +29,20 @@ package engine
 // Wt_g * im2col(dY_g) where Wt[c,m,u,v] = W[m,c,kH-1-u,kW-1-v] (dX is
 // the full correlation of dy with the flipped kernel). A 1x1 kernel with stride 1 and
 // no padding needs no unfolding: the sample is already the [C/G, H*W]
-// matrix. A depthwise convolution (G == C) is computed plane by plane with
-// a direct loop over a zero-bordered copy of the plane (3x3 kernels take
-// all nine taps in one pass); its backward pass is a direct loop too.
+// matrix. A depthwise convolution (G == C) is computed plane by plane:
+// with AVX2 or AVX-512 (simd_amd64.s) the zero-padded plane is split into
+// stride phases and every tap becomes one run of vector FMAs over the
+// whole plane (see dwPlan); otherwise a direct loop over a zero-bordered
+// copy of the plane (3x3 kernels take all nine taps in one pass). Its
+// backward pass is a direct loop too, but for dX with stride 1, a
+// depthwise convolution of dy like the forward pass.
 // Samples are spread over the cores when the batch has more than one
 // (each with a serial gemm, dW accumulated per core and summed); a single
 // sample is split into bands of output rows, one per core, unless it is
 // large enough for gemm to split it. Depthwise planes are spread over the
-// cores at any batch size. The loops are scalar Go: the depthwise kernel
-// runs at about 6 GFLOP/s per core, where gemm reaches 60-180.
+// cores at any batch size. The vector depthwise path reaches 15-35
+// GFLOP/s on two cores of a Zen 5 (the scalar loops 2-6), where gemm
+// reaches 60-180 per core.
 
 import (
 	"fmt"
