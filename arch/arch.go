@@ -208,6 +208,11 @@ func (l Layer) StrideOrDefault() [2]int {
 	return s
 }
 
+// OutShape is the per-sample output shape of the layer on an input of
+// shape in, or why the layer does not fit it (Spec.Shapes checks the whole
+// network, names and sizes included).
+func (l Layer) OutShape(in []int) ([]int, error) { return l.outShape(in) }
+
 func (l Layer) outShape(in []int) ([]int, error) {
 	switch l.Kind {
 	case Dense:

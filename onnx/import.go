@@ -286,13 +286,15 @@ func (im *importer) node(n *onnxpb.NodeProto, name string, next *onnxpb.NodeProt
 
 // push appends a layer and updates the current shape, letting arch check
 // that the layer fits its input.
+// Only the new layer is checked here, so that import is linear in the
+// node count; finish checks the whole network once.
 func (im *importer) push(l arch.Layer) error {
 	im.spec.Layers = append(im.spec.Layers, l)
-	shapes, err := im.spec.Shapes()
+	next, err := l.OutShape(im.shape)
 	if err != nil {
-		return err
+		return fmt.Errorf("arch: layer %d (%s %s): %w", len(im.spec.Layers)-1, l.Kind, l.Name, err)
 	}
-	im.shape = shapes[len(shapes)-1]
+	im.shape = next
 	return nil
 }
 
