@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/onnx/onnxpb"
 )
 
@@ -360,7 +361,7 @@ func (im *importer) gemm(n *onnxpb.NodeProto, name string) error {
 		return err
 	}
 	if len(bshape) != 2 {
-		return fmt.Errorf("weight %q has shape %v, want 2-D", bt.GetName(), bshape)
+		return fmt.Errorf("weight %q has shape %s, want 2-D", bt.GetName(), bounded(bshape))
 	}
 	out, in := bshape[0], bshape[1]
 	if transB == 0 { // B is [in, out]
@@ -396,7 +397,7 @@ func (im *importer) matmul(n *onnxpb.NodeProto, name string, next *onnxpb.NodePr
 		return 0, err
 	}
 	if len(wshape) != 2 {
-		return 0, fmt.Errorf("weight %q has shape %v, want 2-D [in, out]", wt.GetName(), wshape)
+		return 0, fmt.Errorf("weight %q has shape %s, want 2-D [in, out]", wt.GetName(), bounded(wshape))
 	}
 	in, out := wshape[0], wshape[1]
 	w = transpose(w, in, out)
@@ -432,7 +433,7 @@ func (im *importer) matmul(n *onnxpb.NodeProto, name string, next *onnxpb.NodePr
 // dense appends a dense layer with weight w [out, in] and optional bias.
 func (im *importer) dense(node, weightName string, in, out int, w, bias []float32) error {
 	if len(im.shape) != 1 {
-		return fmt.Errorf("needs a flat input, got shape %v (add a Flatten before it)", im.shape)
+		return fmt.Errorf("needs a flat input, got shape %s (add a Flatten before it)", bounded(im.shape))
 	}
 	if in != im.shape[0] {
 		return fmt.Errorf("weight %q expects %d inputs, but the previous layer gives %d", weightName, in, im.shape[0])
@@ -468,14 +469,14 @@ func (im *importer) conv(n *onnxpb.NodeProto, name string) error {
 		return err
 	}
 	if len(wshape) != 4 {
-		return fmt.Errorf("weight %q has shape %v, want 4-D [outC, inC, kh, kw] (only 2-D convolutions are supported)", wt.GetName(), wshape)
+		return fmt.Errorf("weight %q has shape %s, want 4-D [outC, inC, kh, kw] (only 2-D convolutions are supported)", wt.GetName(), bounded(wshape))
 	}
 	if len(im.shape) != 3 || wshape[1] != im.shape[0] {
-		return fmt.Errorf("weight %q of shape %v does not fit input of shape %v", wt.GetName(), wshape, im.shape)
+		return fmt.Errorf("weight %q of shape %s does not fit input of shape %s", wt.GetName(), bounded(wshape), bounded(im.shape))
 	}
 	kernel := [2]int{wshape[2], wshape[3]}
 	if ks, err := a.ints("kernel_shape", []int64{int64(kernel[0]), int64(kernel[1])}); err != nil || len(ks) != 2 || int(ks[0]) != kernel[0] || int(ks[1]) != kernel[1] {
-		return errors.Join(err, fmt.Errorf("kernel_shape %v does not match weight %v", ks, wshape))
+		return errors.Join(err, fmt.Errorf("kernel_shape %s does not match weight %s", bounded(ks), bounded(wshape)))
 	}
 	stride, pad, err := window(a, kernel, [2]int{1, 1})
 	if err != nil {
@@ -488,7 +489,7 @@ func (im *importer) conv(n *onnxpb.NodeProto, name string) error {
 			return err
 		}
 		if len(bshape) != 1 || bshape[0] != wshape[0] {
-			return fmt.Errorf("bias has shape %v, want [%d]", bshape, wshape[0])
+			return fmt.Errorf("bias has shape %s, want [%d]", bounded(bshape), wshape[0])
 		}
 		bias = b
 	}
@@ -524,7 +525,7 @@ func (im *importer) pool(n *onnxpb.NodeProto) error {
 	}
 	ks, err := a.ints("kernel_shape", nil)
 	if err != nil || len(ks) != 2 || ks[0] <= 0 || ks[1] <= 0 || ks[0] > maxElements || ks[1] > maxElements {
-		return errors.Join(err, fmt.Errorf("kernel_shape %v: want 2 positive sizes", ks))
+		return errors.Join(err, fmt.Errorf("kernel_shape %s: want 2 positive sizes", bounded(ks)))
 	}
 	kernel := [2]int{int(ks[0]), int(ks[1])}
 	if ceil, err := a.int("ceil_mode", 0); err != nil || ceil != 0 {
@@ -546,18 +547,18 @@ func (im *importer) pool(n *onnxpb.NodeProto) error {
 func window(a attrs, kernel, defStride [2]int) (stride, pad [2]int, err error) {
 	st, err := a.ints("strides", []int64{1, 1})
 	if err != nil || len(st) != 2 || st[0] <= 0 || st[1] <= 0 || st[0] > maxElements || st[1] > maxElements {
-		return stride, pad, errors.Join(err, fmt.Errorf("strides %v: want 2 positive values", st))
+		return stride, pad, errors.Join(err, fmt.Errorf("strides %s: want 2 positive values", bounded(st)))
 	}
 	dil, err := a.ints("dilations", []int64{1, 1})
 	if err != nil || len(dil) != 2 || dil[0] != 1 || dil[1] != 1 {
-		return stride, pad, errors.Join(err, fmt.Errorf("dilations %v are not supported (only 1)", dil))
+		return stride, pad, errors.Join(err, fmt.Errorf("dilations %s are not supported (only 1)", bounded(dil)))
 	}
 	ps, err := a.ints("pads", []int64{0, 0, 0, 0})
 	if err != nil || len(ps) != 4 {
-		return stride, pad, errors.Join(err, fmt.Errorf("pads %v: want 4 values", ps))
+		return stride, pad, errors.Join(err, fmt.Errorf("pads %s: want 4 values", bounded(ps)))
 	}
 	if ps[0] != ps[2] || ps[1] != ps[3] || ps[0] < 0 || ps[1] < 0 || ps[0] > maxElements || ps[1] > maxElements {
-		return stride, pad, fmt.Errorf("pads %v: only symmetric non-negative padding is supported", ps)
+		return stride, pad, fmt.Errorf("pads %s: only symmetric non-negative padding is supported", bounded(ps))
 	}
 	autoPad, err := a.str("auto_pad", "NOTSET")
 	if err != nil {
@@ -570,7 +571,7 @@ func window(a attrs, kernel, defStride [2]int) (stride, pad [2]int, err error) {
 	case "SAME_UPPER", "SAME_LOWER":
 		// Symmetric only for stride 1 and odd kernels.
 		if st[0] != 1 || st[1] != 1 || kernel[0]%2 == 0 || kernel[1]%2 == 0 {
-			return stride, pad, fmt.Errorf("auto_pad %s with strides %v and kernel %v is not symmetric padding", autoPad, st, kernel)
+			return stride, pad, fmt.Errorf("auto_pad %s with strides %s and kernel %s is not symmetric padding", autoPad, bounded(st), bounded(kernel[:]))
 		}
 		pad = [2]int{kernel[0] / 2, kernel[1] / 2}
 	default:
@@ -634,7 +635,7 @@ func (im *importer) reshape(n *onnxpb.NodeProto) error {
 	case len(ns) == 1:
 		return im.push(arch.Layer{Kind: arch.Flatten})
 	}
-	return fmt.Errorf("reshape of %v to %v is not supported (only flattening)", im.shape, ns)
+	return fmt.Errorf("reshape of %s to %s is not supported (only flattening)", bounded(im.shape), bounded(ns))
 }
 
 // reshapeTarget resolves an ONNX Reshape target (0 copies the input
@@ -642,15 +643,15 @@ func (im *importer) reshape(n *onnxpb.NodeProto) error {
 // returns the new per-sample shape. The batch dimension must be kept.
 func reshapeTarget(target []int64, sample []int, batch int64, allowZero bool) ([]int, error) {
 	if len(target) < 2 {
-		return nil, fmt.Errorf("target shape %v drops the batch dimension", target)
+		return nil, fmt.Errorf("target shape %s drops the batch dimension", bounded(target))
 	}
 	if allowZero && slices.Contains(target, 0) {
-		return nil, fmt.Errorf("target shape %v with allowzero = 1 is not supported", target)
+		return nil, fmt.Errorf("target shape %s with allowzero = 1 is not supported", bounded(target))
 	}
 	total := int64(arch.Numel(sample))
 	full := append([]int{0}, sample...) // index 0: the batch, unknown here
 	if t0 := target[0]; t0 != 0 && (batch == 0 || t0 != batch) && t0 != -1 {
-		return nil, fmt.Errorf("target shape %v changes the batch dimension", target)
+		return nil, fmt.Errorf("target shape %s changes the batch dimension", bounded(target))
 	}
 	ns := make([]int, len(target)-1)
 	infer := -1
@@ -665,22 +666,22 @@ func reshapeTarget(target []int64, sample []int, batch int64, allowZero bool) ([
 		case d > 0 && d <= maxElements:
 			ns[i] = int(d)
 		default:
-			return nil, fmt.Errorf("target shape %v: bad dimension %d", target, d)
+			return nil, fmt.Errorf("target shape %s: bad dimension %d", bounded(target), d)
 		}
 		known *= int64(ns[i])
 		if known > maxElements {
-			return nil, fmt.Errorf("target shape %v too large", target)
+			return nil, fmt.Errorf("target shape %s too large", bounded(target))
 		}
 	}
 	if infer >= 0 {
 		if known == 0 || total%known != 0 {
-			return nil, fmt.Errorf("target shape %v does not divide %d elements", target, total)
+			return nil, fmt.Errorf("target shape %s does not divide %d elements", bounded(target), total)
 		}
 		ns[infer] = int(total / known)
 		known = total
 	}
 	if known != total {
-		return nil, fmt.Errorf("target shape %v holds %d elements per sample, the input %v has %d", target, known, sample, total)
+		return nil, fmt.Errorf("target shape %s holds %d elements per sample, the input %s has %d", bounded(target), known, bounded(sample), total)
 	}
 	return ns, nil
 }
@@ -706,7 +707,7 @@ func (im *importer) dropout(n *onnxpb.NodeProto) error {
 			return err
 		}
 		if len(r) != 1 {
-			return fmt.Errorf("ratio has shape %v, want a scalar", shape)
+			return fmt.Errorf("ratio has shape %s, want a scalar", bounded(shape))
 		}
 		ratio = r[0]
 	}
@@ -877,5 +878,18 @@ func broadcastBias(c []float32, shape []int, out int) ([]float32, error) {
 		}
 		return b, nil
 	}
-	return nil, fmt.Errorf("bias of shape %v does not broadcast to [%d]", shape, out)
+	return nil, fmt.Errorf("bias of shape %s does not broadcast to [%d]", bounded(shape), out)
+}
+
+// bounded formats a shape or attribute list from a file for an error
+// message, eliding the middle of a long one.
+func bounded[T int | int64](v []T) string {
+	dims := make([]int, min(len(v), budget.MaxShapeDims+1))
+	for i := range dims {
+		dims[i] = int(v[i])
+	}
+	if len(v) > budget.MaxShapeDims {
+		return fmt.Sprintf("%s (%d values)", budget.Shape(dims[:budget.MaxShapeDims]), len(v))
+	}
+	return budget.Shape(dims)
 }
