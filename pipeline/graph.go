@@ -167,17 +167,16 @@ func (c *GraphCompressor) progress(step string) func(nn.Progress) {
 	return c.Progress(step)
 }
 
-// run holds the state of one compression.
+// graphRun holds the state of one compression.
 type graphRun struct {
-	c                  *GraphCompressor
-	classifier         bool
-	train, held        nn.Dataset
-	heldTeacher        []float32
-	outSize            int
-	denseBytes         int64
-	start              time.Time
-	stages             []GraphStage
-	heldLabels, labels bool
+	c           *GraphCompressor
+	classifier  bool
+	train, held nn.Dataset
+	heldTeacher []float32
+	outSize     int
+	denseBytes  int64
+	start       time.Time
+	stages      []GraphStage
 }
 
 // CompressGraph prunes, shares and codes g with the user's samples, the
