@@ -311,7 +311,11 @@ type relabeler interface{ relabels() }
 
 // allocate gives every runtime value its storage and wires the steps.
 func (c *compiler) allocate() {
-	for _, st := range c.p.steps {
+	var plan *memoryPlan
+	if !c.p.train {
+		plan = c.planMemory()
+	}
+	for i, st := range c.p.steps {
 		st.in = make([]*graph.Tensor, len(st.ins))
 		st.din = make([]*graph.Tensor, len(st.ins))
 		for j, s := range st.ins {
@@ -331,6 +335,9 @@ func (c *compiler) allocate() {
 			case s.t != nil:
 			case relabel && j == 0:
 				s.t = &graph.Tensor{Shape: s.meta.Shape, DType: s.meta.DType}
+			case plan != nil && s.meta.DType == graph.Float32:
+				s.t = &graph.Tensor{Shape: s.meta.Shape, DType: graph.Float32, F: plan.get(numel(s.meta.Shape))}
+				plan.pooled[s] = true
 			default:
 				s.t = newTensor(s.meta)
 			}
@@ -338,6 +345,87 @@ func (c *compiler) allocate() {
 			if st.backward {
 				st.dout[j] = c.gradOf(s)
 			}
+		}
+		if plan != nil {
+			plan.release(i)
+		}
+	}
+}
+
+// memoryPlan lets the values of an inference program share buffers: a
+// value's buffer goes back to a pool after the last step that reads it
+// (or reads a relabelled view of it), and later values take buffers from
+// the pool, so that the working set of a large batch stays small. The
+// program's outputs keep theirs.
+type memoryPlan struct {
+	free    [][]float32
+	pooled  map[*slot]bool
+	owner   map[*slot]*slot
+	dieAt   map[int][]*slot // step -> owners whose last reader it is
+	outputs map[*slot]bool
+}
+
+func (c *compiler) planMemory() *memoryPlan {
+	p := &memoryPlan{pooled: map[*slot]bool{}, owner: map[*slot]*slot{}, dieAt: map[int][]*slot{}, outputs: map[*slot]bool{}}
+	last := map[*slot]int{}
+	for i, st := range c.p.steps {
+		_, relabel := st.k.(relabeler)
+		for _, s := range st.ins {
+			if s != nil {
+				last[p.ownerOf(s)] = i
+			}
+		}
+		for j, s := range st.outs {
+			if relabel && j == 0 && len(st.ins) > 0 && st.ins[0] != nil {
+				p.owner[s] = p.ownerOf(st.ins[0])
+			}
+			if _, read := last[p.ownerOf(s)]; !read {
+				last[p.ownerOf(s)] = i // written, maybe never read
+			}
+		}
+	}
+	for _, s := range c.p.outputs {
+		if s != nil {
+			p.outputs[p.ownerOf(s)] = true
+		}
+	}
+	for o, i := range last {
+		if !p.outputs[o] {
+			p.dieAt[i] = append(p.dieAt[i], o)
+		}
+	}
+	return p
+}
+
+func (p *memoryPlan) ownerOf(s *slot) *slot {
+	if o, ok := p.owner[s]; ok {
+		return o
+	}
+	return s
+}
+
+// get returns a buffer of n values: the smallest free one that fits, or a
+// new one.
+func (p *memoryPlan) get(n int) []float32 {
+	best := -1
+	for i, b := range p.free {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(p.free[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return make([]float32, n)
+	}
+	b := p.free[best]
+	p.free = slices.Delete(p.free, best, best+1)
+	return b[:n]
+}
+
+// release returns the buffers whose last reader is step i.
+func (p *memoryPlan) release(i int) {
+	for _, o := range p.dieAt[i] {
+		if p.pooled[o] {
+			p.free = append(p.free, o.t.F[:cap(o.t.F)])
 		}
 	}
 }
