@@ -865,7 +865,6 @@ func TestExportGraphErrors(t *testing.T) {
 	}
 }
 
-
 // zooManifest is where the PyTorch model zoo lists its exports.
 const zooManifest = "../testdata/zoo/manifest.json"
 
@@ -934,5 +933,3 @@ func TestGraphZoo(t *testing.T) {
 		})
 	}
 }
-
-
