@@ -524,7 +524,7 @@ type convKernel struct {
 	// Operands of the call in progress, for the parallel parts.
 	x, wt, bias, y []float32
 	dy, dx, dw     []float32
-	dwParts        []*[]float32
+	dwParts        dwPartials
 	chunks         int
 	fwdFn, bwdFn   func(lo, hi int)
 	bandFn         func(lo, hi int)
@@ -814,30 +814,14 @@ func (k *convKernel) Backward(in, out, dout, din []*graph.Tensor) {
 		return
 	}
 	k.chunks = k.chunkCount()
-	if k.dw != nil {
-		k.dwParts = k.dwParts[:0]
-		for range k.chunks - 1 {
-			p := convGet(len(k.dw))
-			clear(*p)
-			k.dwParts = append(k.dwParts, p)
-		}
-	}
+	k.dwParts.prepare(k.chunks, k.dw)
 	parallel.For(k.chunks, 1, k.bwdFn)
-	for _, p := range k.dwParts {
-		for i, v := range *p {
-			k.dw[i] += v
-		}
-		convPut(p)
-	}
-	k.dwParts = k.dwParts[:0]
+	k.dwParts.reduce(k.dw)
 }
 
 func (k *convKernel) backwardChunks(lo, hi int) {
 	for c := lo; c < hi; c++ {
-		dw := k.dw
-		if dw != nil && c > 0 {
-			dw = *k.dwParts[c-1]
-		}
+		dw := k.dwParts.of(c, k.dw)
 		s0, s1 := k.chunk(c)
 		for s := s0; s < s1; s++ {
 			k.backwardSample(s, dw, true)
@@ -1435,4 +1419,41 @@ func (g *convGeom) depthwiseWeightGrad(xp []float32, ld int, dy, dw []float32) {
 			wr[v] += acc
 		}
 	}
+}
+
+// dwPartials gives each parallel chunk of a backward pass but the first
+// its own weight-gradient buffer (chunk 0 adds into dW itself), and sums
+// them into dW at the end, so that chunks never write the same memory.
+type dwPartials struct{ parts []*[]float32 }
+
+// prepare makes the buffers of chunks chunks; nothing when dW is not wanted.
+func (d *dwPartials) prepare(chunks int, dw []float32) {
+	d.parts = d.parts[:0]
+	if dw == nil {
+		return
+	}
+	for range chunks - 1 {
+		p := convGet(len(dw))
+		clear(*p)
+		d.parts = append(d.parts, p)
+	}
+}
+
+// of is the buffer chunk c adds its dW into.
+func (d *dwPartials) of(c int, dw []float32) []float32 {
+	if dw == nil || c == 0 {
+		return dw
+	}
+	return *d.parts[c-1]
+}
+
+// reduce adds the chunks' buffers into dW and returns them to the pool.
+func (d *dwPartials) reduce(dw []float32) {
+	for _, p := range d.parts {
+		for i, v := range *p {
+			dw[i] += v
+		}
+		convPut(p)
+	}
+	d.parts = d.parts[:0]
 }

@@ -49,7 +49,7 @@ type convTransposeKernel struct {
 
 	x, wt, bias, y []float32
 	dy, dx, dw     []float32
-	dwParts        []*[]float32
+	dwParts        dwPartials
 	chunks         int
 	fwdFn, bwdFn   func(lo, hi int)
 }
@@ -312,30 +312,14 @@ func (k *convTransposeKernel) Backward(in, out, dout, din []*graph.Tensor) {
 		return
 	}
 	k.chunks = max(1, min(runtime.GOMAXPROCS(0), k.n))
-	if k.dw != nil {
-		k.dwParts = k.dwParts[:0]
-		for range k.chunks - 1 {
-			p := convGet(len(k.dw))
-			clear(*p)
-			k.dwParts = append(k.dwParts, p)
-		}
-	}
+	k.dwParts.prepare(k.chunks, k.dw)
 	parallel.For(k.chunks, 1, k.bwdFn)
-	for _, p := range k.dwParts {
-		for i, v := range *p {
-			k.dw[i] += v
-		}
-		convPut(p)
-	}
-	k.dwParts = k.dwParts[:0]
+	k.dwParts.reduce(k.dw)
 }
 
 func (k *convTransposeKernel) backwardChunks(lo, hi int) {
 	for c := lo; c < hi; c++ {
-		dw := k.dw
-		if dw != nil && c > 0 {
-			dw = *k.dwParts[c-1]
-		}
+		dw := k.dwParts.of(c, k.dw)
 		s0, s1 := k.chunk(c)
 		for s := s0; s < s1; s++ {
 			k.backwardSample(s, dw, true)
