@@ -9,23 +9,20 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/internal/testmodel"
 	"github.com/deepcompress/deepcompress/quantize"
 )
-
-// sharedModel is the trained LeNet-300-100 shipped beside the project.
-var sharedModel = filepath.Join("..", "..", "shared", "models", "lenet300.safetensors")
 
 // readSafetensors reads the float32 tensors of a .safetensors file.
 func readSafetensors(tb testing.TB, path string) map[string][]float32 {
 	tb.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
-		tb.Skipf("trained model not available: %v", err)
+		tb.Fatal(err)
 	}
 	n := binary.LittleEndian.Uint64(data)
 	var hdr map[string]json.RawMessage
@@ -143,12 +140,13 @@ func compressModel(spec arch.Spec, w map[string][]float32, keep map[string]float
 }
 
 // lenet300 is LeNet-300-100 pruned as in Table 2 (8 %, 9 %, 26 %) with
-// 6-bit weights and 5-bit gaps, from the trained weights when present.
+// 6-bit weights and 5-bit gaps, from the trained weights (real) or from
+// stand-in weights.
 func lenet300(tb testing.TB, real bool) *Model {
 	spec := arch.LeNet300()
 	var w map[string][]float32
 	if real {
-		w = readSafetensors(tb, sharedModel)
+		w = readSafetensors(tb, testmodel.Path(tb, "lenet300.safetensors"))
 	} else {
 		w = laplaceWeights(spec, 1)
 	}

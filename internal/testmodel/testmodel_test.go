@@ -1,0 +1,26 @@
+package testmodel
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestFindsSharedModel(t *testing.T) {
+	p := Path(t, "lenet300.safetensors")
+	if want := filepath.Join("shared", "models", "lenet300.safetensors"); !strings.HasSuffix(p, want) {
+		t.Errorf("path %s, want one ending in %s", p, want)
+	}
+}
+
+func TestMissingModelNamesTheFolder(t *testing.T) {
+	t.Setenv(EnvDir, t.TempDir())
+	_, err := find("lenet300.onnx")
+	if err == nil || !strings.Contains(err.Error(), "../shared/models") || !strings.Contains(err.Error(), EnvDir) {
+		t.Errorf("error %v does not say where the model lives", err)
+	}
+	t.Setenv(EnvDir, "")
+	if _, err := find("no-such-model.onnx"); err == nil {
+		t.Error("a missing model was found")
+	}
+}
