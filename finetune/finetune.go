@@ -7,32 +7,32 @@ package finetune
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/quantize"
+	"github.com/deepcompress/deepcompress/settings"
 )
 
 // Quantize quantizes every weight tensor of m: the bits of each come from
-// bits (keyed by layer name, "fc1", or weight name, "fc1.weight"), else
-// from DefaultBits for the layer's kind. Zero weights are taken as pruned.
-// Names in bits that match no weight are an error.
+// bits (keyed by weight name "fc1.weight", layer name "fc1" or pattern
+// "conv*", see settings.Lookup), else from the paper's width for the
+// layer's kind. Zero weights are taken as pruned. Names in bits that match
+// no weight are an error.
 func Quantize(m *nn.Model, bits map[string]int, opt quantize.Options) ([]*quantize.Layer, error) {
-	used := map[string]bool{}
+	weights := m.Weights()
+	names := make([]string, len(weights))
+	for i, p := range weights {
+		names[i] = p.Name
+	}
+	if err := settings.Check(bits, names); err != nil {
+		return nil, fmt.Errorf("finetune: bits: %w", err)
+	}
 	var layers []*quantize.Layer
-	for _, p := range m.Weights() {
-		layerName := strings.TrimSuffix(p.Name, ".weight")
-		b, ok := bits[layerName]
-		if ok {
-			used[layerName] = true
-		} else if b, ok = bits[p.Name]; ok {
-			used[p.Name] = true
-		} else {
-			b = quantize.DefaultBits(arch.Dense)
-			if m.IsConv(p.Name) {
-				b = quantize.DefaultBits(arch.Conv2D)
-			}
+	for _, p := range weights {
+		b, ok := settings.Lookup(bits, p.Name)
+		if !ok {
+			b = settings.PaperBits(kindOf(m, p.Name))
 		}
 		o := opt
 		o.Bits = b
@@ -42,12 +42,16 @@ func Quantize(m *nn.Model, bits map[string]int, opt quantize.Options) ([]*quanti
 		}
 		layers = append(layers, l)
 	}
-	for name := range bits {
-		if !used[name] {
-			return nil, fmt.Errorf("finetune: unknown layer %q in the bits settings", name)
-		}
-	}
 	return layers, nil
+}
+
+// kindOf is the layer kind of the weight called name: arch.Conv2D for a
+// convolution kernel, arch.Dense for any other weight.
+func kindOf(m *nn.Model, name string) arch.Kind {
+	if m.IsConv(name) {
+		return arch.Conv2D
+	}
+	return arch.Dense
 }
 
 // FineTuner is the optimizer of trained quantization (paper, section 3.3):

@@ -91,4 +91,36 @@ func TestFineTuneKeepsStructure(t *testing.T) {
 	if _, err := Quantize(m, map[string]int{"nope": 3}, quantize.Options{}); err == nil {
 		t.Error("unknown layer accepted")
 	}
+	// A weight name and a glob name the same tensors as layer names do.
+	for _, bits := range []map[string]int{{"fc1.weight": 3, "fc2": 2, "fc3": 2}, {"fc*": 2, "fc1": 3}} {
+		ls, err := Quantize(m, bits, quantize.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ls[0].Bits != 3 || ls[1].Bits != 2 || ls[2].Bits != 2 {
+			t.Errorf("%v: bits %d, %d, %d; want 3, 2, 2", bits, ls[0].Bits, ls[1].Bits, ls[2].Bits)
+		}
+	}
+}
+
+// TestQuantizePaperBits: unnamed weights get the paper's widths, 8 bits
+// for convolution kernels and 5 for fully connected weights.
+func TestQuantizePaperBits(t *testing.T) {
+	m, err := nn.New(arch.LeNet5(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := Quantize(m, nil, quantize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range layers {
+		want := 5
+		if len(l.Shape) == 4 {
+			want = 8
+		}
+		if l.Bits != want {
+			t.Errorf("%s %v: %d bits, want %d", l.Name, l.Shape, l.Bits, want)
+		}
+	}
 }

@@ -5,8 +5,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-
-	"github.com/deepcompress/deepcompress/arch"
 )
 
 // Init selects where Lloyd's algorithm places its first centroids
@@ -69,18 +67,6 @@ type Options struct {
 	// Workers is the number of goroutines for the O(n) passes (sort,
 	// prefix sums, assignment); 0 means runtime.GOMAXPROCS(0).
 	Workers int
-}
-
-// DefaultBits is the paper's index width for a layer kind: 8 bits for
-// convolutions, 5 for fully connected layers, 0 for layers without weights.
-func DefaultBits(k arch.Kind) int {
-	switch k {
-	case arch.Conv2D:
-		return 8
-	case arch.Dense:
-		return 5
-	}
-	return 0
 }
 
 // Result is a 1-D clustering.

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/deepcompress/deepcompress/arch"
 )
 
 // pruned returns a [rows, cols] tensor of pruned-weight-like values with
@@ -145,11 +143,5 @@ func TestLayerInertiaErrors(t *testing.T) {
 	l.Idx[0] = 4
 	if _, err := l.Inertia([]float32{1, 2}); err == nil {
 		t.Error("invalid layer: no error")
-	}
-}
-
-func TestDefaultBits(t *testing.T) {
-	if DefaultBits(arch.Conv2D) != 8 || DefaultBits(arch.Dense) != 5 || DefaultBits(arch.ReLU) != 0 {
-		t.Error("default bits differ from the paper's 8 (conv) and 5 (fc)")
 	}
 }
