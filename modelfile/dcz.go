@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/dcz"
+	"github.com/deepcompress/deepcompress/graph"
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/quantize"
+	"github.com/deepcompress/deepcompress/settings"
 )
 
 // MetaQuantized marks a checkpoint whose weights are shared values; it holds
@@ -54,16 +55,14 @@ func FromDCZ(f *dcz.Model, seed uint64) (*nn.Model, error) {
 }
 
 // ToDCZ packs a model whose weights are already shared into a compressed
-// model: each weight tensor named in bits becomes a layer whose codebook
-// is its distinct non-zero values (exact, no re-clustering), with the
-// given index bits (0: the default for its kind); all other parameters
-// are stored raw.
+// model: each weight tensor named in bits (by its full name, as
+// MetaQuantized records it) becomes a layer whose codebook is its distinct
+// non-zero values (exact, no re-clustering); see Pack for the rest.
 func ToDCZ(m *nn.Model, bits, indexBits map[string]int) (*dcz.Model, error) {
-	f := &dcz.Model{Spec: m.Spec}
-	for _, p := range m.Params() {
+	var layers []*quantize.Layer
+	for _, p := range m.Weights() {
 		b, ok := bits[p.Name]
-		if !ok || !p.Weight {
-			f.Raw = append(f.Raw, dcz.Tensor{Name: p.Name, Shape: p.Shape, Data: p.Data})
+		if !ok {
 			continue
 		}
 		if d := distinctNonZero(p.Data); d > 1<<b {
@@ -73,7 +72,59 @@ func ToDCZ(m *nn.Model, bits, indexBits map[string]int) (*dcz.Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		f.Layers = append(f.Layers, dcz.Layer{Layer: *l, IndexBits: indexBits[strings.TrimSuffix(p.Name, ".weight")]})
+		layers = append(layers, l)
+	}
+	return Pack(m, layers, indexBits)
+}
+
+// Pack builds the compressed model of m from its weight-shared tensors:
+// each of layers becomes a layer of the file, its gap width from
+// indexBits (keyed by weight name, layer name or pattern, see
+// settings.Lookup; unnamed: the paper's width for its kind, 8 bits for a
+// convolution and 5 for any other weight), and every other float32
+// parameter is stored raw. Names in indexBits that match no weight are an
+// error. The file holds m's description, or its graph for a model built
+// from one, and shares m's memory: m must not change until it is written.
+func Pack(m *nn.Model, layers []*quantize.Layer, indexBits map[string]int) (*dcz.Model, error) {
+	var names []string
+	for _, p := range m.Weights() {
+		names = append(names, p.Name)
+	}
+	if err := settings.Check(indexBits, names); err != nil {
+		return nil, fmt.Errorf("modelfile: index bits: %w", err)
+	}
+	f := &dcz.Model{Spec: m.Spec}
+	if g := m.Graph(); g != nil {
+		f = &dcz.Model{Graph: g}
+	}
+	shared := map[string]bool{}
+	for _, l := range layers {
+		if m.Param(l.Name) == nil {
+			return nil, fmt.Errorf("modelfile: the model has no parameter %s", l.Name)
+		}
+		kind := arch.Dense
+		if m.IsConv(l.Name) {
+			kind = arch.Conv2D
+		}
+		ib, ok := settings.Lookup(indexBits, l.Name)
+		if !ok {
+			ib = settings.PaperBits(kind)
+		}
+		f.Layers = append(f.Layers, dcz.Layer{Layer: *l, Kind: kind, IndexBits: ib})
+		shared[l.Name] = true
+	}
+	if f.Graph != nil {
+		for _, name := range f.Graph.ParamNames() {
+			if p := f.Graph.Params[name]; p.DType == graph.Float32 && !shared[name] {
+				f.Raw = append(f.Raw, dcz.Tensor{Name: name, Shape: p.Shape, Data: p.F})
+			}
+		}
+		return f, nil
+	}
+	for _, p := range m.Params() {
+		if !shared[p.Name] {
+			f.Raw = append(f.Raw, dcz.Tensor{Name: p.Name, Shape: p.Shape, Data: p.Data})
+		}
 	}
 	return f, nil
 }
