@@ -47,17 +47,16 @@ func FuzzImportGraph(f *testing.F) {
 	for _, p := range seeds {
 		f.Add(corpusBytes(f, p))
 	}
-	if data, err := os.ReadFile(lenet300ONNX); err == nil {
-		// The 1 MB file makes fuzzing crawl (every new input derived from
-		// it is minimized at length), so the fuzzer gets it with its
-		// tensors cut to 2 elements per dimension; plain go test runs the
-		// whole file too.
-		f.Add(shrunk(f, data))
-		if fl := flag.Lookup("test.fuzz"); fl == nil || fl.Value.String() == "" {
-			f.Add(data)
-		}
-	} else {
-		f.Logf("extra seed %s not used: %v", lenet300ONNX, err)
+	data, err := os.ReadFile(lenet300ONNX(f))
+	if err != nil {
+		f.Fatal(err)
+	}
+	// The 1 MB file makes fuzzing crawl (every new input derived from it
+	// is minimized at length), so the fuzzer gets it with its tensors cut
+	// to 2 elements per dimension; plain go test runs the whole file too.
+	f.Add(shrunk(f, data))
+	if fl := flag.Lookup("test.fuzz"); fl == nil || fl.Value.String() == "" {
+		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		g, err := ImportGraph(bytes.NewReader(data))

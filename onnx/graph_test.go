@@ -130,8 +130,7 @@ func importGraphModel(t testing.TB, m *onnxpb.ModelProto) (*graph.Graph, error) 
 }
 
 func TestGraphLeNet300(t *testing.T) {
-	needFile(t, lenet300ONNX)
-	g, err := ImportGraphFile(lenet300ONNX)
+	g, err := ImportGraphFile(lenet300ONNX(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +151,7 @@ func TestGraphLeNet300(t *testing.T) {
 		t.Errorf("fc1.weight %v", w)
 	}
 	// The arch importer reads the same weights.
-	_, weights, err := ImportFile(lenet300ONNX)
+	_, weights, err := ImportFile(lenet300ONNX(t))
 	if err != nil {
 		t.Fatal(err)
 	}

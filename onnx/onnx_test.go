@@ -16,26 +16,18 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/internal/testmodel"
 	"github.com/deepcompress/deepcompress/onnx/onnxpb"
 	"github.com/deepcompress/deepcompress/safetensors"
 )
 
-const (
-	lenet300ONNX = "../../shared/models/lenet300.onnx"
-	lenet300ST   = "../../shared/models/lenet300.safetensors"
-)
-
-func needFile(t *testing.T, path string) {
-	t.Helper()
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		t.Skipf("reference model %s not present; skipping", path)
-	}
-}
+// lenet300ONNX and lenet300ST are the PyTorch-exported reference model and
+// its weights as safetensors (package testmodel finds them).
+func lenet300ONNX(tb testing.TB) string { return testmodel.Path(tb, "lenet300.onnx") }
+func lenet300ST(tb testing.TB) string   { return testmodel.Path(tb, "lenet300.safetensors") }
 
 func TestImportLeNet300(t *testing.T) {
-	needFile(t, lenet300ONNX)
-	needFile(t, lenet300ST)
-	spec, weights, err := ImportFile(lenet300ONNX)
+	spec, weights, err := ImportFile(lenet300ONNX(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +35,7 @@ func TestImportLeNet300(t *testing.T) {
 	if !reflect.DeepEqual(spec.Input, want.Input) || !reflect.DeepEqual(spec.Layers, want.Layers) {
 		t.Fatalf("spec %+v\nwant %+v", spec, want)
 	}
-	st, err := safetensors.ReadFile(lenet300ST)
+	st, err := safetensors.ReadFile(lenet300ST(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,8 +58,7 @@ func TestImportLeNet300(t *testing.T) {
 // TestSchemaRoundTripLeNet300 decodes and re-encodes the reference file:
 // every byte survives, declared fields or not.
 func TestSchemaRoundTripLeNet300(t *testing.T) {
-	needFile(t, lenet300ONNX)
-	orig, err := os.ReadFile(lenet300ONNX)
+	orig, err := os.ReadFile(lenet300ONNX(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,8 +389,7 @@ func TestExportChecker(t *testing.T) {
 	if err := exec.Command(python, "-c", "import onnx").Run(); err != nil {
 		t.Skipf("%s with the onnx package not available (%v); skipping the ONNX checker", python, err)
 	}
-	needFile(t, lenet300ONNX)
-	spec, weights, err := ImportFile(lenet300ONNX)
+	spec, weights, err := ImportFile(lenet300ONNX(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,9 +416,9 @@ print("ok")
 }
 
 func BenchmarkImportLeNet300(b *testing.B) {
-	data, err := os.ReadFile(lenet300ONNX)
+	data, err := os.ReadFile(lenet300ONNX(b))
 	if err != nil {
-		b.Skip(err)
+		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
