@@ -11,9 +11,13 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/deepcompress/deepcompress/internal/testmodel"
 )
 
-const lenet300Path = "../../shared/models/lenet300.safetensors"
+// lenet300Path is the PyTorch-trained reference model (package testmodel
+// finds it).
+func lenet300Path(tb testing.TB) string { return testmodel.Path(tb, "lenet300.safetensors") }
 
 // rawFile assembles a file from a header string and a data area.
 func rawFile(header string, data []byte) []byte {
@@ -25,14 +29,11 @@ func rawFile(header string, data []byte) []byte {
 func readBytes(b []byte) (*File, error) { return Read(bytes.NewReader(b), int64(len(b))) }
 
 func TestLenet300(t *testing.T) {
-	orig, err := os.ReadFile(lenet300Path)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("reference model %s not present; skipping", lenet300Path)
-	}
+	orig, err := os.ReadFile(lenet300Path(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := ReadFile(lenet300Path)
+	f, err := ReadFile(lenet300Path(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestLenet300(t *testing.T) {
 	}
 
 	// Streaming access gives the same tensors.
-	rd, err := Open(lenet300Path)
+	rd, err := Open(lenet300Path(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,9 +341,9 @@ func TestF16(t *testing.T) {
 }
 
 func BenchmarkReadLenet300(b *testing.B) {
-	data, err := os.ReadFile(lenet300Path)
+	data, err := os.ReadFile(lenet300Path(b))
 	if err != nil {
-		b.Skip(err)
+		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
@@ -354,9 +355,9 @@ func BenchmarkReadLenet300(b *testing.B) {
 }
 
 func BenchmarkWriteLenet300(b *testing.B) {
-	f, err := ReadFile(lenet300Path)
+	f, err := ReadFile(lenet300Path(b))
 	if err != nil {
-		b.Skip(err)
+		b.Fatal(err)
 	}
 	var buf bytes.Buffer
 	Write(&buf, f)
