@@ -30,9 +30,11 @@ func FuzzLoad(f *testing.F) {
 	st, _ := os.ReadFile(seed)
 	f.Add(byte(0), st)
 	f.Add(byte(0), append([]byte(nil), st[:len(st)/2]...))
-	if dcz, err := os.ReadFile("../examples/embed/lenet300.dcz"); err == nil {
-		f.Add(byte(1), dcz[:300])
+	dcz, err := os.ReadFile("../examples/embed/lenet300.dcz")
+	if err != nil {
+		f.Fatal(err)
 	}
+	f.Add(byte(1), dcz[:300])
 	f.Add(byte(2), []byte("\x08\x07\x12\x00"))
 	defer budget.Default.SetLimit(budget.Default.Limit())
 	budget.Default.SetLimit(64 << 20)
