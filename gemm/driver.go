@@ -26,6 +26,8 @@ type kernel struct {
 	mr, nr     int
 	kc, mc, nc int // upper bounds; actual blocks are split evenly
 	micro      microKernel
+	// microInd is micro's indirect twin (nil: indirectGo).
+	microInd indirectKernel
 	// packRows and packLines pack panels (see pack.go).
 	packRows, packLines packFunc
 	spreadRows          func(dst, src []float32, off, ld, kc, panels, nr int)

@@ -14,6 +14,11 @@
 // beta is ±0 C is not read. The accumulators live in vector registers for the
 // whole k loop; each k step loads nr/width vectors of b, broadcasts mr scalars
 // of a and issues mr*nr/width fused multiply-adds.
+//
+// Each kernel has an indirect twin (name + "Ind") that reads row p of B at
+// b[offs[p]:][:nr] instead of b[p*nr:]: a B that is never packed, whose rows
+// are runs of the caller's memory (the shifted input planes of a
+// convolution; see PackedA.MulIndirect).
 package main
 
 import (
@@ -52,9 +57,14 @@ func main() {
 	asm.WriteString(header("//") + "//go:build amd64 && !purego\n\n#include \"textflag.h\"\n")
 	stubs.WriteString(header("//") + "//go:build amd64 && !purego\n\npackage gemm\n")
 	for _, s := range specs {
-		genKernel(&asm, s)
+		genKernel(&asm, s, false)
 		fmt.Fprintf(&stubs, "\n// %s is the %s %dx%d micro-kernel (see gen_kernels.go).\n//\n//go:noescape\nfunc %s(k int, a, b, c *float32, ldc int, beta float32)\n",
 			s.name, s.isa, s.mr, s.nr(), s.name)
+	}
+	for _, s := range specs {
+		genKernel(&asm, s, true)
+		fmt.Fprintf(&stubs, "\n// %sInd is %s reading row p of B at b+offs[p] (see gen_kernels.go).\n//\n//go:noescape\nfunc %sInd(k int, a, b *float32, offs *int, c *float32, ldc int, beta float32)\n",
+			s.name, s.name, s.name)
 	}
 	src, err := format.Source(stubs.Bytes())
 	if err != nil {
@@ -74,7 +84,7 @@ func write(name string, b []byte) {
 	}
 }
 
-func genKernel(w *bytes.Buffer, s spec) {
+func genKernel(w *bytes.Buffer, s spec, indirect bool) {
 	if nregs := s.mr*s.nv + s.nv + 2; nregs > s.regs {
 		log.Fatalf("%s needs %d registers, has %d", s.name, nregs, s.regs)
 	}
@@ -85,14 +95,23 @@ func genKernel(w *bytes.Buffer, s spec) {
 	vbytes := s.width * 4
 	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
 
-	fmt.Fprintf(w, "\n// func %s(k int, a, b, c *float32, ldc int, beta float32)\n", s.name)
+	name, cArg, ldcArg, betaArg, frame := s.name, 24, 32, 40, 44
+	if indirect {
+		name, cArg, ldcArg, betaArg, frame = s.name+"Ind", 32, 40, 48, 52
+		fmt.Fprintf(w, "\n// func %s(k int, a, b *float32, offs *int, c *float32, ldc int, beta float32)\n", name)
+	} else {
+		fmt.Fprintf(w, "\n// func %s(k int, a, b, c *float32, ldc int, beta float32)\n", name)
+	}
 	fmt.Fprintf(w, "// %s, %dx%d tile, k unrolled by %d.\n", s.isa, s.mr, s.nr(), s.unroll)
-	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-44\n", s.name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
 	p("MOVQ k+0(FP), CX")
 	p("MOVQ a+8(FP), SI")
 	p("MOVQ b+16(FP), DI")
-	p("MOVQ c+24(FP), DX")
-	p("MOVQ ldc+32(FP), R8")
+	if indirect {
+		p("MOVQ offs+24(FP), R10")
+	}
+	p("MOVQ c+%d(FP), DX", cArg)
+	p("MOVQ ldc+%d(FP), R8", ldcArg)
 	p("SHLQ $2, R8")
 	// Fetch the C tile while the k loop runs: its rows are ldc apart and
 	// would otherwise miss at the write-back.
@@ -109,8 +128,17 @@ func genKernel(w *bytes.Buffer, s spec) {
 		}
 	}
 	step := func(k int) {
-		for v := 0; v < s.nv; v++ {
-			p("VMOVUPS %d(DI), %s", (k*s.nr()+v*s.width)*4, breg(v))
+		if indirect {
+			// Row k of this step: its offset (floats) from the table.
+			off := []string{"R11", "R12"}[k%2]
+			p("MOVQ %d(R10), %s", k*8, off)
+			for v := 0; v < s.nv; v++ {
+				p("VMOVUPS %d(DI)(%s*4), %s", v*s.width*4, off, breg(v))
+			}
+		} else {
+			for v := 0; v < s.nv; v++ {
+				p("VMOVUPS %d(DI), %s", (k*s.nr()+v*s.width)*4, breg(v))
+			}
 		}
 		for r := 0; r < s.mr; r++ {
 			p("VBROADCASTSS %d(SI), %s", (k*s.mr+r)*4, tmp)
@@ -119,11 +147,18 @@ func genKernel(w *bytes.Buffer, s spec) {
 			}
 		}
 	}
-	loopU := s.name + "_loopU"
-	tail := s.name + "_tail"
-	loop1 := s.name + "_loop1"
-	store := s.name + "_store"
-	storeOnly := s.name + "_storeonly"
+	loopU := name + "_loopU"
+	tail := name + "_tail"
+	loop1 := name + "_loop1"
+	store := name + "_store"
+	storeOnly := name + "_storeonly"
+	advanceB := func(steps int) {
+		if indirect {
+			p("ADDQ $%d, R10", steps*8)
+			return
+		}
+		p("ADDQ $%d, DI", steps*s.nr()*4)
+	}
 	p("MOVQ CX, BX")
 	p("SHRQ $%d, BX", log2(s.unroll))
 	p("JZ %s", tail)
@@ -132,7 +167,7 @@ func genKernel(w *bytes.Buffer, s spec) {
 		step(k)
 	}
 	p("ADDQ $%d, SI", s.unroll*s.mr*4)
-	p("ADDQ $%d, DI", s.unroll*s.nr()*4)
+	advanceB(s.unroll)
 	p("DECQ BX")
 	p("JNZ %s", loopU)
 	fmt.Fprintf(w, "%s:\n", tail)
@@ -141,17 +176,17 @@ func genKernel(w *bytes.Buffer, s spec) {
 	fmt.Fprintf(w, "%s:\n", loop1)
 	step(0)
 	p("ADDQ $%d, SI", s.mr*4)
-	p("ADDQ $%d, DI", s.nr()*4)
+	advanceB(1)
 	p("DECQ CX")
 	p("JNZ %s", loop1)
 
 	// Write-back. beta is tested as an integer so that -0 also means
 	// "do not read C", as BLAS does for beta == 0.
 	fmt.Fprintf(w, "%s:\n", store)
-	p("MOVL beta+40(FP), AX")
+	p("MOVL beta+%d(FP), AX", betaArg)
 	p("TESTL $0x7fffffff, AX")
 	p("JZ %s", storeOnly)
-	p("VBROADCASTSS beta+40(FP), %s", beta)
+	p("VBROADCASTSS beta+%d(FP), %s", betaArg, beta)
 	for r := 0; r < s.mr; r++ {
 		for v := 0; v < s.nv; v++ {
 			p("VFMADD231PS %d(DX), %s, %s", v*vbytes, beta, acc(r, v))

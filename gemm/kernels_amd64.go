@@ -13,3 +13,13 @@ func kernAVX2x6x16(k int, a, b, c *float32, ldc int, beta float32)
 //
 //go:noescape
 func kernAVX512x8x32(k int, a, b, c *float32, ldc int, beta float32)
+
+// kernAVX2x6x16Ind is kernAVX2x6x16 reading row p of B at b+offs[p] (see gen_kernels.go).
+//
+//go:noescape
+func kernAVX2x6x16Ind(k int, a, b *float32, offs *int, c *float32, ldc int, beta float32)
+
+// kernAVX512x8x32Ind is kernAVX512x8x32 reading row p of B at b+offs[p] (see gen_kernels.go).
+//
+//go:noescape
+func kernAVX512x8x32Ind(k int, a, b *float32, offs *int, c *float32, ldc int, beta float32)

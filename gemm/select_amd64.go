@@ -25,6 +25,7 @@ var (
 		mr:   6, nr: 16,
 		kc: 256, mc: 480, nc: 1024,
 		micro:    kernAVX2x6x16,
+		microInd: kernAVX2x6x16Ind,
 		packRows: packRowsFast, packLines: packLinesFast,
 		spreadRows: spreadRowsFast,
 	}
@@ -33,6 +34,7 @@ var (
 		mr:   8, nr: 32,
 		kc: 192, mc: 512, nc: 1024,
 		micro:    kernAVX512x8x32,
+		microInd: kernAVX512x8x32Ind,
 		packRows: packRowsFast, packLines: packLinesFast,
 		spreadRows: spreadRowsFast,
 	}
