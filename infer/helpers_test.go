@@ -6,22 +6,18 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sync"
 	"testing"
 
 	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/dcz"
+	"github.com/deepcompress/deepcompress/internal/testmodel"
 	"github.com/deepcompress/deepcompress/mnist"
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/quantize"
 	"github.com/deepcompress/deepcompress/safetensors"
 )
-
-// trainedLenet300 is the trained LeNet-300-100 shipped beside the project;
-// $DEEPCOMPRESS_LENET300 names another copy.
-var trainedLenet300 = cmp.Or(os.Getenv("DEEPCOMPRESS_LENET300"), "../../shared/models/lenet300.safetensors")
 
 // pruneTop zeroes all but the keep fraction of w with the largest
 // magnitudes, in place.
@@ -91,7 +87,12 @@ var lenet300 struct {
 // retraining, and its .dcz encoding, once.
 func loadLenet300() (*dcz.Model, []byte, error) {
 	lenet300.once.Do(func() {
-		f, err := safetensors.ReadFile(trainedLenet300)
+		path, err := testmodel.Find("lenet300.safetensors")
+		if err != nil {
+			lenet300.err = err
+			return
+		}
+		f, err := safetensors.ReadFile(path)
 		if err != nil {
 			lenet300.err = err
 			return
@@ -111,13 +112,13 @@ func loadLenet300() (*dcz.Model, []byte, error) {
 	return lenet300.m, lenet300.file, lenet300.err
 }
 
-// compressedLenet300 is loadLenet300, skipping the test when the trained
-// model is not on this machine.
+// compressedLenet300 is loadLenet300, failing tb when the trained model is
+// not on this machine.
 func compressedLenet300(tb testing.TB) (*dcz.Model, []byte) {
 	tb.Helper()
 	m, file, err := loadLenet300()
 	if err != nil {
-		tb.Skipf("trained LeNet-300-100 not available: %v", err)
+		tb.Fatal(err)
 	}
 	return m, file
 }
@@ -147,13 +148,12 @@ func reference(tb testing.TB, m *dcz.Model) *nn.Model {
 	return ref
 }
 
-// testImages is the first n normalised MNIST test images and their labels,
-// or a skip when the data set is not on this machine.
+// testImages is the first n normalised MNIST test images and their labels.
 func testImages(tb testing.TB, n int) ([]float32, []uint8) {
 	tb.Helper()
 	set, err := mnist.LoadTest("")
 	if err != nil {
-		tb.Skipf("MNIST not available: %v", err)
+		tb.Fatal(err) // GoMNIST is a dependency of this module: the cache holds it
 	}
 	n = min(n, set.N)
 	x := set.Normalized(mnist.Mean, mnist.Std)

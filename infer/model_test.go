@@ -59,18 +59,12 @@ func TestLenet300MatchesDense(t *testing.T) {
 	}
 	x, labels := testImages(t, n)
 	n = len(labels)
-	files := map[string][]byte{}
-	if data, err := os.ReadFile(pipelineLenet300); err == nil {
-		files["pipeline"] = data
+	pipeline, err := os.ReadFile(pipelineLenet300)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, data, err := loadLenet300(); err == nil {
-		files["8% kept, no retraining"] = data
-	} else {
-		t.Logf("trained LeNet-300-100: %v", err)
-	}
-	if len(files) == 0 {
-		t.Skip("no compressed LeNet-300-100")
-	}
+	_, trained := compressedLenet300(t)
+	files := map[string][]byte{"pipeline": pipeline, "8% kept, no retraining": trained}
 	for name, file := range files {
 		dm, err := dcz.Read(bytes.NewReader(file))
 		if err != nil {

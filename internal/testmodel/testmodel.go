@@ -22,17 +22,18 @@ const EnvDir = "DEEPCOMPRESS_MODELS"
 // "lenet300.safetensors"), failing tb when it is not there.
 func Path(tb testing.TB, name string) string {
 	tb.Helper()
-	p, err := find(name)
+	p, err := Find(name)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return p
 }
 
-// find looks for name in $DEEPCOMPRESS_MODELS, else in shared/models beside
+// Find looks for name in $DEEPCOMPRESS_MODELS, else in shared/models beside
 // the module root (the nearest folder above the working directory that holds
-// go.mod).
-func find(name string) (string, error) {
+// go.mod), for callers that have no test to fail (helpers run once,
+// benchmarks).
+func Find(name string) (string, error) {
 	dir := os.Getenv(EnvDir)
 	if dir == "" {
 		root, err := moduleRoot()

@@ -15,12 +15,12 @@ func TestFindsSharedModel(t *testing.T) {
 
 func TestMissingModelNamesTheFolder(t *testing.T) {
 	t.Setenv(EnvDir, t.TempDir())
-	_, err := find("lenet300.onnx")
+	_, err := Find("lenet300.onnx")
 	if err == nil || !strings.Contains(err.Error(), "../shared/models") || !strings.Contains(err.Error(), EnvDir) {
 		t.Errorf("error %v does not say where the model lives", err)
 	}
 	t.Setenv(EnvDir, "")
-	if _, err := find("no-such-model.onnx"); err == nil {
+	if _, err := Find("no-such-model.onnx"); err == nil {
 		t.Error("a missing model was found")
 	}
 }
