@@ -100,8 +100,9 @@ func globRegexp(glob string) (string, error) {
 
 // Lookup returns the value that a map keyed by names and patterns gives
 // the tensor called name: the entry of the full name if there is one,
-// else that of the layer name, else that of the first pattern, in sorted
-// order, that matches. A key that does not compile matches nothing (Check
+// else that of the layer name, else that of the longest matching pattern
+// (the most specific: "conv1*" before "conv*" before "*"; equal lengths in
+// sorted order). A key that does not compile matches nothing (Check
 // reports it).
 func Lookup[V any](m map[string]V, name string) (V, bool) {
 	if v, ok := m[name]; ok {
@@ -112,10 +113,19 @@ func Lookup[V any](m map[string]V, name string) (V, bool) {
 			return v, true
 		}
 	}
-	for _, k := range sortedKeys(m) {
-		if !IsPattern(k) {
-			continue
+	var patterns []string
+	for k := range m {
+		if IsPattern(k) {
+			patterns = append(patterns, k)
 		}
+	}
+	slices.SortFunc(patterns, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
+	for _, k := range patterns {
 		if p, err := Compile(k); err == nil && p.Match(name) {
 			return m[k], true
 		}

@@ -97,7 +97,7 @@ func TestMatch(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	m := map[string]int{"fc1": 6, "fc1.weight": 7, "conv*": 8, "c*": 3, "fc2": 4}
+	m := map[string]int{"fc1": 6, "fc1.weight": 7, "conv*": 8, "c*": 3, "fc2": 4, "d?": 1, "e?": 2}
 	for _, tt := range []struct {
 		name string
 		want int
@@ -105,12 +105,17 @@ func TestLookup(t *testing.T) {
 	}{
 		{"fc1.weight", 7, true}, // the full name wins over the layer name
 		{"fc2.weight", 4, true},
-		{"conv3.weight", 3, true}, // patterns in sorted order: "c*" before "conv*"
+		{"conv3.weight", 8, true}, // the longest pattern first: "conv*" before "c*"
+		{"cat.weight", 3, true},
+		{"d1", 1, true},
 		{"fc3.weight", 0, false},
 	} {
 		if got, ok := Lookup(m, tt.name); got != tt.want || ok != tt.ok {
 			t.Errorf("%s: %d %v, want %d %v", tt.name, got, ok, tt.want, tt.ok)
 		}
+	}
+	if v, _ := Lookup(map[string]int{"*": 5, "fc?": 6, "fc1": 7}, "fc2.weight"); v != 6 {
+		t.Errorf("a catch-all loses to a narrower pattern: got %d", v)
 	}
 }
 
