@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -112,8 +113,17 @@ type Progress struct {
 
 // Train runs cfg.Epochs epochs of minibatch training on data, updating the
 // model through opt (an *SGD built from the config when opt is nil).
-// report, if non-nil, is called after every batch.
+// report, if non-nil, is called after every batch. It is TrainContext
+// without a way to stop it.
 func Train(m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(Progress)) error {
+	return TrainContext(context.Background(), m, data, cfg, opt, report)
+}
+
+// TrainContext is Train stopping before the next batch once ctx is done:
+// it returns an error wrapping ctx.Err(), the model left part-way through
+// an epoch (callers that resume keep their own checkpoints). A batch of
+// the networks trained here takes milliseconds, so a stop is prompt.
+func TrainContext(ctx context.Context, m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(Progress)) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -173,6 +183,9 @@ func Train(m *Model, data Dataset, cfg TrainConfig, opt Optimizer, report func(P
 		var lossSum float64
 		correct := 0
 		for b := 0; b < batches; b++ {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("nn: training stopped in epoch %d/%d, batch %d/%d: %w", epoch+1, cfg.Epochs, b+1, batches, err)
+			}
 			idx := perm[b*cfg.Batch : min((b+1)*cfg.Batch, n)]
 			for k, s := range idx {
 				copy(xb[k*data.Dim:(k+1)*data.Dim], data.X[s*data.Dim:(s+1)*data.Dim])

@@ -1,6 +1,8 @@
 package nn_test
 
 import (
+	"context"
+	"errors"
 	"testing"
 
 	"github.com/deepcompress/deepcompress/arch"
@@ -47,5 +49,29 @@ func TestShortTrainingBeats90(t *testing.T) {
 				t.Fatalf("training is not reproducible: %s[%d] %v vs %v", p.Name, i, p.Data[i], q.Data[i])
 			}
 		}
+	}
+}
+
+// TestTrainContextStopsAtTheNextBatch cancels training from the report of
+// its third batch: no fourth batch may run, and the error says why.
+func TestTrainContextStopsAtTheNextBatch(t *testing.T) {
+	m, err := nn.New(arch.Spec{Name: "tiny", Input: []int{4}, Layers: []arch.Layer{{Kind: arch.Dense, Name: "fc", Out: 2}}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := nn.Dataset{X: make([]float32, 64*4), Labels: make([]uint8, 64), Dim: 4}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	batches := 0
+	err = nn.TrainContext(ctx, m, data, nn.TrainConfig{Epochs: 3, Batch: 4, LR: 0.1}, nil, func(nn.Progress) {
+		if batches++; batches == 3 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if batches != 3 {
+		t.Errorf("%d batches ran, want 3", batches)
 	}
 }

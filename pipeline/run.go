@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -97,7 +98,33 @@ func (r *Runner) progress(step string) func(nn.Progress) {
 
 // Run compresses m into the .dcz file out. m is changed in place (it ends
 // as the quantized model).
-func (r *Runner) Run(m *nn.Model, out string) (*Result, error) {
+//
+// Once ctx is done, Run stops at the next training batch (or between
+// steps) and returns an *Interrupted error wrapping ctx.Err(); the work
+// directory then holds every step completed before, each checkpoint
+// written atomically, so a later Run with the same model, config and work
+// directory resumes from there and writes the same file, byte for byte.
+func (r *Runner) Run(ctx context.Context, m *nn.Model, out string) (*Result, error) {
+	res, err := r.run(ctx, m, out)
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil, &Interrupted{WorkDir: r.WorkDir, Err: err}
+	}
+	return res, err
+}
+
+// Interrupted is Run's error when its context was cancelled.
+type Interrupted struct {
+	WorkDir string
+	Err     error
+}
+
+func (e *Interrupted) Error() string {
+	return fmt.Sprintf("pipeline: interrupted (%v); the work directory %s keeps the completed steps", e.Err, e.WorkDir)
+}
+
+func (e *Interrupted) Unwrap() error { return e.Err }
+
+func (r *Runner) run(ctx context.Context, m *nn.Model, out string) (*Result, error) {
 	if err := r.Config.Validate(m); err != nil {
 		return nil, err
 	}
@@ -115,7 +142,7 @@ func (r *Runner) Run(m *nn.Model, out string) (*Result, error) {
 	}
 	res.Stages = append(res.Stages, s)
 
-	if err := r.pruneStage(m); err != nil {
+	if err := r.pruneStage(ctx, m); err != nil {
 		return nil, err
 	}
 	res.Layers, _ = prune.Stats(m)
@@ -125,7 +152,7 @@ func (r *Runner) Run(m *nn.Model, out string) (*Result, error) {
 	}
 	res.Stages = append(res.Stages, s)
 
-	file, err := r.quantizeStage(m)
+	file, err := r.quantizeStage(ctx, m)
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +162,9 @@ func (r *Runner) Run(m *nn.Model, out string) (*Result, error) {
 	}
 	res.Stages = append(res.Stages, s)
 
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s, err = r.encodeStage(file, out, dense)
 	if err != nil {
 		return nil, err
@@ -207,7 +237,7 @@ func roundFile(dir string, round int) string {
 
 // pruneStage runs the prune/retrain rounds, skipping those whose checkpoint
 // is already in the work directory.
-func (r *Runner) pruneStage(m *nn.Model) error {
+func (r *Runner) pruneStage(ctx context.Context, m *nn.Model) error {
 	c := r.Config.Prune
 	if c.Rounds == 0 {
 		return nil
@@ -226,9 +256,12 @@ func (r *Runner) pruneStage(m *nn.Model) error {
 		r.logf("prune: rounds 1-%d done earlier, loaded %s", done, path)
 	}
 	if c.Gradual && done == 0 {
-		return r.pruneGradually(m)
+		return r.pruneGradually(ctx, m)
 	}
 	for round := done + 1; round <= c.Rounds; round++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := prune.Apply(m, c.Config.RoundConfig(round, c.Rounds)); err != nil {
 			return err
 		}
@@ -239,7 +272,7 @@ func (r *Runner) pruneStage(m *nn.Model) error {
 		_, total := prune.Stats(m)
 		r.logf("prune: round %d/%d keeps %.2f%% of the weights, retraining %d epochs", round, c.Rounds, total.KeptPct, c.Retrain.Epochs)
 		cfg := c.Retrain.TrainConfig(r.Config.Seed + uint64(round))
-		if err := nn.Train(m, r.Train, cfg, nil, r.progress(fmt.Sprintf("prune %d/%d", round, c.Rounds))); err != nil {
+		if err := nn.TrainContext(ctx, m, r.Train, cfg, nil, r.progress(fmt.Sprintf("prune %d/%d", round, c.Rounds))); err != nil {
 			return err
 		}
 		if err := modelfile.SaveCheckpoint(roundFile(r.WorkDir, round), m, nil); err != nil {
@@ -254,11 +287,11 @@ func (r *Runner) pruneStage(m *nn.Model) error {
 
 // pruneGradually is the one-round form of the stage: prune while training
 // on the Zhu-Gupta schedule, then checkpoint as the last round.
-func (r *Runner) pruneGradually(m *nn.Model) error {
+func (r *Runner) pruneGradually(ctx context.Context, m *nn.Model) error {
 	c := r.Config.Prune
 	r.logf("prune: gradually to the target over %d epochs", c.Retrain.Epochs)
 	cfg := c.Retrain.TrainConfig(r.Config.Seed + 1)
-	if err := prune.TrainGradually(m, r.Train, c.Config, cfg, r.progress("prune (gradual)")); err != nil {
+	if err := prune.TrainGradually(ctx, m, r.Train, c.Config, cfg, r.progress("prune (gradual)")); err != nil {
 		return err
 	}
 	if err := modelfile.SaveCheckpoint(roundFile(r.WorkDir, c.Rounds), m, nil); err != nil {
@@ -319,9 +352,12 @@ func (r *Runner) quantizedFile() string { return filepath.Join(r.WorkDir, "quant
 
 // quantizeStage clusters, fine-tunes and returns the model as a dcz.Model.
 // A finished stage is reloaded from the work directory.
-func (r *Runner) quantizeStage(m *nn.Model) (*dcz.Model, error) {
+func (r *Runner) quantizeStage(ctx context.Context, m *nn.Model) (*dcz.Model, error) {
 	if f, err := r.loadQuantized(m); f != nil || err != nil {
 		return f, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	q := r.Config.Quantize
 	file := &dcz.Model{Spec: m.Spec}
@@ -337,7 +373,7 @@ func (r *Runner) quantizeStage(m *nn.Model) (*dcz.Model, error) {
 		if q.FineTune.Epochs > 0 {
 			r.logf("quantize: fine-tuning the shared weights %d epochs", q.FineTune.Epochs)
 			cfg := q.FineTune.TrainConfig(r.Config.Seed + 1000)
-			if err := nn.Train(m, r.Train, cfg, ft, r.progress("fine-tune")); err != nil {
+			if err := nn.TrainContext(ctx, m, r.Train, cfg, ft, r.progress("fine-tune")); err != nil {
 				return nil, err
 			}
 		}

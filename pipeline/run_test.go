@@ -2,11 +2,13 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/deepcompress/deepcompress/arch"
@@ -84,7 +86,7 @@ func testResume(t *testing.T, cfg Config) {
 				return nil
 			}
 		}
-		return r.Run(trainedSmall(t), out)
+		return r.Run(context.Background(), trainedSmall(t), out)
 	}
 	whole := filepath.Join(dir, "whole.dcz")
 	res, err := run(whole, filepath.Join(dir, "w1"), 0)
@@ -116,15 +118,87 @@ func testResume(t *testing.T, cfg Config) {
 	}
 }
 
+// TestCancelledRunResumes cancels a run in the middle of a training
+// batch loop (the first, second and third pruning round, the fine-tuning)
+// as Ctrl-C does, and checks that it stops at once with an *Interrupted
+// error, writes no output and leaves no temporary file, keeps the
+// checkpoints of the steps done before, and that a rerun in the same work
+// directory ends with the uninterrupted run's file, byte for byte.
+func TestCancelledRunResumes(t *testing.T) {
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.dcz")
+	r := &Runner{Config: smallConfig(), WorkDir: filepath.Join(dir, "w1"), Train: synthetic(400, 1), Test: synthetic(200, 2)}
+	if _, err := r.Run(context.Background(), trainedSmall(t), whole); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(whole)
+	// 7 batches an epoch: rounds 1-3 are batches 1-14, 15-28, 29-42, the
+	// fine-tuning 43-49.
+	for _, at := range []struct {
+		batch int
+		kept  []string
+	}{
+		{5, nil},
+		{20, []string{"pruned-round1.safetensors"}},
+		{33, []string{"pruned-round1.safetensors", "pruned-round2.safetensors"}},
+		{45, []string{"pruned-round3.safetensors"}},
+	} {
+		out, work := filepath.Join(dir, "resumed.dcz"), filepath.Join(dir, "w-resume")
+		os.RemoveAll(work)
+		os.Remove(out)
+		ctx, cancel := context.WithCancel(context.Background())
+		batches, after := 0, 0
+		r := &Runner{Config: smallConfig(), WorkDir: work, Train: synthetic(400, 1), Test: synthetic(200, 2),
+			Progress: func(string) func(nn.Progress) {
+				return func(nn.Progress) {
+					if batches++; batches == at.batch {
+						cancel()
+					} else if batches > at.batch {
+						after++
+					}
+				}
+			}}
+		_, err := r.Run(ctx, trainedSmall(t), out)
+		cancel()
+		var stopped *Interrupted
+		if !errors.As(err, &stopped) || !errors.Is(err, context.Canceled) || after > 0 {
+			t.Fatalf("cancelled at batch %d: err %v, %d batches after the cancel", at.batch, err, after)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("cancelled at batch %d: output written", at.batch)
+		}
+		entries, _ := os.ReadDir(work)
+		names := map[string]bool{}
+		for _, e := range entries {
+			names[e.Name()] = true
+			if strings.Contains(e.Name(), ".tmp-") {
+				t.Errorf("cancelled at batch %d: temporary file %s left", at.batch, e.Name())
+			}
+		}
+		for _, k := range at.kept {
+			if !names[k] {
+				t.Errorf("cancelled at batch %d: checkpoint %s missing (have %v)", at.batch, k, names)
+			}
+		}
+		r.Progress = nil
+		if _, err := r.Run(context.Background(), trainedSmall(t), out); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(out); !bytes.Equal(got, want) {
+			t.Errorf("cancelled at batch %d and resumed: %d bytes differ from the uninterrupted %d", at.batch, len(got), len(want))
+		}
+	}
+}
+
 func TestWorkDirOfAnotherRunRefused(t *testing.T) {
 	dir := t.TempDir()
 	r := &Runner{Config: smallConfig(), WorkDir: dir, Train: synthetic(100, 1), Test: synthetic(50, 2)}
 	r.Config.Prune.Rounds = 1
-	if _, err := r.Run(trainedSmall(t), filepath.Join(dir, "a.dcz")); err != nil {
+	if _, err := r.Run(context.Background(), trainedSmall(t), filepath.Join(dir, "a.dcz")); err != nil {
 		t.Fatal(err)
 	}
 	r.Config.Seed++
-	if _, err := r.Run(trainedSmall(t), filepath.Join(dir, "b.dcz")); err == nil {
+	if _, err := r.Run(context.Background(), trainedSmall(t), filepath.Join(dir, "b.dcz")); err == nil {
 		t.Error("a work directory of another config was resumed")
 	}
 }
@@ -171,7 +245,7 @@ func TestDistillationIsUsed(t *testing.T) {
 	for i, cfg := range []Config{smallConfig(), distilledConfig()} {
 		r := &Runner{Config: cfg, WorkDir: filepath.Join(dir, fmt.Sprint(i)), Train: synthetic(400, 1), Test: synthetic(200, 2)}
 		out := filepath.Join(dir, fmt.Sprintf("%d.dcz", i))
-		if _, err := r.Run(trainedSmall(t), out); err != nil {
+		if _, err := r.Run(context.Background(), trainedSmall(t), out); err != nil {
 			t.Fatal(err)
 		}
 		files[i], _ = os.ReadFile(out)
@@ -189,7 +263,7 @@ func TestBrokenCheckpointsAreRedone(t *testing.T) {
 	run := func(out string) *Result {
 		t.Helper()
 		r := &Runner{Config: smallConfig(), WorkDir: work, Train: synthetic(400, 1), Test: synthetic(200, 2)}
-		res, err := r.Run(trainedSmall(t), out)
+		res, err := r.Run(context.Background(), trainedSmall(t), out)
 		if err != nil {
 			t.Fatal(err)
 		}

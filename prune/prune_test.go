@@ -1,6 +1,8 @@
 package prune
 
 import (
+	"context"
+	"errors"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -101,7 +103,7 @@ func testIterativeKeepsPrunedZero(t *testing.T, retrain nn.TrainConfig) {
 	}
 	cfg := Config{Default: Rule{Keep: 0.2}}
 	var masks [][]float32
-	err := Iterative(m, data, cfg, 3, retrain, nil, func(int) error {
+	err := Iterative(context.Background(), m, data, cfg, 3, retrain, nil, func(int) error {
 		masks = append(masks, append([]float32(nil), m.Param("fc1.weight").Mask...))
 		return nil
 	})
@@ -150,7 +152,7 @@ func TestSensitivityRestores(t *testing.T) {
 	m := smallModel(t)
 	before := append([]float32(nil), m.Param("fc1.weight").Data...)
 	data := randomData(50, 20, 4, 3)
-	curves, err := Sensitivity(m, data, []float64{0, 0.5, 0.99}, nil)
+	curves, err := Sensitivity(context.Background(), m, data, []float64{0, 0.5, 0.99}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,5 +167,32 @@ func TestSensitivityRestores(t *testing.T) {
 	s := Suggest([]Curve{{Layer: "a", Sparsities: []float64{0, 0.5, 0.9}, Accuracy: []float64{0.9, 0.9, 0.5}}}, 0.9, 0.01)
 	if s["a"].Keep != 0.5 {
 		t.Errorf("suggested keep %v, want 0.5", s["a"].Keep)
+	}
+}
+
+// TestSensitivityStopsRestored cancels the analysis during the first
+// layer: it must stop there, with the weights and masks as they were.
+func TestSensitivityStopsRestored(t *testing.T) {
+	m := smallModel(t)
+	w := m.Param("fc1.weight")
+	before := append([]float32(nil), w.Data...)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	evals := 0
+	_, err := Sensitivity(ctx, m, randomData(50, 20, 4, 3), []float64{0, 0.5, 0.99}, func() {
+		if evals++; evals == 2 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || evals != 2 {
+		t.Fatalf("err %v after %d evaluations, want context.Canceled after 2", err, evals)
+	}
+	if w.Mask != nil {
+		t.Error("the interrupted analysis left a mask on fc1")
+	}
+	for i := range before {
+		if w.Data[i] != before[i] {
+			t.Fatal("the interrupted analysis changed the weights")
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package prune
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -39,8 +40,9 @@ func (c Config) RoundConfig(r, n int) Config {
 // Iterative prunes in rounds, retraining after each with retrain (its
 // epochs per round). after, if non-nil, is called when a round's
 // retraining is done. Momentum is reset at each round, since the pruned
-// network is a new starting point.
-func Iterative(m *nn.Model, train nn.Dataset, cfg Config, rounds int, retrain nn.TrainConfig,
+// network is a new starting point. Once ctx is done the retraining stops
+// at its next batch and Iterative returns an error wrapping ctx.Err().
+func Iterative(ctx context.Context, m *nn.Model, train nn.Dataset, cfg Config, rounds int, retrain nn.TrainConfig,
 	report func(nn.Progress), after func(round int) error) error {
 	if rounds < 1 {
 		return fmt.Errorf("prune: %d rounds; need at least 1", rounds)
@@ -58,7 +60,7 @@ func Iterative(m *nn.Model, train nn.Dataset, cfg Config, rounds int, retrain nn
 		}
 		round := retrain
 		round.Seed += uint64(r)
-		if err := nn.Train(m, train, round, nil, report); err != nil {
+		if err := nn.TrainContext(ctx, m, train, round, nil, report); err != nil {
 			return err
 		}
 		if after != nil {
@@ -141,14 +143,15 @@ func ValidateGradual(m *nn.Model, cfg Config) error {
 
 // TrainGradually trains retrain.Epochs epochs while a Gradual optimizer
 // prunes towards cfg's kept fractions, every 100 steps over the first 80 %
-// of the run; the last 20 % fine-tune the final sparse network.
-func TrainGradually(m *nn.Model, train nn.Dataset, cfg Config, retrain nn.TrainConfig, report func(nn.Progress)) error {
-	return TrainGraduallyUntil(m, train, cfg, retrain, 0.8, report)
+// of the run; the last 20 % fine-tune the final sparse network. It stops
+// at the next batch once ctx is done (the error wraps ctx.Err()).
+func TrainGradually(ctx context.Context, m *nn.Model, train nn.Dataset, cfg Config, retrain nn.TrainConfig, report func(nn.Progress)) error {
+	return TrainGraduallyUntil(ctx, m, train, cfg, retrain, 0.8, report)
 }
 
 // TrainGraduallyUntil is TrainGradually with the pruning phase ending at
 // the fraction until of the run (0 < until <= 1).
-func TrainGraduallyUntil(m *nn.Model, train nn.Dataset, cfg Config, retrain nn.TrainConfig, until float64, report func(nn.Progress)) error {
+func TrainGraduallyUntil(ctx context.Context, m *nn.Model, train nn.Dataset, cfg Config, retrain nn.TrainConfig, until float64, report func(nn.Progress)) error {
 	if !(until > 0 && until <= 1) {
 		return fmt.Errorf("prune: the pruning phase must end within the run, got %v", until)
 	}
@@ -161,5 +164,5 @@ func TrainGraduallyUntil(m *nn.Model, train nn.Dataset, cfg Config, retrain nn.T
 	steps := retrain.Epochs * ((train.Len() + retrain.Batch - 1) / retrain.Batch)
 	g := &Gradual{Inner: &nn.SGD{Params: m.Params(), Momentum: retrain.Momentum, L2: retrain.L2, L1: retrain.L1},
 		Model: m, Final: cfg, End: int(float64(steps) * until), Every: 100}
-	return nn.Train(m, train, retrain, g, report)
+	return nn.TrainContext(ctx, m, train, retrain, g, report)
 }

@@ -1,6 +1,9 @@
 package prune
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/deepcompress/deepcompress/nn"
 )
 
@@ -17,33 +20,50 @@ type Curve struct {
 
 // Sensitivity prunes each weight layer alone to each sparsity (fraction
 // removed, by magnitude), measures accuracy on test, and restores it.
-// progress, if non-nil, is called after each evaluation.
-func Sensitivity(m *nn.Model, test nn.Dataset, sparsities []float64, progress func()) ([]Curve, error) {
+// progress, if non-nil, is called after each evaluation. Once ctx is done
+// it stops before the next evaluation, the model restored, and returns an
+// error wrapping ctx.Err().
+func Sensitivity(ctx context.Context, m *nn.Model, test nn.Dataset, sparsities []float64, progress func()) ([]Curve, error) {
 	var curves []Curve
 	for _, p := range m.Weights() {
-		saved := append([]float32(nil), p.Data...)
-		savedMask := p.Mask
-		c := Curve{Layer: layerName(p.Name), Sparsities: sparsities}
-		for _, s := range sparsities {
-			copy(p.Data, saved)
-			p.Mask = savedMask
-			if s > 0 {
-				maskBelow(p, Threshold(live(p), Rule{Keep: 1 - s}))
-			}
-			correct, err := nn.Evaluate(m, test, 1000)
-			if err != nil {
-				return nil, err
-			}
-			c.Accuracy = append(c.Accuracy, float64(correct)/float64(test.Len()))
-			if progress != nil {
-				progress()
-			}
+		c, err := layerCurve(ctx, m, p, test, sparsities, progress)
+		if err != nil {
+			return nil, err
 		}
-		copy(p.Data, saved)
-		p.Mask = savedMask
 		curves = append(curves, c)
 	}
 	return curves, nil
+}
+
+// layerCurve is Sensitivity for the weight p alone; p is restored on
+// return, whatever happened.
+func layerCurve(ctx context.Context, m *nn.Model, p *nn.Param, test nn.Dataset, sparsities []float64, progress func()) (Curve, error) {
+	saved := append([]float32(nil), p.Data...)
+	savedMask := p.Mask
+	defer func() {
+		copy(p.Data, saved)
+		p.Mask = savedMask
+	}()
+	c := Curve{Layer: layerName(p.Name), Sparsities: sparsities}
+	for _, s := range sparsities {
+		if err := ctx.Err(); err != nil {
+			return Curve{}, fmt.Errorf("prune: sensitivity stopped at layer %s: %w", c.Layer, err)
+		}
+		copy(p.Data, saved)
+		p.Mask = savedMask
+		if s > 0 {
+			maskBelow(p, Threshold(live(p), Rule{Keep: 1 - s}))
+		}
+		correct, err := nn.Evaluate(m, test, 1000)
+		if err != nil {
+			return Curve{}, err
+		}
+		c.Accuracy = append(c.Accuracy, float64(correct)/float64(test.Len()))
+		if progress != nil {
+			progress()
+		}
+	}
+	return c, nil
 }
 
 // Suggest returns, per layer, the largest sparsity whose accuracy is within

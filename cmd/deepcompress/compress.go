@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -107,7 +109,10 @@ coding it would not make it smaller, and --max-bytes N|int8 picks the bits
 				return err
 			}
 			start := time.Now()
-			res, err := runPipeline(m, cfg, train, test, out, workDir, cmd.ErrOrStderr())
+			res, err := runPipeline(cmd.Context(), m, cfg, train, test, out, workDir, cmd.ErrOrStderr())
+			if errors.As(err, new(*pipeline.Interrupted)) {
+				return resumable{err} // the work directory holds the steps done
+			}
 			if err != nil {
 				return err
 			}
@@ -173,10 +178,10 @@ func compressConfig(path, preset string, spec arch.Spec) (pipeline.Config, error
 	return pipeline.Preset(preset, arch.Identify(spec))
 }
 
-func runPipeline(m *nn.Model, cfg pipeline.Config, train, test nn.Dataset, out, workDir string, log io.Writer) (*pipeline.Result, error) {
+func runPipeline(ctx context.Context, m *nn.Model, cfg pipeline.Config, train, test nn.Dataset, out, workDir string, log io.Writer) (*pipeline.Result, error) {
 	r := &pipeline.Runner{Config: cfg, WorkDir: workDir, Train: train, Test: test, Log: log,
 		Progress: func(step string) func(nn.Progress) { return trainingBar(step) }}
-	return r.Run(m, out)
+	return r.Run(ctx, m, out)
 }
 
 func printCompressResult(w io.Writer, res *pipeline.Result, asJSON bool, took time.Duration) error {

@@ -58,14 +58,14 @@ trained checkpoint, lenet300.dcz, REPORT.md and its PNG figures.`,
 			recipe := nn.Recipe("lenet300")
 			recipe.Epochs = epochs
 			fmt.Fprintf(w, "1. training lenet300 (%d epochs)\n", epochs)
-			if err := nn.Train(m, train, recipe, nil, trainingBar("train")); err != nil {
+			if err := nn.TrainContext(cmd.Context(), m, train, recipe, nil, trainingBar("train")); err != nil {
 				return err
 			}
 			if err := modelfile.SaveCheckpoint(filepath.Join(outDir, "lenet300.safetensors"), m, nil); err != nil {
 				return err
 			}
 			fmt.Fprintln(w, "2. pruning sensitivity of each layer")
-			curves, err := prune.Sensitivity(m, test, prune.DefaultSparsities, nil)
+			curves, err := prune.Sensitivity(cmd.Context(), m, test, prune.DefaultSparsities, nil)
 			if err != nil {
 				return err
 			}
@@ -76,7 +76,7 @@ trained checkpoint, lenet300.dcz, REPORT.md and its PNG figures.`,
 			fmt.Fprintln(w, "3. compressing: prune + retrain, quantize + fine-tune, Huffman-code")
 			out := filepath.Join(outDir, "lenet300.dcz")
 			work := filepath.Join(outDir, "work")
-			res, err := runPipeline(m, cfg, train, test, out, work, cmd.ErrOrStderr())
+			res, err := runPipeline(cmd.Context(), m, cfg, train, test, out, work, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

@@ -7,8 +7,11 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,11 +19,58 @@ import (
 )
 
 func main() {
-	atomicfile.CleanOnSignal()
-	if err := newRoot().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "deepcompress:", err)
-		os.Exit(1)
+	ctx, stop := atomicfile.NotifyContext(context.Background())
+	defer stop()
+	go exitAfterGrace(ctx)
+	if err := newRoot().ExecuteContext(ctx); err != nil {
+		msg, status := failure(ctx, err)
+		fmt.Fprintln(os.Stderr, "deepcompress:", msg)
+		os.Exit(status)
 	}
+}
+
+// grace is how long a command may take to stop after Ctrl-C. The long
+// loops (training batches, pruning rounds, tensors, sensitivity layers)
+// watch the context and stop within milliseconds; a command that does not
+// is ended when grace has passed, its temporary files removed.
+const grace = 1500 * time.Millisecond
+
+// exitAfterGrace ends the process grace after ctx is cancelled by a signal.
+func exitAfterGrace(ctx context.Context) {
+	<-ctx.Done()
+	time.Sleep(grace)
+	atomicfile.RemoveInFlight()
+	fmt.Fprintln(os.Stderr, "deepcompress: interrupted")
+	os.Exit(signalStatus(ctx))
+}
+
+// resumable marks an interruption that a rerun continues from its work
+// directory.
+type resumable struct{ err error }
+
+func (e resumable) Error() string { return e.err.Error() }
+func (e resumable) Unwrap() error { return e.err }
+
+// failure is the message and exit status for a command's error: a run
+// stopped by a signal says so (and how to resume when it can) with the
+// shell's status for the signal, anything else its error with status 1.
+func failure(ctx context.Context, err error) (string, int) {
+	if ctx.Err() == nil || !errors.Is(err, context.Canceled) {
+		return err.Error(), 1
+	}
+	if errors.As(err, new(resumable)) {
+		return "interrupted; rerun the same command to resume", signalStatus(ctx)
+	}
+	return "interrupted", signalStatus(ctx)
+}
+
+// signalStatus is 128 plus the number of the signal that cancelled ctx.
+func signalStatus(ctx context.Context) int {
+	var se *atomicfile.SignalError
+	if errors.As(context.Cause(ctx), &se) {
+		return se.ExitStatus()
+	}
+	return 130
 }
 
 func newRoot() *cobra.Command {

@@ -96,9 +96,9 @@ Config file (JSON): {"layers": {"fc1": {"keep": 0.08}, "fc2": {"quality": 1.2}},
 				}
 			}
 			if gradual {
-				err = prune.TrainGraduallyUntil(m, train, cfg, retrain, until, trainingBar("gradual"))
+				err = prune.TrainGraduallyUntil(cmd.Context(), m, train, cfg, retrain, until, trainingBar("gradual"))
 			} else {
-				err = prune.Iterative(m, train, cfg, rounds, retrain, trainingBar("retrain"), nil)
+				err = prune.Iterative(cmd.Context(), m, train, cfg, rounds, retrain, trainingBar("retrain"), nil)
 			}
 			if err != nil {
 				return err

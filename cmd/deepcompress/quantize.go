@@ -83,7 +83,7 @@ inertia found by dynamic programming).`,
 				return err
 			}
 			if tune.Epochs > 0 {
-				if err := nn.Train(m, train, tune, ft, trainingBar("fine-tune")); err != nil {
+				if err := nn.TrainContext(cmd.Context(), m, train, tune, ft, trainingBar("fine-tune")); err != nil {
 					return err
 				}
 			}

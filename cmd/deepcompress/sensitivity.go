@@ -41,7 +41,7 @@ fractions: for each layer, the highest sparsity that loses at most
 			}
 			levels := prune.DefaultSparsities
 			bar := newBar(len(m.Weights())*len(levels), "sensitivity")
-			curves, err := prune.Sensitivity(m, test, levels, func() { bar.Add(1) })
+			curves, err := prune.Sensitivity(cmd.Context(), m, test, levels, func() { bar.Add(1) })
 			bar.Finish()
 			if err != nil {
 				return err

@@ -59,7 +59,7 @@ accuracy on the 10,000 test images is printed at the end.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "training %s: %d epochs, batch %d, lr %g (%s), momentum %g, L2 %g, L1 %g, seed %d\n",
 				model, cfg.Epochs, cfg.Batch, cfg.LR, cfg.Schedule, cfg.Momentum, cfg.L2, cfg.L1, cfg.Seed)
 			start := time.Now()
-			if err := nn.Train(m, train, cfg, nil, trainingBar(model)); err != nil {
+			if err := nn.TrainContext(cmd.Context(), m, train, cfg, nil, trainingBar(model)); err != nil {
 				return err
 			}
 			elapsed := time.Since(start)

@@ -5,9 +5,10 @@
 //
 // Nothing is left behind: a failed write removes its temporary file; the
 // next write of the same output removes the stale ones a killed run left;
-// and CleanOnSignal makes SIGINT and SIGTERM remove the files in flight
-// before the process exits. A replaced file keeps its permissions; a new
-// one gets 0644.
+// and under NotifyContext a first SIGINT or SIGTERM cancels the work
+// (whose failed writes clean up after themselves) while a second removes
+// the files in flight before the process exits. A replaced file keeps its
+// permissions; a new one gets 0644.
 package atomicfile
 
 import (
