@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"math"
 	"os"
 
 	"github.com/deepcompress/deepcompress/arch"
@@ -41,7 +40,7 @@ type Decoder struct {
 // Section is one decoded tensor section with its place in the file.
 type Section struct {
 	Layer *Layer  // set for a pruned, weight-shared tensor
-	Raw   *Tensor // set for a float32 tensor
+	Raw   *Tensor // set for a raw (float32 or float16) tensor
 
 	Offset int64 // file offset of the section
 	Size   int   // bytes on disk: type, length, body and checksum
@@ -58,7 +57,7 @@ type Frame struct {
 	Offset int64 // file offset of the section
 	Name   string
 	Shape  []int
-	Layer  bool // a pruned, weight-shared tensor; false for a float32 one
+	Layer  bool // a pruned, weight-shared tensor; false for a raw one
 	typ    byte
 	body   []byte
 	size   int
@@ -218,7 +217,7 @@ func (d *Decoder) nextFrame() (*Frame, error) {
 		return d.nextFrame()
 	}
 	c := f.cursor()
-	name, _, shape, err := c.header(f.typ == secLayer)
+	name, hb, shape, err := c.header(f.typ)
 	if err != nil {
 		return nil, err
 	}
@@ -231,12 +230,11 @@ func (d *Decoder) nextFrame() (*Frame, error) {
 	if d.seen[name] {
 		return nil, &FormatError{Offset: f.Offset, What: fmt.Sprintf("parameter %s stored twice", name)}
 	}
-	if f.typ == secLayer && c.err == nil {
-		kb := f.body[c.kindAt]
-		k, ok := kindOf(kb)
-		if !ok {
-			return nil, &FormatError{Offset: c.base + int64(c.kindAt), What: fmt.Sprintf("layer %s: unknown layer kind %d", name, kb)}
-		}
+	if err := checkHeaderByte(f.typ, hb); err != nil {
+		return nil, &FormatError{Offset: c.base + int64(c.byteAt), What: fmt.Sprintf("tensor %s: %v", name, err)}
+	}
+	if f.typ == secLayer {
+		k, _, _ := parseKindByte(hb)
 		if !d.params.open && k != d.params.kind[name] {
 			return nil, &FormatError{Offset: f.Offset, What: fmt.Sprintf("layer %s: kind %q, the network description says %q", name, k, d.params.kind[name])}
 		}
@@ -270,7 +268,8 @@ func (d *Decoder) readFrame(crc uint32) (*Frame, error) {
 		return nil, &FormatError{Offset: start, What: "missing section (the end section was never reached)", Err: io.ErrUnexpectedEOF}
 	}
 	hdr = append(hdr, typ)
-	known := typ == secSpec || typ == secLayer || typ == secRaw || typ == secEnd ||
+	tensor, _ := tensorSection(typ)
+	known := typ == secSpec || tensor || typ == secEnd ||
 		d.ver >= 2 && (typ == secGraph || ancillary(typ))
 	if !known {
 		return nil, &FormatError{Offset: start, What: fmt.Sprintf("unknown section type 0x%02x", typ)}
@@ -358,7 +357,7 @@ func (f *Frame) Decode() (*Section, error) {
 	switch f.typ {
 	case secLayer:
 		s.Layer, err = f.decodeLayer(s)
-	case secRaw:
+	case secRaw, secTyped:
 		s.Raw, err = f.decodeRaw()
 	default:
 		err = &FormatError{Offset: f.Offset, What: fmt.Sprintf("section %q holds no tensor", f.typ)}
@@ -371,14 +370,14 @@ func (f *Frame) Decode() (*Section, error) {
 
 func (f *Frame) decodeLayer(s *Section) (*Layer, error) {
 	c := f.cursor()
-	name, kb, shape, err := c.header(true)
+	name, kb, shape, err := c.header(f.typ)
 	if err != nil {
 		return nil, err
 	}
 	c.what = "layer " + name
-	kind, ok := kindOf(kb)
-	if !ok {
-		return nil, c.failAt(c.kindAt, "unknown layer kind %d", kb)
+	kind, prec, err := parseKindByte(kb)
+	if err != nil {
+		return nil, c.failAt(c.byteAt, "%v", err)
 	}
 	n := numel(shape)
 	bits, _ := c.byte("weight bits")
@@ -394,14 +393,12 @@ func (f *Frame) decodeLayer(s *Section) (*Layer, error) {
 		return nil, c.fail("index bits %d outside 1..%d", ibits, sparse.MaxBits)
 	case k > 1<<bits:
 		return nil, c.fail("codebook of %d entries exceeds 2^%d", k, bits)
-	case 4*k > uint64(c.left()):
+	case uint64(prec.size())*k > uint64(c.left()):
 		return nil, c.fail("codebook of %d entries exceeds the %d bytes left", k, c.left())
 	}
 	codebook := make([]float32, k)
-	for i := range codebook {
-		codebook[i] = math.Float32frombits(binary.LittleEndian.Uint32(c.b[c.off:]))
-		c.off += 4
-	}
+	readValues(codebook, c.b[c.off:], prec)
+	c.off += prec.size() * int(k)
 	start := c.off
 	// A block of one distinct symbol codes it beside a dummy, so a
 	// one-entry codebook still needs a two-symbol alphabet.
@@ -455,25 +452,46 @@ func (f *Frame) decodeLayer(s *Section) (*Layer, error) {
 	}
 	return &Layer{
 		Layer: quantize.Layer{Name: name, Shape: shape, Bits: int(bits), Codebook: codebook, Pos: pos, Idx: idx},
-		Kind:  kind, IndexBits: int(ibits),
+		Kind:  kind, IndexBits: int(ibits), Precision: prec,
 	}, nil
 }
 
 func (f *Frame) decodeRaw() (*Tensor, error) {
 	c := f.cursor()
-	name, _, shape, err := c.header(false)
+	name, elem, shape, err := c.header(f.typ)
 	if err != nil {
 		return nil, err
 	}
+	prec := Float32
+	if f.typ == secTyped {
+		var ok bool
+		if prec, ok = elemPrecision(elem); !ok {
+			return nil, c.failAt(c.byteAt, "raw tensor %s: unknown element type %d", name, elem)
+		}
+	}
 	n := numel(shape)
-	if uint64(c.left()) != 4*uint64(n) {
-		return nil, c.fail("raw tensor %s: %d bytes of data for %d values", name, c.left(), n)
+	if uint64(c.left()) != uint64(prec.size())*uint64(n) {
+		return nil, c.fail("raw tensor %s: %d bytes of data for %d %s values", name, c.left(), n, prec)
 	}
 	data := make([]float32, n)
-	for i := range data {
-		data[i] = math.Float32frombits(binary.LittleEndian.Uint32(c.b[c.off+4*i:]))
+	readValues(data, c.b[c.off:], prec)
+	return &Tensor{Name: name, Shape: shape, Data: data, Precision: prec}, nil
+}
+
+// checkHeaderByte checks the byte between the name and the shape of a
+// tensor section: a known kind and known flags in a layer section, a known
+// element type in a typed raw section.
+func checkHeaderByte(typ, b byte) error {
+	switch typ {
+	case secLayer:
+		_, _, err := parseKindByte(b)
+		return err
+	case secTyped:
+		if _, ok := elemPrecision(b); !ok {
+			return fmt.Errorf("unknown element type %d", b)
+		}
 	}
-	return &Tensor{Name: name, Shape: shape, Data: data}, nil
+	return nil
 }
 
 // cursor walks a section body, turning every failure into a FormatError
@@ -484,13 +502,13 @@ type cursor struct {
 	off    int
 	base   int64 // file offset of b[0]
 	what   string
-	kindAt int // offset of the kind byte of a layer header
+	byteAt int // offset of the header byte of a layer or typed raw section
 	err    error
 }
 
 func (f *Frame) cursor() *cursor {
 	hdr := 1 + uvarintLen(uint64(len(f.body)))
-	what := map[byte]string{secSpec: "network description", secLayer: "layer section", secRaw: "raw tensor section"}[f.typ]
+	what := map[byte]string{secSpec: "network description", secLayer: "layer section", secRaw: "raw tensor section", secTyped: "typed raw tensor section"}[f.typ]
 	return &cursor{b: f.body, base: f.Offset + int64(hdr), what: what}
 }
 
@@ -548,8 +566,11 @@ func (c *cursor) rest() []byte {
 	return r
 }
 
-// header reads the name, kind byte (layers) and shape of a tensor section.
-func (c *cursor) header(layer bool) (name string, kind byte, shape []int, err error) {
+// header reads the name, header byte (layer and typed raw sections) and
+// shape of a tensor section of type typ; only raw tensors may be empty.
+func (c *cursor) header(typ byte) (name string, hb byte, shape []int, err error) {
+	_, hasByte := tensorSection(typ)
+	layer := typ == secLayer
 	size, _ := c.uvarint("name length")
 	if c.err == nil && (size > MaxNameLen || size > uint64(c.left())) {
 		c.fail("name length %d exceeds the limit or the section", size)
@@ -559,9 +580,9 @@ func (c *cursor) header(layer bool) (name string, kind byte, shape []int, err er
 	}
 	name = string(c.b[c.off : c.off+int(size)])
 	c.off += int(size)
-	if layer {
-		c.kindAt = c.off
-		kind, _ = c.byte("layer kind")
+	if hasByte {
+		c.byteAt = c.off
+		hb, _ = c.byte("header byte")
 	}
 	rank, _ := c.uvarint("rank")
 	if c.err == nil && rank > MaxDims {
@@ -581,7 +602,7 @@ func (c *cursor) header(layer bool) (name string, kind byte, shape []int, err er
 	if c.err == nil && numel(shape) < 0 {
 		c.fail("tensor %s: shape %s has more than 2^32 elements", name, budget.Shape(shape))
 	}
-	return name, kind, shape, c.err
+	return name, hb, shape, c.err
 }
 
 // parseFrameHeader reads the type, name and shape of an encoded section
@@ -604,11 +625,11 @@ func parseFrameHeader(frame []byte) (frameHeader, error) {
 		return frameHeader{}, errors.New("section checksum mismatch")
 	}
 	typ := frame[0]
-	if typ != secLayer && typ != secRaw {
+	if tensor, _ := tensorSection(typ); !tensor {
 		return frameHeader{}, fmt.Errorf("section type %q is not a tensor", typ)
 	}
 	f := &Frame{typ: typ, body: frame[1+n : end]}
-	name, _, shape, err := f.cursor().header(typ == secLayer)
+	name, _, shape, err := f.cursor().header(typ)
 	return frameHeader{name: name, shape: shape}, err
 }
 

@@ -1,9 +1,10 @@
 // Package dcz reads and writes .dcz files: a whole network compressed by
 // Deep Compression (Han, Mao, Dally, ICLR 2016) in one file. Each pruned,
 // weight-shared layer is stored as in section 4 of the paper: its codebook
-// of shared float32 values, the codebook index of every surviving weight and
-// the relative position of every survivor (package sparse), both index
-// streams Huffman coded (package huffman). The network description
+// of shared float32 (or float16) values, the codebook index of every
+// surviving weight and the relative position of every survivor (package
+// sparse), both index streams Huffman coded (package huffman); other
+// tensors are stored raw, float32 or float16 (see Precision). The network description
 // (arch.Spec) travels in the file, so a model can be rebuilt and run from
 // the file alone; a tensors-only file (see TensorsOnly) holds named tensors
 // without one. Every section carries a CRC-32C.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"math"
 
 	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/budget"
@@ -170,12 +169,17 @@ func encodeLayer(l *Layer, kind arch.Kind, ibits int) ([]byte, error) {
 		return nil, fmt.Errorf("dcz: layer %s: %w", l.Name, err)
 	}
 
+	if err := checkExact(l.Codebook, l.Precision); err != nil {
+		return nil, fmt.Errorf("dcz: layer %s: codebook: %w", l.Name, err)
+	}
+	if l.Precision == Float16 {
+		kb |= flagHalfCodebook
+	}
+
 	body := appendHeader(nil, l.Name, l.Shape, true, kb)
 	body = append(body, byte(l.Bits), byte(ibits))
 	body = binary.AppendUvarint(body, uint64(len(l.Codebook)))
-	for _, v := range l.Codebook {
-		body = binary.LittleEndian.AppendUint32(body, math.Float32bits(v))
-	}
+	body = appendValues(body, l.Codebook, l.Precision)
 	if body, err = huffman.Encode(body, l.Idx, nil); err != nil {
 		return nil, fmt.Errorf("dcz: layer %s: weight indices: %w", l.Name, err)
 	}
@@ -200,8 +204,10 @@ func gapSymbols(pos []uint32, n, ibits int) ([]uint32, error) {
 	return gaps, nil
 }
 
-// EncodeRaw returns the section of one float32 parameter: name, shape and
-// the values, little endian. Like EncodeLayer it may run concurrently.
+// EncodeRaw returns the section of one raw parameter: for Float32 an 'R'
+// section (name, shape, the float32 values little endian), for Float16 a
+// 'T' section (name, element type byte 1, shape, the binary16 values).
+// Like EncodeLayer it may run concurrently.
 func (e *Encoder) EncodeRaw(t *Tensor) ([]byte, error) {
 	if err := e.params.check(t.Name, t.Shape); err != nil {
 		return nil, fmt.Errorf("dcz: raw tensor: %w", err)
@@ -209,20 +215,26 @@ func (e *Encoder) EncodeRaw(t *Tensor) ([]byte, error) {
 	if n := numel(t.Shape); n != len(t.Data) {
 		return nil, fmt.Errorf("dcz: raw tensor %s: %d values for shape %s", t.Name, len(t.Data), budget.Shape(t.Shape))
 	}
-	body := appendHeader(make([]byte, 0, 32+4*len(t.Data)), t.Name, t.Shape, false, 0)
-	for _, v := range t.Data {
-		body = binary.LittleEndian.AppendUint32(body, math.Float32bits(v))
+	if err := checkExact(t.Data, t.Precision); err != nil {
+		return nil, fmt.Errorf("dcz: raw tensor %s: %w", t.Name, err)
 	}
-	return appendFrame(nil, secRaw, body, 0), nil
+	typ, typed, elem := byte(secRaw), false, byte(0)
+	if t.Precision == Float16 {
+		typ, typed, elem = secTyped, true, elemFloat16
+	}
+	body := appendHeader(make([]byte, 0, 32+t.Precision.size()*len(t.Data)), t.Name, t.Shape, typed, elem)
+	body = appendValues(body, t.Data, t.Precision)
+	return appendFrame(nil, typ, body, 0), nil
 }
 
 // appendHeader appends the part common to tensor sections: the name, the
-// kind byte (layer sections only) and the shape.
-func appendHeader(dst []byte, name string, shape []int, layer bool, kind byte) []byte {
+// header byte if the section has one (the kind and flags of a layer
+// section, the element type of a typed raw section) and the shape.
+func appendHeader(dst []byte, name string, shape []int, hasByte bool, b byte) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(name)))
 	dst = append(dst, name...)
-	if layer {
-		dst = append(dst, kind)
+	if hasByte {
+		dst = append(dst, b)
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(shape)))
 	for _, d := range shape {

@@ -28,8 +28,22 @@ const (
 	secSpec  = 'S' // network description
 	secLayer = 'L' // pruned, weight-shared tensor
 	secRaw   = 'R' // float32 tensor
+	secTyped = 'T' // raw tensor of another element type (float16)
 	secEnd   = 'E' // end of file
 )
+
+// tensorSection reports whether typ is a tensor section, and whether its
+// header has a byte between the name and the shape (the kind and flags of
+// a layer section, the element type of a typed raw section).
+func tensorSection(typ byte) (tensor, headerByte bool) {
+	switch typ {
+	case secLayer, secTyped:
+		return true, true
+	case secRaw:
+		return true, false
+	}
+	return false, false
+}
 
 // Limits on header fields; anything larger is rejected before allocating.
 const (
@@ -41,10 +55,21 @@ const (
 	deflateRatio = 1032 + 1 // DEFLATE expands at most 1032:1 (RFC 1951 stored/long matches)
 )
 
-// Kind bytes of layer sections.
+// Kind bytes of layer sections: the low four bits are the kind of the
+// owning layer, the high four bits flags. A reader refuses a flag it does
+// not know, so a flag may change the meaning of the rest of the section.
 const (
 	kindDense  = 1
 	kindConv2D = 2
+	kindMask   = 0x0f
+
+	flagHalfCodebook = 0x10 // codebook stored as binary16, 2 bytes an entry
+	knownFlags       = flagHalfCodebook
+)
+
+// Element type bytes of typed raw sections ('T').
+const (
+	elemFloat16 = 1 // IEEE 754 binary16
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -113,13 +138,21 @@ type Layer struct {
 	// IndexBits is the width b of the gap between survivors (package
 	// sparse); 0 selects DefaultIndexBits(Kind).
 	IndexBits int
+	// Precision is how the codebook is stored: Float32 (the default) or
+	// Float16, whose values the codebook must then hold exactly (see
+	// SetFloat16).
+	Precision Precision
 }
 
-// Tensor is a parameter stored as raw float32 values, row-major.
+// Tensor is a parameter stored as raw values, row-major.
 type Tensor struct {
 	Name  string
 	Shape []int
 	Data  []float32
+	// Precision is how the values are stored: Float32 (the default, an
+	// 'R' section) or Float16 (a 'T' section), whose values Data must then
+	// hold exactly (see SetFloat16).
+	Precision Precision
 }
 
 // DefaultIndexBits is the paper's gap width: 8 bits for convolutional
@@ -250,4 +283,30 @@ func numel(shape []int) int {
 		n *= uint64(d)
 	}
 	return int(n)
+}
+
+// parseKindByte splits the kind byte of a layer section into the kind of
+// the owning layer and the precision of the codebook, refusing an unknown
+// kind or flag.
+func parseKindByte(b byte) (arch.Kind, Precision, error) {
+	k, ok := kindOf(b & kindMask)
+	if !ok {
+		return "", 0, fmt.Errorf("unknown layer kind %d", b&kindMask)
+	}
+	if f := b &^ (kindMask | knownFlags); f != 0 {
+		return "", 0, fmt.Errorf("unknown flags 0x%02x in the kind byte 0x%02x", f, b)
+	}
+	p := Float32
+	if b&flagHalfCodebook != 0 {
+		p = Float16
+	}
+	return k, p, nil
+}
+
+// elemPrecision is the precision of a typed raw section's element type.
+func elemPrecision(b byte) (Precision, bool) {
+	if b == elemFloat16 {
+		return Float16, true
+	}
+	return 0, false
 }

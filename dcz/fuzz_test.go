@@ -25,6 +25,7 @@ func seedFiles(tb testing.TB) map[string][]byte {
 		"flipped":   flipped,
 		"header":    tiny[:5],
 		"tensors":   encode(tb, tensorsOnlyModel()),
+		"half":      encode(tb, halfTiny(tb)),
 	}
 }
 
@@ -82,6 +83,7 @@ func FuzzReadBehindChecksums(f *testing.F) {
 	// is slow on large ones.
 	f.Add(encode(f, tinyModel()))
 	f.Add(encode(f, tensorsOnlyModel()))
+	f.Add(encode(f, halfTiny(f)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		data = FixChecksums(bytes.Clone(data))
 		m, err := Read(bytes.NewReader(data))

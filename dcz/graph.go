@@ -174,7 +174,7 @@ func parseGraph(f *Frame) (*graph.Graph, *paramTable, error) {
 	}
 	t := &paramTable{info: map[string]arch.ParamInfo{}, kind: map[string]arch.Kind{}}
 	for i := uint64(0); i < count && c.err == nil; i++ {
-		name, _, shape, err := c.header(false)
+		name, _, shape, err := c.header(secRaw) // laid out as a raw section's header
 		if err != nil {
 			return nil, nil, err
 		}

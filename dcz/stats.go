@@ -17,6 +17,9 @@ type LayerStats struct {
 	Entries  int    `json:"entries"`  // stored entries: survivors plus fillers
 	Fillers  int    `json:"fillers"`  // filler zeros
 	Codebook int    `json:"codebook"` // shared values
+	// CodebookType is how the shared values are stored: "float32" or
+	// "float16".
+	CodebookType string `json:"codebook_type"`
 	// KeptPct = 100 * Kept / Weights.
 	KeptPct float64 `json:"kept_pct"`
 	// WeightBits is the fixed width b of a codebook index (P+Q);
@@ -32,17 +35,19 @@ type LayerStats struct {
 	// PQPct is the size with the paper's fixed-width fields (a weight
 	// index and a gap for every entry, fillers included) relative to dense
 	// 32-bit weights: 100 * (Entries*(WeightBits+IndexBits) +
-	// 32*Codebook) / (32*Weights). PQHPct is the size of the section as stored, framing
+	// c*Codebook) / (32*Weights), c the bits of a stored shared value (32
+	// or 16). PQHPct is the size of the section as stored, framing
 	// included: 100 * 8*Bytes / (32*Weights).
 	PQPct  float64 `json:"pq_pct"`
 	PQHPct float64 `json:"pqh_pct"`
 	Bytes  int     `json:"bytes"` // section bytes in the file
 }
 
-// RawStats describes a tensor stored as float32.
+// RawStats describes a tensor stored raw.
 type RawStats struct {
 	Name   string `json:"name"`
 	Values int    `json:"values"`
+	Type   string `json:"type"`  // "float32" or "float16"
 	Bytes  int    `json:"bytes"` // section bytes in the file
 }
 
@@ -114,7 +119,7 @@ func ReadStats(r io.Reader) (*Stats, error) {
 		if s.Layer != nil {
 			st.Layers = append(st.Layers, layerStats(s))
 		} else {
-			st.Raw = append(st.Raw, RawStats{Name: s.Raw.Name, Values: len(s.Raw.Data), Bytes: s.Size})
+			st.Raw = append(st.Raw, RawStats{Name: s.Raw.Name, Values: len(s.Raw.Data), Type: s.Raw.Precision.String(), Bytes: s.Size})
 		}
 	}
 	params, _ := spec.NumParams() // the decoder validated the spec
@@ -136,7 +141,7 @@ func layerStats(s *Section) LayerStats {
 	n := numel(l.Shape)
 	ls := LayerStats{
 		Name: l.Name, Kind: string(l.Kind), Weights: n, Kept: len(l.Pos),
-		Entries: s.Entries, Fillers: s.Fillers, Codebook: len(l.Codebook),
+		Entries: s.Entries, Fillers: s.Fillers, Codebook: len(l.Codebook), CodebookType: l.Precision.String(),
 		KeptPct:    pct(float64(len(l.Pos)), float64(n)),
 		WeightBits: l.Bits, IndexBits: l.IndexBits, Bytes: s.Size,
 	}
@@ -144,7 +149,7 @@ func layerStats(s *Section) LayerStats {
 		ls.WeightBitsHuffman = float64(8*s.WeightBytes) / float64(kept)
 		ls.IndexBitsHuffman = float64(8*s.IndexBytes) / float64(kept)
 	}
-	ls.PQPct = pct(float64(s.Entries*(l.Bits+l.IndexBits)+32*len(l.Codebook)), float64(32*n))
+	ls.PQPct = pct(float64(s.Entries*(l.Bits+l.IndexBits)+8*l.Precision.size()*len(l.Codebook)), float64(32*n))
 	ls.PQHPct = pct(float64(8*s.Size), float64(32*n))
 	return ls
 }
@@ -195,21 +200,21 @@ func (st *Stats) total(fileBytes, params, head int64) {
 // by the raw tensors and the whole-file comparison.
 func (st *Stats) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "layer\t#weights\tkept\tw bits\tw bits +H\tidx bits\tidx bits +H\tP+Q\tP+Q+H\tbytes\t\n")
+	fmt.Fprintf(tw, "layer\t#weights\tkept\tw bits\tw bits +H\tidx bits\tidx bits +H\tP+Q\tP+Q+H\tbytes\tcodebook\t\n")
 	for _, l := range st.Layers {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%d\t%.2f\t%d\t%.2f\t%.2f%%\t%.2f%%\t%d\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%d\t%.2f\t%d\t%.2f\t%.2f%%\t%.2f%%\t%d\t%d %s\t\n",
 			l.Name, l.Weights, l.KeptPct, l.WeightBits, l.WeightBitsHuffman,
-			l.IndexBits, l.IndexBitsHuffman, l.PQPct, l.PQHPct, l.Bytes)
+			l.IndexBits, l.IndexBitsHuffman, l.PQPct, l.PQHPct, l.Bytes, l.Codebook, l.CodebookType)
 	}
 	t := st.Total
-	fmt.Fprintf(tw, "total\t%d\t%.1f%%\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f%%\t%.2f%%\t%d\t\n",
+	fmt.Fprintf(tw, "total\t%d\t%.1f%%\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f%%\t%.2f%%\t%d\t\t\n",
 		t.Weights, t.KeptPct, t.WeightBits, t.WeightBitsHuffman,
 		t.IndexBits, t.IndexBitsHuffman, t.PQPct, t.PQHPct, t.LayerBytes)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, r := range st.Raw {
-		fmt.Fprintf(w, "raw %s: %d float32 values, %d bytes\n", r.Name, r.Values, r.Bytes)
+		fmt.Fprintf(w, "raw %s: %d %s values, %d bytes\n", r.Name, r.Values, r.Type, r.Bytes)
 	}
 	_, err := fmt.Fprintf(w, "file: %d bytes (layers %d, raw %d, header and description %d); dense: %d params, %d bytes; ratio %.1fx\n",
 		t.FileBytes, t.LayerBytes, t.RawBytes, t.OverheadBytes, t.Params, t.DenseBytes, t.Ratio)
