@@ -17,6 +17,9 @@ type job struct {
 var (
 	jobs    = make(chan job)
 	started sync.Once
+	// waits recycles For's WaitGroups: one escapes to the workers, so a
+	// fresh one per call would cost an allocation.
+	waits = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
 )
 
 func start() {
@@ -34,7 +37,9 @@ func start() {
 // of at least minPart indices each, and returns when every part is done.
 // The calling goroutine computes one part itself; a part no idle worker
 // takes at once is computed by the caller too, so For never waits for a
-// busy pool and never deadlocks when called from inside fn.
+// busy pool and never deadlocks when called from inside fn. It allocates
+// nothing (pass a func value made once, such as a method value kept in a
+// field, not a new closure per call).
 func For(n, minPart int, fn func(lo, hi int)) {
 	parts := min(runtime.GOMAXPROCS(0), n/max(minPart, 1))
 	if parts <= 1 {
@@ -44,13 +49,14 @@ func For(n, minPart int, fn func(lo, hi int)) {
 		return
 	}
 	started.Do(start)
-	var wg sync.WaitGroup
+	wg := waits.Get().(*sync.WaitGroup)
+	defer waits.Put(wg)
 	step := (n + parts - 1) / parts
 	for lo := step; lo < n; lo += step {
 		hi := min(lo+step, n)
 		wg.Add(1)
 		select {
-		case jobs <- job{fn: fn, lo: lo, hi: hi, wg: &wg}:
+		case jobs <- job{fn: fn, lo: lo, hi: hi, wg: wg}:
 		default:
 			fn(lo, hi)
 			wg.Done()

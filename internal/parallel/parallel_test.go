@@ -32,3 +32,14 @@ func TestForNested(t *testing.T) {
 		t.Fatalf("total %d, want 800", total.Load())
 	}
 }
+
+// TestForAllocatesNothing: with a func value made once, a split loop costs
+// no allocation (the inference and training kernels call For per layer).
+func TestForAllocatesNothing(t *testing.T) {
+	var total atomic.Int64
+	fn := func(lo, hi int) { total.Add(int64(hi - lo)) }
+	For(1000, 1, fn) // start the workers
+	if allocs := testing.AllocsPerRun(50, func() { For(1000, 1, fn) }); allocs > 0 {
+		t.Errorf("%v allocations per call", allocs)
+	}
+}
