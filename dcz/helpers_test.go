@@ -203,11 +203,13 @@ func equalModels(a, b *Model) error {
 			return fmt.Errorf("layer %s: kind %s vs %s", x.Name, x.Kind, y.Kind)
 		case x.IndexBits != 0 && x.IndexBits != y.IndexBits:
 			return fmt.Errorf("layer %s: index bits %d vs %d", x.Name, x.IndexBits, y.IndexBits)
+		case x.Precision != y.Precision:
+			return fmt.Errorf("layer %s: codebook %v vs %v", x.Name, x.Precision, y.Precision)
 		}
 	}
 	for i := range a.Raw {
 		x, y := &a.Raw[i], &b.Raw[i]
-		if x.Name != y.Name || !slices.Equal(x.Shape, y.Shape) || !slices.Equal(bits(x.Data), bits(y.Data)) {
+		if x.Name != y.Name || !slices.Equal(x.Shape, y.Shape) || !slices.Equal(bits(x.Data), bits(y.Data)) || x.Precision != y.Precision {
 			return fmt.Errorf("raw tensor %s differs", x.Name)
 		}
 	}
