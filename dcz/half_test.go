@@ -3,6 +3,7 @@ package dcz
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -272,5 +273,16 @@ func TestHalfDecoderErrors(t *testing.T) {
 	f := &Frame{typ: frame[0], body: frame[2 : len(frame)-4]}
 	if _, err := f.Decode(); err == nil || !strings.Contains(err.Error(), "4 bytes of data for 3 float16 values") {
 		t.Errorf("short 'T' section: %v", err)
+	}
+}
+
+// TestHalfBitFlips flips every bit of the float16 golden file: each must
+// be an error, as for float32 files.
+func TestHalfBitFlips(t *testing.T) {
+	data := encode(t, halfTiny(t))
+	for i := range 8 * len(data) {
+		bad := slices.Clone(data)
+		bad[i/8] ^= 1 << (i % 8)
+		mustFail(t, fmt.Sprintf("bit %d of %d", i, 8*len(data)), bad)
 	}
 }
