@@ -38,9 +38,18 @@ type Options struct {
 	// Progress, if set, is called with each tensor's statistics once it
 	// is written, in file order, on the goroutine that called Compress.
 	Progress func(TensorStats)
-	// HalfCodebooks rounds every shared value to the nearest float16
-	// value (CompressGraph only): what a float16 codebook would store.
+	// HalfCodebooks stores codebooks in float16, 2 bytes a shared value
+	// (CompressGraph only): the centroids are rounded to float16 before
+	// the weights are assigned to them, and a tensor keeps the float16
+	// codebook where that loses nothing measurable, that is where its
+	// sharing error (RMS over the survivors) grows by at most
+	// HalfTolerance, and a float32 codebook elsewhere.
 	HalfCodebooks bool
+	// HalfRaw stores in float16 the float parameters left raw (biases,
+	// normalisation, small weights) whose values all lie in float16's
+	// normal range, where rounding moves each by at most 2^-11 of itself
+	// (dcz.Float16Normal); others stay float32 (CompressGraph only).
+	HalfRaw bool
 	// MaxBytes, if positive, makes CompressGraph choose the bits and grid
 	// of each weight by FitGraph so that the file takes at most MaxBytes;
 	// MaxBytesInt8 (-1) means the size of Int8Baseline's file.
@@ -77,7 +86,7 @@ type TensorStats struct {
 	Name  string            `json:"name"`
 	Shape []int             `json:"shape"`
 	DType safetensors.DType `json:"dtype"` // in the input
-	// Raw is true for a tensor stored as float32.
+	// Raw is true for a tensor stored raw (float32, or float16 if Half).
 	Raw bool `json:"raw"`
 	// Rule is the index of the config rule that matched, -1 for none.
 	Rule int `json:"rule"`
@@ -93,7 +102,11 @@ type TensorStats struct {
 	RMSError float64 `json:"rms_error,omitempty"`
 	InBytes  int64   `json:"in_bytes"`  // bytes in the input file
 	Bytes    int     `json:"out_bytes"` // section bytes in the .dcz file
-	// Fallback is true for a weight stored as float32 because its coded
+	// Half is true for a tensor stored in float16: the codebook of a
+	// shared tensor, the values of a raw one (Options.HalfCodebooks,
+	// HalfRaw).
+	Half bool `json:"half,omitempty"`
+	// Fallback is true for a weight stored raw because its coded
 	// section (CodedBytes) would have been larger (CompressGraph).
 	Fallback   bool `json:"fallback,omitempty"`
 	CodedBytes int  `json:"coded_bytes,omitempty"`
@@ -166,8 +179,8 @@ type job struct {
 // in the input's data order. See the package documentation for how it
 // streams.
 func Compress(w io.Writer, r io.ReaderAt, size int64, opt Options) (*Result, error) {
-	if opt.MaxBytes != 0 || opt.HalfCodebooks {
-		return nil, fmt.Errorf("datafree: MaxBytes and HalfCodebooks are for graphs (ONNX models), not safetensors files")
+	if opt.MaxBytes != 0 || opt.HalfCodebooks || opt.HalfRaw {
+		return nil, fmt.Errorf("datafree: MaxBytes, HalfCodebooks and HalfRaw are for graphs (ONNX models), not safetensors files")
 	}
 	opt.Config.Rules = slices.Clone(opt.Config.Rules) // Validate compiles into them
 	if err := opt.Config.Validate(); err != nil {

@@ -32,7 +32,9 @@ var FitBits = []int{4, 5, 6, 7, 8, 9, 10}
 // relative squared error (each layer counted alike, as a layer's output
 // error follows its weights' relative error) under the size, by a
 // Lagrangian search over the convex hull of each tensor's choices. Index
-// bits and everything else come from base.Config's default setting. It
+// bits and everything else come from base.Config's default setting; with
+// base.HalfCodebooks and HalfRaw the sections are measured with the
+// float16 storage CompressGraph will give them. It
 // returns a Config naming every weight (CompressGraph with it gives the
 // file measured) and the choice per weight, or an error when even the
 // smallest choices do not fit.
@@ -40,7 +42,7 @@ func FitGraph(g *graph.Graph, base Options, maxBytes int64) (Config, map[string]
 	if maxBytes <= 0 {
 		return Config{}, nil, fmt.Errorf("datafree: fit to %d bytes", maxBytes)
 	}
-	_, all, err := CompressGraph(g, Options{Config: Config{MinSize: math.MaxInt}, Workers: base.Workers})
+	_, all, err := CompressGraph(g, Options{Config: Config{MinSize: math.MaxInt}, Workers: base.Workers, HalfRaw: base.HalfRaw})
 	if err != nil {
 		return Config{}, nil, err
 	}
@@ -81,6 +83,9 @@ func FitGraph(g *graph.Graph, base Options, maxBytes int64) (Config, map[string]
 				l.Kind = arch.Dense
 				if w.Conv {
 					l.Kind = arch.Conv2D
+				}
+				if base.HalfCodebooks {
+					halfIfLossless(&l.Layer, t.F)
 				}
 				frame, err := enc.EncodeLayer(&l.Layer)
 				if err != nil {

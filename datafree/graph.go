@@ -29,14 +29,15 @@ import (
 //     constant operand of a Gemm or MatMul) is planned by opt.Config as a
 //     tensor of a safetensors file would be (rules matched on the parameter
 //     name, then the defaults; small tensors stay float32), then pruned and
-//     shared as Compress does, with the codebook rounded to float16 values
-//     when opt.HalfCodebooks is set;
-//   - a weight whose coded section would be larger than its float32
-//     section is stored float32 instead (both are encoded and measured;
+//     shared as Compress does, with a float16 codebook where
+//     opt.HalfCodebooks allows it (see halfCodebook);
+//   - a weight whose coded section would be larger than its raw section
+//     is stored raw instead (both are encoded and measured;
 //     TensorStats.Fallback marks it);
 //   - every other float parameter (biases, normalisation, scales, empty
-//     tensors) is stored float32 as it is; int64 parameters travel inside
-//     the graph section.
+//     tensors) is stored raw as it is: float32, or float16 where
+//     opt.HalfRaw allows it; int64 parameters travel inside the graph
+//     section.
 //
 // The model's Graph holds the graph with empty stand-ins for the float
 // parameters, as dcz.Read returns it (WithWeights gives the dense graph
@@ -90,7 +91,7 @@ func CompressGraph(g *graph.Graph, opt Options) (*dcz.Model, *Result, error) {
 		cost:  func(i int) int64 { return jobs[i].cost() },
 		admit: func(i int) (*graphJob, error) { return jobs[i], nil },
 		work: func(_ int, j *graphJob) (*graphEncoded, error) {
-			return compressParam(enc, j, workers, opt.HalfCodebooks)
+			return compressParam(enc, j, workers, opt.half())
 		},
 		emit: func(_ int, e *graphEncoded) error {
 			if err := enc.WriteFrame(e.frame); err != nil {
@@ -201,7 +202,19 @@ type graphEncoded struct {
 	stats TensorStats
 }
 
-func compressParam(enc *dcz.Encoder, j *graphJob, workers int, half bool) (*graphEncoded, error) {
+// halfOptions says which tensors may be stored in float16.
+type halfOptions struct{ codebooks, raw bool }
+
+func (o *Options) half() halfOptions { return halfOptions{o.HalfCodebooks, o.HalfRaw} }
+
+// HalfTolerance is the relative growth of a tensor's sharing error (RMS
+// over its survivors) up to which Options.HalfCodebooks keeps a float16
+// codebook: far below what a model's fidelity can resolve, as rounding a
+// shared value moves it by at most 2^-11 of itself, which at 8 bits or
+// fewer is a small fraction of the spacing between shared values.
+const HalfTolerance = 0.01
+
+func compressParam(enc *dcz.Encoder, j *graphJob, workers int, half halfOptions) (*graphEncoded, error) {
 	start := time.Now()
 	n := len(j.t.F)
 	st := TensorStats{
@@ -209,6 +222,9 @@ func compressParam(enc *dcz.Encoder, j *graphJob, workers int, half bool) (*grap
 		Rule: j.plan.rule, Weights: n, Kept: n, InBytes: 4 * int64(n),
 	}
 	raw := &dcz.Tensor{Name: j.name, Shape: slices.Clone(j.t.Shape), Data: j.t.F}
+	if half.raw && dcz.Float16Normal(raw.Data) && raw.SetFloat16() == nil {
+		st.Half = true
+	}
 	rawFrame, err := enc.EncodeRaw(raw)
 	if err != nil {
 		return nil, err
@@ -224,9 +240,11 @@ func compressParam(enc *dcz.Encoder, j *graphJob, workers int, half bool) (*grap
 		if j.conv {
 			l.Kind = arch.Conv2D
 		}
-		if half {
-			roundHalf(l.Codebook)
-			rms = sharingRMS(&l.Layer.Layer, j.t.F)
+		layerHalf := false
+		if half.codebooks {
+			if hrms, ok := halfIfLossless(&l.Layer, j.t.F); ok {
+				rms, layerHalf = hrms, true
+			}
 		}
 		frame, err := enc.EncodeLayer(&l.Layer)
 		if err != nil {
@@ -234,7 +252,7 @@ func compressParam(enc *dcz.Encoder, j *graphJob, workers int, half bool) (*grap
 		}
 		st.Setting, st.Codebook, st.RMSError, st.Threshold = j.plan.Setting, len(l.Codebook), rms, l.threshold
 		if len(frame) < len(rawFrame) {
-			st.Raw, st.Kept = false, len(l.Pos)
+			st.Raw, st.Kept, st.Half = false, len(l.Pos), layerHalf
 			out = &graphEncoded{frame: frame, layer: &l.Layer}
 		} else {
 			st.Fallback, st.CodedBytes = true, len(frame)
@@ -255,12 +273,63 @@ func floatSource(name string, data []float32) *source {
 	return &source{r: bytes.NewReader(buf), name: name, dtype: safetensors.F32, n: len(data)}
 }
 
-// roundHalf rounds each value to the nearest float16 value (ties to
-// even), so that a codebook could be stored in 2 bytes per entry.
-func roundHalf(c []float32) {
-	for i, v := range c {
-		c[i] = safetensors.F16ToFloat32(safetensors.Float32ToF16(v))
+// halfCodebook returns l with its shared values rounded to float16 before
+// the weights are assigned to them, so that each survivor carries the
+// stored value nearest to its weight in w (the tensor's dense values): the
+// codebook becomes the distinct rounded values that some survivor is
+// nearest to, ascending as the centroids were, stored as float16. It also
+// returns the sharing error with it (sharingRMS); ok is false when a
+// shared value lies beyond float16's range.
+func halfCodebook(l *dcz.Layer, w []float32) (h *dcz.Layer, rms float64, ok bool) {
+	cb := slices.Clone(l.Codebook)
+	if dcz.RoundFloat16(cb) != nil {
+		return nil, 0, false
 	}
+	slices.Sort(cb)
+	cb = slices.Compact(cb)
+	idx := make([]uint16, len(l.Pos))
+	used := make([]bool, len(cb))
+	for i, p := range l.Pos {
+		idx[i] = nearestShared(cb, w[p])
+		used[idx[i]] = true
+	}
+	remap := make([]uint16, len(cb))
+	kept := cb[:0]
+	for j, u := range used {
+		if u {
+			remap[j] = uint16(len(kept))
+			kept = append(kept, cb[j])
+		}
+	}
+	for i := range idx {
+		idx[i] = remap[idx[i]]
+	}
+	c := *l
+	c.Codebook, c.Idx, c.Precision = kept, idx, dcz.Float16
+	return &c, sharingRMS(&c.Layer, w), true
+}
+
+// halfIfLossless gives l the float16 codebook of halfCodebook where that
+// makes its sharing error at most HalfTolerance larger, and then reports
+// true and the new error.
+func halfIfLossless(l *dcz.Layer, w []float32) (float64, bool) {
+	base := sharingRMS(&l.Layer, w)
+	h, rms, ok := halfCodebook(l, w)
+	if !ok || rms > base*(1+HalfTolerance) {
+		return 0, false
+	}
+	*l = *h
+	return rms, true
+}
+
+// nearestShared is the index of the value of the ascending codebook cb
+// nearest to x, the lower one on a tie.
+func nearestShared(cb []float32, x float32) uint16 {
+	j, _ := slices.BinarySearch(cb, x)
+	if j == len(cb) || j > 0 && float64(x)-float64(cb[j-1]) <= float64(cb[j])-float64(x) {
+		j--
+	}
+	return uint16(j)
 }
 
 // sharingRMS is the root mean square of w - shared(w) over the survivors

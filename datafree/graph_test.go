@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/deepcompress/deepcompress/graph"
 	"github.com/deepcompress/deepcompress/npy"
 	"github.com/deepcompress/deepcompress/onnx"
+	"github.com/deepcompress/deepcompress/quantize"
 )
 
 const zooDir = "../testdata/zoo"
@@ -180,11 +182,20 @@ func TestCompressGraphRawFallback(t *testing.T) {
 	}
 }
 
-// TestCompressGraphHalfCodebooks: HalfCodebooks leaves every shared value
-// a float16 value.
+// TestCompressGraphHalfCodebooks: HalfCodebooks stores float16 codebooks
+// (2 bytes a shared value) whose values were rounded before the weights
+// were assigned: every survivor carries the stored value nearest to its
+// weight, and the sharing error grew by at most HalfTolerance. Files
+// without the option are unchanged by it.
 func TestCompressGraphHalfCodebooks(t *testing.T) {
 	g := loadZoo(t, "mlp_op17.onnx")
-	m, res, err := CompressGraph(g, Options{HalfCodebooks: true, Config: Config{Default: Setting{Bits: 6}}})
+	opt := Options{Config: Config{Default: Setting{Bits: 6}}}
+	_, plain, err := CompressGraph(g, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.HalfCodebooks = true
+	m, res, err := CompressGraph(g, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,19 +203,99 @@ func TestCompressGraphHalfCodebooks(t *testing.T) {
 	if len(back.Layers) == 0 {
 		t.Fatal("nothing shared")
 	}
+	half := map[string]bool{}
+	for _, s := range res.Tensors {
+		half[s.Name] = s.Half
+	}
+	saved := int64(0)
 	for _, l := range back.Layers {
-		for _, v := range l.Codebook {
-			if h := roundTripHalf(v); h != v {
-				t.Fatalf("%s: shared value %g is not a float16 value (%g)", l.Name, v, h)
+		if !half[l.Name] || l.Precision != dcz.Float16 {
+			t.Errorf("%s: half %v, stored %v", l.Name, half[l.Name], l.Precision)
+			continue
+		}
+		saved += 2 * int64(len(l.Codebook))
+		w := g.Params[l.Name].F
+		for i, p := range l.Pos {
+			if j := nearestShared(l.Codebook, w[p]); l.Codebook[j] != l.Codebook[l.Idx[i]] {
+				t.Fatalf("%s: weight %d (%g) carries %g, %g is nearer", l.Name, p, w[p], l.Codebook[l.Idx[i]], l.Codebook[j])
 			}
 		}
 	}
+	for i, s := range res.Tensors {
+		if p := plain.Tensors[i]; !s.Raw && s.RMSError > p.RMSError*(1+HalfTolerance) {
+			t.Errorf("%s: sharing error %g, %g with float32", s.Name, s.RMSError, p.RMSError)
+		}
+	}
+	if got := plain.OutBytes - res.OutBytes; got < saved/2 {
+		t.Errorf("float16 codebooks saved %d bytes of %d -> %d, want about %d", got, plain.OutBytes, res.OutBytes, saved)
+	}
 }
 
-func roundTripHalf(v float32) float32 {
-	c := []float32{v}
-	roundHalf(c)
-	return c[0]
+// TestHalfCodebookAssignment: rounding merges shared values that meet in
+// float16 and reassigns each weight to the nearest stored value, which
+// the unrounded assignment would not always give.
+func TestHalfCodebookAssignment(t *testing.T) {
+	w := []float32{1, 1.0004, 1.0006, 2, 3}
+	l := &dcz.Layer{Layer: quantize.Layer{Name: "w", Shape: []int{5}, Bits: 2,
+		Codebook: []float32{1, 1.0002, 1.0007, 2.5}, Pos: []uint32{0, 1, 2, 3, 4}, Idx: []uint16{0, 1, 2, 3, 3}}}
+	h, rms, ok := halfCodebook(l, w)
+	if !ok {
+		t.Fatal("refused")
+	}
+	// float16 values near 1 are 2^-10 apart: 1, 1.0009765625; 2.5 is exact.
+	if want := []float32{1, 1.0009765625, 2.5}; !slices.Equal(h.Codebook, want) {
+		t.Errorf("codebook %v, want %v", h.Codebook, want)
+	}
+	if want := []uint16{0, 0, 1, 2, 2}; !slices.Equal(h.Idx, want) {
+		t.Errorf("indices %v, want %v", h.Idx, want)
+	}
+	if h.Precision != dcz.Float16 || l.Precision != dcz.Float32 || l.Codebook[1] != 1.0002 {
+		t.Errorf("precision %v (original %v, codebook %v)", h.Precision, l.Precision, l.Codebook)
+	}
+	if want := sharingRMS(&h.Layer, w); rms != want || rms == 0 {
+		t.Errorf("rms %g, want %g", rms, want)
+	}
+	big := &dcz.Layer{Layer: quantize.Layer{Name: "w", Shape: []int{1}, Bits: 1, Codebook: []float32{1e5}, Pos: []uint32{0}, Idx: []uint16{0}}}
+	if _, _, ok := halfCodebook(big, []float32{1e5}); ok {
+		t.Error("a shared value beyond float16's range accepted")
+	}
+}
+
+// TestCompressGraphHalfRaw: HalfRaw stores in float16 the raw parameters
+// whose values are all in float16's normal range, each within 2^-11 of
+// its value; the others stay float32, bit for bit.
+func TestCompressGraphHalfRaw(t *testing.T) {
+	g := loadZoo(t, "resnet_op17.onnx")
+	m, res, err := CompressGraph(g, Options{HalfRaw: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := writeRead(t, m, res)
+	halves := 0
+	for _, r := range back.Raw {
+		orig := g.Params[r.Name].F
+		if want := dcz.Float16Normal(orig); (r.Precision == dcz.Float16) != want {
+			t.Errorf("%s: stored %v, normal range %v", r.Name, r.Precision, want)
+		}
+		for i, v := range r.Data {
+			tol := 0.0
+			if r.Precision == dcz.Float16 {
+				tol = math.Abs(float64(orig[i])) / 2048
+				halves++
+			}
+			if d := math.Abs(float64(v) - float64(orig[i])); d > tol || math.IsNaN(d) && !math.IsNaN(float64(orig[i])) {
+				t.Fatalf("%s[%d] = %v, was %v", r.Name, i, v, orig[i])
+			}
+		}
+	}
+	if halves == 0 {
+		t.Error("no raw tensor stored in float16")
+	}
+	for _, s := range res.Tensors {
+		if s.Raw && s.Half && s.Bytes > 2*s.Weights+64 {
+			t.Errorf("%s: %d bytes for %d float16 values", s.Name, s.Bytes, s.Weights)
+		}
+	}
 }
 
 // TestCompressGraphEmptyTensor: an empty float parameter (the roi of

@@ -24,7 +24,7 @@ type dataFreeArgs struct {
 	bits, indexBits, minSize int
 	workers, maxInFlight     int
 	memoryMiB                int64
-	halfCodebooks            bool
+	halfCodebooks, halfRaw   bool
 	grid, maxBytes           string
 }
 
@@ -42,7 +42,8 @@ func addDataFreeFlags(cmd *cobra.Command) *dataFreeArgs {
 	f.Int64Var(&a.memoryMiB, "memory", datafree.DefaultMemoryBudget>>20, "data-free: MiB of tensors in flight (estimated)")
 	f.StringVar(&a.grid, "grid", "", "data-free: shared values by \"kmeans\" (default) or a \"uniform\" grid (a linear quantizer, Huffman coded)")
 	f.StringVar(&a.maxBytes, "max-bytes", "", "data-free, .onnx models: choose bits and grid per weight so that the file takes at most N bytes, or \"int8\": the size of plain per-tensor int8")
-	f.BoolVar(&a.halfCodebooks, "half-codebooks", false, "data-free, .onnx models: round every shared value to the nearest float16 value")
+	f.BoolVar(&a.halfCodebooks, "half-codebooks", false, "data-free, .onnx models: store codebooks in float16 (values rounded before the weights are assigned), where the tensor's sharing error grows by at most 1%")
+	f.BoolVar(&a.halfRaw, "half-raw", false, "data-free, .onnx models: store raw tensors (biases, normalisation) in float16 where all their values are in float16's normal range (each within 2^-11 of itself)")
 	return a
 }
 
@@ -95,7 +96,7 @@ func (a *dataFreeArgs) options(cmd *cobra.Command, configPath, preset string) (d
 	if err := cfg.Validate(); err != nil {
 		return datafree.Options{}, fmt.Errorf("%w (from --keep, --quality, --bits, --index-bits or --min-size)", err)
 	}
-	return datafree.Options{Config: cfg, Workers: a.workers, MaxInFlight: a.maxInFlight, MemoryBudget: a.memoryMiB << 20, HalfCodebooks: a.halfCodebooks, MaxBytes: maxBytes}, nil
+	return datafree.Options{Config: cfg, Workers: a.workers, MaxInFlight: a.maxInFlight, MemoryBudget: a.memoryMiB << 20, HalfCodebooks: a.halfCodebooks, HalfRaw: a.halfRaw, MaxBytes: maxBytes}, nil
 }
 
 // runDataFree compresses the safetensors file in into the .dcz file out
@@ -168,11 +169,12 @@ func dataFreeTable(res *datafree.Result) report.Table {
 		"rms error", "in bytes", "out bytes", "ratio", "time"}}
 	for _, s := range res.Tensors {
 		row := []string{s.Name, shapeString(s.Shape), string(s.DType), strconv.Itoa(s.Weights)}
+		f16 := map[bool]string{true: " f16"}[s.Half]
 		if s.Raw {
-			row = append(row, "dense", "-", "-", "-", "-")
+			row = append(row, "dense"+f16, "-", "-", "-", "-")
 		} else {
 			row = append(row, fmt.Sprintf("%.1f%%", 100*float64(s.Kept)/float64(s.Weights)), strconv.Itoa(s.Setting.Bits),
-				strconv.Itoa(s.Setting.IndexBits), strconv.Itoa(s.Codebook), fmt.Sprintf("%.2g", s.RMSError))
+				strconv.Itoa(s.Setting.IndexBits), strconv.Itoa(s.Codebook)+f16, fmt.Sprintf("%.2g", s.RMSError))
 		}
 		row = append(row, strconv.FormatInt(s.InBytes, 10), strconv.Itoa(s.Bytes),
 			fmt.Sprintf("%.1fx", 4*float64(s.Weights)/float64(s.Bytes)), s.Time.Round(time.Millisecond).String())

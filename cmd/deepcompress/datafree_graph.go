@@ -73,7 +73,7 @@ func runDataFreeGraph(cmd *cobra.Command, in, out string, opt datafree.Options) 
 	fallbacks := 0
 	for i, s := range res.Tensors {
 		if s.Fallback {
-			t.Rows[i][4] = fmt.Sprintf("dense (coded %d B)", s.CodedBytes)
+			t.Rows[i][4] += fmt.Sprintf(" (coded %d B)", s.CodedBytes)
 			fallbacks++
 		}
 	}
