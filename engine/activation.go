@@ -192,15 +192,22 @@ func (k *unaryKernel) Forward(in, out []*graph.Tensor) {
 }
 
 func (k *unaryKernel) forward(lo, hi int) {
-	x, y := k.x[lo:hi], k.y[lo:hi]
+	unaryApply(k.op, k.alpha, k.beta, k.x[lo:hi], k.y[lo:hi])
+}
+
+// unaryApply sets y = op(x) elementwise (y may be x), alpha and beta being
+// the operator's parameters as in unaryKernel. It is the one definition
+// of the forward formulas, for the unary kernel and for the activations
+// fused into a convolution's output (epilogue).
+func unaryApply(op unaryOp, alpha, beta float32, x, y []float32) {
 	y = y[:len(x)]
 	// Relu, Clip, HardSigmoid and HardSwish: the bulk in vector
 	// registers where the CPU has them (simd_amd64.s, the same operations
 	// in the same order), the rest below.
-	if d := actSIMD(k.op, x, y, k.alpha, k.beta); d > 0 {
+	if d := actSIMD(op, x, y, alpha, beta); d > 0 {
 		x, y = x[d:], y[d:]
 	}
-	switch k.op {
+	switch op {
 	case unRelu:
 		// Clearing negative values through their sign bit avoids a
 		// branch that random signs would mispredict.
@@ -209,12 +216,12 @@ func (k *unaryKernel) forward(lo, hi int) {
 			y[i] = math.Float32frombits(u &^ uint32(int32(u)>>31))
 		}
 	case unLeakyRelu:
-		a := k.alpha
+		a := alpha
 		for i, v := range x {
 			y[i] = max(v, 0) + a*min(v, 0)
 		}
 	case unClip:
-		lo, hi := k.alpha, k.beta
+		lo, hi := alpha, beta
 		for i, v := range x {
 			y[i] = min(max(v, lo), hi)
 		}
@@ -223,7 +230,7 @@ func (k *unaryKernel) forward(lo, hi int) {
 			y[i] = sigmoid32(v)
 		}
 	case unHardSigmoid:
-		a, b := k.alpha, k.beta
+		a, b := alpha, beta
 		for i, v := range x {
 			y[i] = min(max(a*v+b, 0), 1)
 		}

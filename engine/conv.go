@@ -534,6 +534,46 @@ type convKernel struct {
 	// The vector layouts of the depthwise forward pass and of its dX as a
 	// convolution of dy (stride 1); nil: the scalar loops.
 	dwp, dwpT *dwPlan
+
+	// direct is the inference path on the input in place (convdirect.go);
+	// nil: im2col and Sgemm per sample.
+	direct *convDirect
+	// epi is the tail fused into the output (inference; fuse.go), res the
+	// residual input of the call in progress.
+	epi   epilogue
+	res   []float32
+	epiFn func(lo, hi int)
+	train bool
+}
+
+// convResidual is the input index of a fused residual.
+const convResidual = 3
+
+func (k *convKernel) fuseResidual() (int, bool) {
+	if k.train || k.epi.res || k.epi.act {
+		return 0, false
+	}
+	k.epi.res = true
+	return convResidual, true
+}
+
+func (k *convKernel) fuseActivation(op unaryOp, alpha, beta float32) bool {
+	if k.train || k.epi.act {
+		return false
+	}
+	k.epi.act, k.epi.op, k.epi.alpha, k.epi.beta = true, op, alpha, beta
+	return true
+}
+
+// applyEpilogue runs the epilogue over output planes [lo, hi) of the
+// batch (the paths that do not apply it as they write).
+func (k *convKernel) applyEpilogue(lo, hi int) {
+	y := k.y[lo*k.p : hi*k.p]
+	var res []float32
+	if k.res != nil {
+		res = k.res[lo*k.p : hi*k.p]
+	}
+	k.epi.apply(y, res)
 }
 
 func buildConv(b *Build) (Kernel, error) {
@@ -622,7 +662,16 @@ func buildConv(b *Build) (Kernel, error) {
 			kr.tk, kr.useT = tk, true
 		}
 	}
-	kr.dwFwdFn, kr.dwBwdFn = kr.depthwiseForward, kr.depthwiseBackward
+	kr.dwFwdFn, kr.dwBwdFn, kr.epiFn = kr.depthwiseForward, kr.depthwiseBackward, kr.applyEpilogue
+	kr.train = b.Train
+	if !b.Train {
+		var w []float32
+		frozen := b.Frozen && b.In[1].Const()
+		if frozen {
+			w = b.In[1].Value.F
+		}
+		kr.direct = kr.newConvDirect(w, frozen)
+	}
 	if kr.kind == convDepthwise {
 		kr.dwp = g.newDWPlan()
 		if gt, ok := g.inputGradGeom(); ok {
@@ -658,11 +707,21 @@ func (k *convKernel) Forward(in, out []*graph.Tensor) {
 	if k.hasBias {
 		k.bias = in[2].F
 	}
+	if len(in) > convResidual && in[convResidual] != nil {
+		k.res = in[convResidual].F
+	}
 	defer k.release()
+	if k.direct != nil {
+		k.forwardDirect()
+		return
+	}
 	if k.kind == convDepthwise {
 		planes := k.n * k.m
 		parallel.For(planes, max(1, (1<<15)/max(1, k.p*k.geom.kh*k.geom.kw)), k.dwFwdFn)
 		return
+	}
+	if k.epi.res || k.epi.act {
+		defer parallel.For(k.n*k.m, max(1, bcastGrain/max(1, k.p)), k.epiFn)
 	}
 	if k.n == 1 {
 		if k.chunks = k.rowParts(); k.chunks > 1 && k.flopsPerSample() < 1<<26 {
@@ -682,7 +741,10 @@ func (k *convKernel) flopsPerSample() float64 {
 
 // release drops the references to the call's tensors.
 func (k *convKernel) release() {
-	k.x, k.wt, k.bias, k.y, k.dy, k.dx, k.dw = nil, nil, nil, nil, nil, nil, nil
+	k.x, k.wt, k.bias, k.y, k.dy, k.dx, k.dw, k.res = nil, nil, nil, nil, nil, nil, nil, nil
+	if k.direct != nil {
+		k.direct.src = nil
+	}
 }
 
 func (k *convKernel) forwardChunks(lo, hi int) {
@@ -933,7 +995,7 @@ func (k *convKernel) depthwiseForward(lo, hi int) {
 	g := &k.geom
 	khw := g.kh * g.kw
 	if p := k.dwp; p != nil {
-		buf, out := convGet(p.size), convGet(p.n)
+		buf, out := convGet(p.size), convGet(roundUp(p.n, 32))
 		defer convPut(buf)
 		defer convPut(out)
 		clear(*buf)
@@ -949,7 +1011,13 @@ func (k *convKernel) depthwiseForward(lo, hi int) {
 			if k.hasBias {
 				bias = k.bias[o]
 			}
+			if k.epi.act && !k.epi.res {
+				// The activation on the whole vector blocks of the grid.
+				g.dwPlaneVecAct(p, *buf, k.wt[o*khw:(o+1)*khw], bias, *out, k.y[idx*k.p:(idx+1)*k.p], &k.epi)
+				continue
+			}
 			g.dwPlaneVec(p, *buf, k.wt[o*khw:(o+1)*khw], bias, *out, k.y[idx*k.p:(idx+1)*k.p])
+			k.planeEpilogue(idx)
 		}
 		return
 	}
@@ -974,6 +1042,15 @@ func (k *convKernel) depthwiseForward(lo, hi int) {
 			src, ld = *buf, g.paddedW() // same input plane as the previous output
 		}
 		g.depthwisePlane(src, ld, k.wt[o*khw:(o+1)*khw], bias, y)
+		k.planeEpilogue(idx)
+	}
+}
+
+// planeEpilogue applies the epilogue to output plane idx (batch-wide
+// index), just written.
+func (k *convKernel) planeEpilogue(idx int) {
+	if k.epi.res || k.epi.act {
+		k.applyEpilogue(idx, idx+1)
 	}
 }
 
@@ -1081,6 +1158,16 @@ func (g *convGeom) dwPlaneVec(p *dwPlan, buf, w []float32, bias float32, out, y 
 	out = out[:p.n]
 	dwTaps(out, buf, p.offs, w, bias)
 	copyRows(y, g.ow, out, p.l, g.oh, g.ow)
+}
+
+// dwPlaneVecAct is dwPlaneVec with the activation of e applied to the
+// grid before the copy (out holds roundUp(p.n, 32) floats).
+func (g *convGeom) dwPlaneVecAct(p *dwPlan, buf, w []float32, bias float32, out, y []float32, e *epilogue) {
+	grid := out[:p.n]
+	dwTaps(grid, buf, p.offs, w, bias)
+	whole := out[:roundUp(p.n, 32)]
+	unaryApply(e.op, e.alpha, e.beta, whole, whole)
+	copyRows(y, g.ow, grid, p.l, g.oh, g.ow)
 }
 
 // copyRowsGo sets dst[r*ldd+j] = src[r*lds+j] for r < rows and j < w.

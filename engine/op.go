@@ -37,6 +37,10 @@ type Build struct {
 	// parameter i frozen and asks the kernel for no dL/d(input i).
 	NoGrad []bool
 	Train  bool
+	// Frozen is set in inference programs whose parameters cannot change
+	// (no Options.LiveParams): a kernel may then prepare its constant
+	// inputs (Meta.Value) once, such as packing weights for gemm.
+	Frozen bool
 	Rand   *rand.Rand
 }
 

@@ -107,6 +107,8 @@ func (m *Model) compile(shapes [][]int) (*Program, error) {
 		if err := c.gradients(); err != nil {
 			return nil, err
 		}
+	} else {
+		c.fuse()
 	}
 	slices.Sort(c.p.trainable)
 	c.allocate()
@@ -145,7 +147,8 @@ func (c *compiler) node(i int) error {
 	n := &c.g.Nodes[i]
 	fail := func(err error) error { return &graph.NodeError{Node: c.g.Label(i), Op: n.Op, Err: err} }
 	b := &Build{Node: n, Opset: c.g.Opset, In: make([]*Meta, len(n.Inputs)), Out: make([]*Meta, len(n.Outputs)),
-		NoGrad: make([]bool, len(n.Inputs)), Train: c.m.opt.Train, Rand: c.m.rng}
+		NoGrad: make([]bool, len(n.Inputs)), Train: c.m.opt.Train, Rand: c.m.rng,
+		Frozen: !c.m.opt.Train && !c.m.opt.LiveParams}
 	ins := make([]*slot, len(n.Inputs))
 	for k, name := range n.Inputs {
 		if name == "" {

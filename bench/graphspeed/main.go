@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -27,9 +28,22 @@ func main() {
 	iters := flag.Int("iters", 50, "timed runs (after warm-up)")
 	train := flag.Bool("train", false, "time one SGD training step instead of inference")
 	flag.BoolVar(&profile, "profile", false, "print the inference time per operator type to stderr")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file (go tool pprof)")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "graphspeed:", err)
+			os.Exit(1)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	if err := run(*model, *batch, *iters, *train); err != nil {
 		fmt.Fprintln(os.Stderr, "graphspeed:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
