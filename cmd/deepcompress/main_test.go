@@ -29,7 +29,7 @@ func run(t *testing.T, args ...string) (string, error) {
 func needMNIST(t *testing.T) {
 	t.Helper()
 	if _, err := mnist.DefaultDir(); err != nil {
-		t.Skipf("MNIST not available: %v", err)
+		t.Fatal(err) // GoMNIST is a dependency of this module: the cache holds it
 	}
 }
 
@@ -117,23 +117,34 @@ func TestEvalDecodeExport(t *testing.T) {
 	}
 }
 
+// TestUsageErrors runs commands with bad flags or files: each must fail
+// with the error that names the problem, and write nothing.
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{
-		{"train", "--model", "lenet300"},                         // no --out
-		{"train", "--model", "vgg", "--out", "x.safetensors"},    // unknown architecture
-		{"prune", "--model", embedded, "--out", "p.safetensors"}, // no rule
-		{"prune", "--model", embedded, "--out", "p.safetensors", "--layers", "fc1"},
-		{"prune", "--model", embedded, "--out", "p.safetensors", "--keep", "0.5", "--distill", "2"},
-		{"prune", "--model", embedded, "--out", "p.safetensors", "--keep", "0.5", "--distill", "0.5", "--teacher", "nope.onnx"},
-		{"eval", "--model", "nope.bin"},
-		{"inspect", "../../go.mod"},
-		{"decode", embedded, "--out", "x.txt"},
-		{"quantize", "--model", embedded, "--out", "q.dcz", "--bits", "fc1=x"},
-		{"compress", "--model", embedded, "--out", "c.dcz", "--preset", "fast"},
+	dir := t.TempDir()
+	out := func(name string) string { return filepath.Join(dir, name) }
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--model", "lenet300"}, `required flag(s) "out" not set`},
+		{[]string{"train", "--model", "vgg", "--out", out("x.safetensors")}, `unknown architecture "vgg"`},
+		{[]string{"prune", "--model", embedded, "--out", out("p.safetensors")}, "say how much to prune"},
+		{[]string{"prune", "--model", embedded, "--out", out("p.safetensors"), "--layers", "fc1"}, `--layers wants NAME=FRACTION,..., got "fc1"`},
+		{[]string{"prune", "--model", embedded, "--out", out("p.safetensors"), "--keep", "0.5", "--distill", "2"}, "distillation weight 2 must be in [0, 1]"},
+		{[]string{"prune", "--model", embedded, "--out", out("p.safetensors"), "--keep", "0.5", "--distill", "0.5", "--teacher", out("nope.onnx")}, out("nope.onnx")},
+		{[]string{"eval", "--model", "nope.bin"}, "nope.bin: unknown model format"},
+		{[]string{"inspect", "../../go.mod"}, "not a .dcz file"},
+		{[]string{"decode", embedded, "--out", out("x.txt")}, "--out must end in .onnx or .safetensors"},
+		{[]string{"quantize", "--model", embedded, "--out", out("q.dcz"), "--bits", "fc1=x"}, `--bits wants NAME=BITS,..., got "fc1=x"`},
+		{[]string{"compress", "--model", embedded, "--out", out("c.dcz"), "--preset", "fast"}, `unknown preset "fast"`},
 	} {
-		if _, err := run(t, args...); err == nil {
-			t.Errorf("%v: no error", args)
+		_, err := run(t, tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one containing %q", tc.args, err, tc.want)
 		}
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("failed commands left %v", left)
 	}
 }
 
