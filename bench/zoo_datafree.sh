@@ -18,7 +18,7 @@
 # same graph section and framing), not written.
 #
 # Settings (bench/zoodatafree -settings): k-means at 5-8 bits (8 bits also
-# with float16-rounded codebooks, "f16cb"), the uniform grid (--grid
+# with float16 codebooks, "f16cb"), the uniform grid (--grid
 # uniform), min-size 1 (small weights coded too, float32 where that is
 # smaller), "fitted to F x the int8 size" (--max-bytes: datafree.FitGraph
 # picks bits 4-10 and grid per weight by measured bytes and relative
@@ -32,8 +32,10 @@
 # unet_test_noisy_x.npy, unet_test_clean.npy).
 #
 # Usage: bench/zoo_datafree.sh [model ...]   (default: resnet mobilenet unet mlp)
-# Environment: SETTINGS (bench/zoodatafree -settings), CORES (GOMAXPROCS,
-# default 2), DATA (default bench/zoo/data).
+# Environment: SETTINGS (bench/zoodatafree -settings), HALF (non-empty:
+# also each setting with float16 codebooks, and with float16 codebooks and
+# raw tensors, bench/zoodatafree -half), CORES (GOMAXPROCS, default 2),
+# DATA (default bench/zoo/data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,6 +59,9 @@ for m in "${models[@]}"; do
 	esac
 	if [[ -n "${SETTINGS:-}" ]]; then
 		args+=(-settings "$SETTINGS")
+	fi
+	if [[ -n "${HALF:-}" ]]; then
+		args+=(-half)
 	fi
 	"$WORK/zoodatafree" -model "testdata/zoo/${m}_op17.onnx" -dir "$WORK" "${args[@]}"
 done

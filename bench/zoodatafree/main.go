@@ -36,8 +36,8 @@ func main() {
 	yPath := flag.String("y", "", "test labels (int64 .npy), for a classifier")
 	cleanPath := flag.String("clean", "", "clean targets (float32 .npy), for the U-Net")
 	settings := flag.String("settings", "default;b8;b8,h;b7;b6;b5;b8,u;b7,u;b7,m1;fit;fit0.9;b7,k0.7;b6,k0.5",
-		"data-free settings separated by ';': 'default' or comma-separated bN (bits), kF (keep), qF (quality), iN (index bits), mN (min-size), u (uniform grid), h (float16-rounded codebooks); or fit[F]: datafree.FitGraph to F times the int8 file's size")
-	half := flag.Bool("half", false, "also measure each setting with float16-rounded codebooks")
+		"data-free settings separated by ';': 'default' or comma-separated bN (bits), kF (keep), qF (quality), iN (index bits), mN (min-size), u (uniform grid), h (float16 codebooks), r (float16 raw tensors), 'default' may lead; or fit[F]: datafree.FitGraph to F times the int8 file's size")
+	half := flag.Bool("half", false, "also measure each setting with float16 codebooks, and with float16 codebooks and raw tensors")
 	dir := flag.String("dir", os.TempDir(), "directory for the .dcz files")
 	batch := flag.Int("batch", 500, "images per forward pass")
 	flag.Parse()
@@ -114,13 +114,15 @@ func run(modelPath, xPath, yPath, cleanPath, settings, dir string, batch int, ha
 	fmt.Printf("| int8 per tensor (computed size) | %d | %.2fx | %s |\n", qBytes, float64(dense)/float64(qBytes), e.format(e.score(out)))
 
 	for _, s := range strings.Split(settings, ";") {
-		variants := []bool{false}
+		variants := []int{0}
 		if half {
-			variants = append(variants, true)
+			variants = append(variants, 1, 2)
 		}
 		for _, h := range variants {
 			var opt datafree.Options
 			var label string
+			suffix := []string{"", " +f16cb", " +f16cb +f16raw"}[h]
+			opt.HalfCodebooks, opt.HalfRaw = h >= 1, h >= 2
 			if frac, ok := strings.CutPrefix(strings.TrimSpace(s), "fit"); ok {
 				// fit[F]: datafree.FitGraph to F (default 1) times the int8 size.
 				f := 1.0
@@ -129,19 +131,23 @@ func run(modelPath, xPath, yPath, cleanPath, settings, dir string, batch int, ha
 						return fmt.Errorf("setting %q: %v", s, err)
 					}
 				}
-				cfg, _, err := datafree.FitGraph(g, opt, int64(f*float64(qBytes)))
+				// Fitted with float32 storage, so that the float16
+				// variants store the same choices in fewer bytes.
+				cfg, _, err := datafree.FitGraph(g, datafree.Options{}, int64(f*float64(qBytes)))
 				if err != nil {
 					return err
 				}
-				opt.Config, label = cfg, fmt.Sprintf("fitted to %g x the int8 size", f)
-			} else if opt, label, err = parseSetting(s); err != nil {
-				return err
-			}
-			if h {
-				if opt.HalfCodebooks {
+				opt.Config, label = cfg, fmt.Sprintf("fitted to %g x the int8 size", f)+suffix
+			} else {
+				set, l, err := parseSetting(s)
+				if err != nil {
+					return err
+				}
+				if h > 0 && (set.HalfCodebooks || set.HalfRaw) {
 					continue
 				}
-				opt.HalfCodebooks, label = true, label+" +f16cb"
+				set.HalfCodebooks, set.HalfRaw = set.HalfCodebooks || opt.HalfCodebooks, set.HalfRaw || opt.HalfRaw
+				opt, label = set, l+suffix
 			}
 			path := filepath.Join(dir, name+"-"+strings.NewReplacer(",", "", " ", "", "+", "").Replace(label)+".dcz")
 			res, err := datafree.CompressGraphFile(modelPath, path, opt)
@@ -160,16 +166,23 @@ func run(modelPath, xPath, yPath, cleanPath, settings, dir string, batch int, ha
 			if err != nil {
 				return err
 			}
-			var cb, shared int
+			var cb, cb16, shared, raw16, vals16 int
 			for _, t := range res.Tensors {
-				if !t.Raw {
+				switch {
+				case !t.Raw:
 					cb += t.Codebook
 					shared++
+					if t.Half {
+						cb16 += t.Codebook
+					}
+				case t.Half:
+					raw16++
+					vals16 += t.Weights
 				}
 			}
 			st, _ := os.Stat(path)
-			fmt.Printf("| data-free %s | %d | %.2fx | %s | %d shared tensors, %d codebook entries (f16 would save %d B) |\n",
-				label, st.Size(), float64(dense)/float64(st.Size()), e.format(e.score(out)), shared, cb, 2*cb)
+			fmt.Printf("| data-free %s | %d | %.2fx | %s | %d shared tensors, %d codebook entries (%d in float16); %d raw tensors (%d values) in float16 |\n",
+				label, st.Size(), float64(dense)/float64(st.Size()), e.format(e.score(out)), shared, cb, cb16, raw16, vals16)
 			os.Remove(path)
 		}
 	}
@@ -180,12 +193,18 @@ func run(modelPath, xPath, yPath, cleanPath, settings, dir string, batch int, ha
 func parseSetting(s string) (datafree.Options, string, error) {
 	var opt datafree.Options
 	s = strings.TrimSpace(s)
-	if s == "default" {
-		return opt, "default (8-bit conv, 5-bit fc)", nil
-	}
 	var parts []string
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
+		if f == "default" {
+			parts = append(parts, "default (8-bit conv, 5-bit fc)")
+			continue
+		}
+		if f == "r" {
+			opt.HalfRaw = true
+			parts = append(parts, "f16raw")
+			continue
+		}
 		if f == "u" {
 			opt.Config.Default.Grid = datafree.GridUniform
 			parts = append(parts, "uniform")
