@@ -61,18 +61,21 @@ func TestDataFreeOptions(t *testing.T) {
 	if opt, err := dataFreeOptions(t); err != nil || len(opt.Config.Rules) != 0 {
 		t.Errorf("no flags: %+v, %v", opt, err)
 	}
-	for _, args := range [][]string{
-		{"--preset", "paper"},
-		{"--keep", "0"},
-		{"--keep", "1.5"},
-		{"--bits", "0"},
-		{"--bits", "17"},
-		{"--index-bits", "-1"},
-		{"--keep", "0.5", "--quality", "1"},
-		{"--config", "does-not-exist.json"},
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--preset", "paper"}, `unknown preset "paper"`},
+		{[]string{"--keep", "0"}, "--keep 0: must be positive"},
+		{[]string{"--keep", "1.5"}, "keep 1.5 outside (0, 1]"},
+		{[]string{"--bits", "0"}, "--bits 0: must be positive"},
+		{[]string{"--bits", "17"}, "bits 17 outside 1..16"},
+		{[]string{"--index-bits", "-1"}, "--index-bits -1: must be positive"},
+		{[]string{"--keep", "0.5", "--quality", "1"}, "give keep or quality, not both"},
+		{[]string{"--config", "does-not-exist.json"}, "open does-not-exist.json"},
 	} {
-		if _, err := dataFreeOptions(t, args...); err == nil {
-			t.Errorf("%v: no error", args)
+		if _, err := dataFreeOptions(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one containing %q", tc.args, err, tc.want)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,8 +82,8 @@ func TestPredictDigits(t *testing.T) {
 			t.Errorf("%s: class %d (want %d), probs %v", p.File, p.Class, want[i], p.Probs)
 		}
 	}
-	if _, err := run(t, "predict", embedded, "missing.png"); err == nil {
-		t.Error("missing image accepted")
+	if _, err := run(t, "predict", embedded, "missing.png"); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "missing.png") {
+		t.Errorf("missing image: error %v, want the file's not-exist error", err)
 	}
 }
 

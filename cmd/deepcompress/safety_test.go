@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/deepcompress/deepcompress/budget"
@@ -57,8 +59,8 @@ func TestOutputIsInputRefused(t *testing.T) {
 	if after, _ := os.ReadFile(dczPath); !bytes.Equal(orig, after) {
 		t.Error("the .dcz input changed")
 	}
-	if _, err := run(t, "encode", "--model", st, "--out", filepath.Join(dir, "missing", "x.dcz")); err == nil {
-		t.Error("an output in a missing directory was accepted")
+	if _, err := run(t, "encode", "--model", st, "--out", filepath.Join(dir, "missing", "x.dcz")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("an output in a missing directory: error %v, want a not-exist error", err)
 	}
 }
 
@@ -77,8 +79,8 @@ func TestMaxMemoryFlag(t *testing.T) {
 	if budget.Default.Limit() != budget.DefaultLimit {
 		t.Errorf("limit %d after a command without the flag", budget.Default.Limit())
 	}
-	if _, err := run(t, "--max-memory", "lots", "inspect", embedded); err == nil {
-		t.Error("a bad --max-memory accepted")
+	if _, err := run(t, "--max-memory", "lots", "inspect", embedded); err == nil || !strings.Contains(err.Error(), `bad size "lots"`) {
+		t.Errorf("a bad --max-memory: error %v, want the budget's bad-size error", err)
 	}
 }
 

@@ -30,13 +30,16 @@ func TestDecodeIsExport(t *testing.T) {
 			t.Errorf("%s: decode wrote %d bytes, export %d, not the same", ext, len(da), len(db))
 		}
 	}
-	for _, args := range [][]string{
-		{"export", "--model", embedded, "--out", filepath.Join(dir, "x.txt")},
-		{"export", "--model", embedded, "--out", filepath.Join(dir, "x.onnx"), "--dtype", "f16"},
-		{"export", "--model", embedded, "--out", filepath.Join(dir, "x.safetensors"), "--dtype", "f8"},
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"export", "--model", embedded, "--out", filepath.Join(dir, "x.txt")}, "--out must end in .onnx or .safetensors"},
+		{[]string{"export", "--model", embedded, "--out", filepath.Join(dir, "x.onnx"), "--dtype", "f16"}, "ONNX export writes float32 only"},
+		{[]string{"export", "--model", embedded, "--out", filepath.Join(dir, "x.safetensors"), "--dtype", "f8"}, `--dtype must be f32, f16 or bf16, got "f8"`},
 	} {
-		if _, err := run(t, args...); err == nil {
-			t.Errorf("%v: no error", args)
+		if _, err := run(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one containing %q", tc.args, err, tc.want)
 		}
 	}
 }
