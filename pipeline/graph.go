@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +18,7 @@ import (
 	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/finetune"
 	"github.com/deepcompress/deepcompress/graph"
+	"github.com/deepcompress/deepcompress/internal/atomicfile"
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/prune"
 	"github.com/deepcompress/deepcompress/quantize"
@@ -93,6 +96,34 @@ func (c GraphConfig) Validate() error {
 	return nil
 }
 
+// LoadGraphConfig reads a recipe written as JSON (what WriteGraphConfig
+// and `compress print-graph-config` write): the defaults, overridden by
+// the file's fields; an unknown field is an error, so that a misspelt
+// setting is not silently ignored.
+func LoadGraphConfig(path string) (GraphConfig, error) {
+	cfg := DefaultGraphConfig()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("pipeline: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("pipeline: graph config %s: %w", path, err)
+	}
+	return cfg, cfg.Validate()
+}
+
+// WriteGraphConfig writes cfg as indented JSON (atomically), for
+// LoadGraphConfig or `compress --graph-config` to repeat a run.
+func WriteGraphConfig(path string, cfg GraphConfig) error {
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(path, append(b, '\n'))
+}
+
 // Samples are the user's inputs, back to back, each of shape Shape, with
 // labels when the user has them (nil otherwise).
 type Samples struct {
@@ -140,6 +171,11 @@ type GraphResult struct {
 	Keep       map[string]float64 // the kept fraction chosen per weight
 	Layers     []PruneRow
 	File       *dcz.Model
+	// Config is the recipe this result came from, every kept fraction
+	// named: given back to CompressGraph it repeats the run.
+	Config GraphConfig
+	// Search is what the settings search tried (nil without a search).
+	Search *GraphSearchReport
 }
 
 // GraphCompressor compresses graphs; Log and Progress, when set, receive
@@ -170,11 +206,13 @@ func (c *GraphCompressor) progress(step string) func(nn.Progress) {
 // graphRun holds the state of one compression.
 type graphRun struct {
 	c           *GraphCompressor
+	cfg         GraphConfig // the settings of this run (the search changes Keep and the bits)
 	classifier  bool
 	train, held nn.Dataset
 	heldTeacher []float32
 	outSize     int
 	denseBytes  int64
+	sample      []int
 	start       time.Time
 	stages      []GraphStage
 }
@@ -186,28 +224,47 @@ type graphRun struct {
 // With out set the file is written there (atomically) and read back, and
 // the last stage measures it.
 func (c *GraphCompressor) CompressGraph(ctx context.Context, g *graph.Graph, data Samples, out string) (*GraphResult, error) {
+	r, student, err := c.begin(g, data)
+	if err != nil {
+		return nil, err
+	}
+	curves, err := r.sensitivity(ctx, student, r.cfg.Tolerance)
+	if err != nil {
+		return nil, err
+	}
+	keep := r.keepsAt(curves, r.cfg.Tolerance, true)
+	return r.finish(ctx, student, keep, out)
+}
+
+// begin validates the settings, computes the teacher's outputs, splits the
+// samples and measures the original: what every compression of g with
+// these samples shares. It returns the student, a copy of g.
+func (c *GraphCompressor) begin(g *graph.Graph, data Samples) (*graphRun, *nn.Model, error) {
 	cfg := c.Config
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	teacher, err := nn.FromGraph(g, data.Shape, cfg.Seed)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	r := &graphRun{c: c, start: time.Now(), outSize: teacher.OutputSize()}
+	r := &graphRun{c: c, cfg: cfg, start: time.Now(), outSize: teacher.OutputSize(), sample: slices.Clone(data.Shape)}
 	if err := r.split(teacher, data); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	student, err := nn.FromGraph(g.Clone(), data.Shape, cfg.Seed)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.denseBytes = floatParamBytes(g)
 	r.stage("original", student, r.denseBytes, true)
-	keep, err := r.chooseKeep(ctx, student)
-	if err != nil {
-		return nil, err
-	}
+	return r, student, nil
+}
+
+// finish prunes the student to keep while it learns from the teacher,
+// shares and fine-tunes its weights with r.cfg's bits, and builds (and
+// with out set writes and measures) the file.
+func (r *graphRun) finish(ctx context.Context, student *nn.Model, keep map[string]float64, out string) (*GraphResult, error) {
 	if err := r.prune(ctx, student, keep); err != nil {
 		return nil, err
 	}
@@ -217,13 +274,15 @@ func (c *GraphCompressor) CompressGraph(ctx context.Context, g *graph.Graph, dat
 	}
 	file.Ancillary = r.ancillary()
 	layers, _ := prune.Stats(student)
-	res := &GraphResult{Classifier: r.classifier, Keep: keep, Layers: layers, File: file}
+	used := r.cfg
+	used.Keep = keep
+	res := &GraphResult{Classifier: r.classifier, Keep: keep, Layers: layers, File: file, Config: used}
 	if out != "" {
-		if err := r.encode(file, out, data.Shape); err != nil {
+		if err := r.encode(file, out, r.sample); err != nil {
 			return nil, err
 		}
 	}
-	res.Stages = r.stages
+	res.Stages = slices.Clone(r.stages)
 	return res, nil
 }
 
@@ -241,7 +300,7 @@ func (r *graphRun) encode(file *dcz.Model, out string, sample []int) error {
 	if err != nil {
 		return err
 	}
-	m, err := nn.FromGraph(g, sample, r.c.Config.Seed)
+	m, err := nn.FromGraph(g, sample, r.cfg.Seed)
 	if err != nil {
 		return err
 	}
@@ -280,8 +339,8 @@ func (r *graphRun) split(teacher *nn.Model, data Samples) error {
 	if err != nil {
 		return err
 	}
-	perm := rand.New(rand.NewPCG(r.c.Config.Seed, 0x51ed270b)).Perm(n)
-	nHeld := max(1, int(math.Round(r.c.Config.HeldOut*float64(n))))
+	perm := rand.New(rand.NewPCG(r.cfg.Seed, 0x51ed270b)).Perm(n)
+	nHeld := max(1, int(math.Round(r.cfg.HeldOut*float64(n))))
 	pick := func(idx []int) nn.Dataset {
 		d := nn.Dataset{Dim: dim, X: make([]float32, 0, len(idx)*dim), Teacher: make([]float32, 0, len(idx)*r.outSize)}
 		if data.Labels != nil {
@@ -298,7 +357,7 @@ func (r *graphRun) split(teacher *nn.Model, data Samples) error {
 	}
 	r.held, r.train = pick(perm[:nHeld]), pick(perm[nHeld:])
 	r.heldTeacher = r.held.Teacher
-	if shift := r.c.Config.Shift; shift > 0 && len(data.Shape) == 3 {
+	if shift := r.cfg.Shift; shift > 0 && len(data.Shape) == 3 {
 		shape := slices.Clone(data.Shape)
 		r.train.Augment = func(x []float32, n int, rng *rand.Rand) { dataset.Shift(x, n, shape, shift, rng) }
 		r.train.OnlineTeacher = teacher
@@ -384,26 +443,58 @@ func (r *graphRun) describe(f Fidelity) string {
 // decreasing order.
 var sensitivityKeeps = []float64{0.7, 0.5, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05, 0.03, 0.02, 0.01}
 
-// chooseKeep picks each weight's kept fraction: the user's, or the
-// smallest whose pruning alone (no retraining) costs at most Tolerance on
-// the held-out data (the paper's sensitivity analysis).
-func (r *graphRun) chooseKeep(ctx context.Context, m *nn.Model) (map[string]float64, error) {
-	cfg := r.c.Config
+// sensitivityCurve is what pruning one weight alone, without retraining,
+// costs on the held-out data: Cost[i] at kept fraction Keeps[i]
+// (decreasing), measured until the cost first exceeds the pass's limit.
+// A user-set fraction is a curve of one point at cost 0 (Fixed).
+type sensitivityCurve struct {
+	Name  string
+	Size  int
+	Fixed bool
+	Keeps []float64
+	Costs []float64
+}
+
+// keepAt is the smallest kept fraction whose cost, and every larger
+// fraction's, is at most tolerance (1 when none is): monotone in
+// tolerance, so a larger tolerance never keeps more.
+func (c sensitivityCurve) keepAt(tolerance float64) float64 {
+	best := 1.0
+	for i, k := range c.Keeps {
+		if c.Costs[i] > tolerance {
+			break
+		}
+		best = k
+	}
+	return best
+}
+
+// sensitivity is the paper's sensitivity analysis: for each prunable
+// weight (user-set ones aside) the cost of pruning it alone to each of
+// sensitivityKeeps, down to MinKeep, stopping past limit.
+func (r *graphRun) sensitivity(ctx context.Context, m *nn.Model, limit float64) ([]sensitivityCurve, error) {
+	cfg := r.cfg
+	for name := range cfg.Keep {
+		if !weightKnown(m, name) {
+			return nil, fmt.Errorf("pipeline: keep names %q, not a weight of the model", name)
+		}
+	}
 	base := r.loss(r.fidelity(m))
-	keep := map[string]float64{}
+	var curves []sensitivityCurve
 	for _, p := range m.Weights() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		c := sensitivityCurve{Name: p.Name, Size: len(p.Data)}
 		if k, ok := userKeep(cfg.Keep, p.Name); ok {
-			keep[p.Name] = k
+			c.Fixed, c.Keeps, c.Costs = true, []float64{k}, []float64{0}
+			curves = append(curves, c)
 			continue
 		}
 		if len(p.Data) < cfg.MinPrunable {
 			continue
 		}
 		saved := slices.Clone(p.Data)
-		best := 1.0
 		for _, k := range sensitivityKeeps {
 			if k < cfg.MinKeep {
 				break
@@ -411,20 +502,31 @@ func (r *graphRun) chooseKeep(ctx context.Context, m *nn.Model) (map[string]floa
 			magnitudePrune(p.Data, k)
 			cost := r.loss(r.fidelity(m)) - base
 			copy(p.Data, saved)
-			if cost > cfg.Tolerance {
+			c.Keeps, c.Costs = append(c.Keeps, k), append(c.Costs, cost)
+			if cost > limit {
 				break
 			}
-			best = k
 		}
-		keep[p.Name] = best
-		r.c.logf("sensitivity: %s (%d weights) keeps %.0f%%", p.Name, len(p.Data), 100*best)
+		curves = append(curves, c)
 	}
-	for name := range cfg.Keep {
-		if !weightKnown(m, name) {
-			return nil, fmt.Errorf("pipeline: keep names %q, not a weight of the model", name)
+	return curves, nil
+}
+
+// keepsAt maps one tolerance to every curve's kept fraction (user-set
+// fractions as set); with log set it reports the choice per weight.
+func (r *graphRun) keepsAt(curves []sensitivityCurve, tolerance float64, log bool) map[string]float64 {
+	keep := map[string]float64{}
+	for _, c := range curves {
+		if c.Fixed {
+			keep[c.Name] = c.Keeps[0]
+			continue
+		}
+		keep[c.Name] = c.keepAt(tolerance)
+		if log {
+			r.c.logf("sensitivity: %s (%d weights) keeps %.0f%%", c.Name, c.Size, 100*keep[c.Name])
 		}
 	}
-	return keep, nil
+	return keep
 }
 
 func userKeep(keep map[string]float64, weight string) (float64, bool) {
@@ -488,8 +590,11 @@ func (r *graphRun) prune(ctx context.Context, m *nn.Model, keep map[string]float
 		}
 	}
 	if len(rules.Layers) > 0 {
-		tc := r.trainConfig(r.c.Config.Prune)
-		if err := prune.TrainGradually(m, r.train, rules, tc, r.c.progress("prune")); err != nil {
+		tc := r.trainConfig(r.cfg.Prune)
+		if err := prune.TrainGradually(ctx, m, r.train, rules, tc, r.c.progress("prune")); err != nil {
+			return err
+		}
+		if err := r.reachKeeps(m, keep); err != nil {
 			return err
 		}
 	}
@@ -497,10 +602,33 @@ func (r *graphRun) prune(ctx context.Context, m *nn.Model, keep map[string]float
 	return nil
 }
 
+// reachKeeps prunes by magnitude, at once, each weight the gradual
+// schedule left above its kept fraction by more than one weight in a
+// thousand: it prunes every 100 steps, so a run of fewer steps prunes
+// nothing and the last step stops a little short. The file then has the
+// fractions chosen (those the settings search measured).
+func (r *graphRun) reachKeeps(m *nn.Model, keep map[string]float64) error {
+	rules := prune.Config{Layers: map[string]prune.Rule{}}
+	for _, p := range m.Weights() {
+		k, ok := keep[p.Name]
+		if !ok || k >= 1 {
+			continue
+		}
+		if want := k * float64(len(p.Data)); float64(p.Kept()) > want*1.001+1 {
+			rules.Layers[p.Name] = prune.Rule{Keep: want / float64(p.Kept())} // a fraction of the survivors
+			r.c.logf("prune: %s kept %d weights after the schedule, pruned at once to %.0f", p.Name, p.Kept(), want)
+		}
+	}
+	if len(rules.Layers) == 0 {
+		return nil
+	}
+	return prune.Apply(m, rules)
+}
+
 // trainConfig turns a recipe into training against the teacher: soft
 // targets for a classifier, squared error for any other output.
 func (r *graphRun) trainConfig(rc Recipe) nn.TrainConfig {
-	tc := rc.TrainConfig(r.c.Config.Seed)
+	tc := rc.TrainConfig(r.cfg.Seed)
 	if !r.classifier {
 		tc.Distill, tc.MSE = 0, true
 	} else if r.train.Labels == nil {
@@ -523,27 +651,17 @@ func (r *graphRun) quantize(ctx context.Context, m *nn.Model) (*dcz.Model, error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cfg := r.c.Config
-	bits := map[string]int{}
-	for _, p := range m.Weights() {
-		bits[p.Name] = cfg.FCBits
-		if m.IsConv(p.Name) {
-			bits[p.Name] = cfg.ConvBits
-		}
-	}
-	layers, err := finetune.Quantize(m, bits, quantize.Options{Init: quantize.Linear, Seed: int64(cfg.Seed)})
+	cfg := r.cfg
+	layers, err := shareWeights(m, cfg.ConvBits, cfg.FCBits, cfg.Seed)
 	if err != nil {
 		return nil, err
-	}
-	for _, l := range layers {
-		copy(m.Param(l.Name).Data, l.Dense())
 	}
 	if cfg.FineTune.Epochs > 0 {
 		ft, err := finetune.New(m, layers, cfg.FineTune.Momentum)
 		if err != nil {
 			return nil, err
 		}
-		if err := nn.Train(m, r.train, r.trainConfig(cfg.FineTune), ft, r.c.progress("fine-tune")); err != nil {
+		if err := nn.TrainContext(ctx, m, r.train, r.trainConfig(cfg.FineTune), ft, r.c.progress("fine-tune")); err != nil {
 			return nil, err
 		}
 	}

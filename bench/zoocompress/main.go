@@ -30,14 +30,21 @@ func main() {
 	testY := flag.String("test-y", "bench/zoo/data/mnist_test_y.npy", "test labels (empty for a map model)")
 	out := flag.String("out", "/tmp/zoo.dcz", "compressed file")
 	config := flag.String("config", "", "JSON GraphConfig overriding the defaults")
+	maxDrop := flag.Float64("max-drop", 0, "search the settings: held-out points of agreement (or relative error) the file may lose")
+	ratio := flag.Float64("target-ratio", 0, "search the settings: whole-file ratio against the float32 weights")
+	saveConfig := flag.String("save-config", "", "with a search: write the chosen settings here (a GraphConfig)")
 	flag.Parse()
-	if err := run(*model, *train, *testX, *testY, *out, *config); err != nil {
+	search := pipeline.DefaultGraphSearch()
+	search.MaxDrop, search.TargetRatio = *maxDrop, *ratio
+	if err := run(*model, *train, *testX, *testY, *out, *config, search, *saveConfig); err != nil {
 		fmt.Fprintln(os.Stderr, "zoocompress:", err)
 		os.Exit(1)
 	}
 }
 
-func run(modelPath, trainPath, testXPath, testYPath, out, configPath string) error {
+// run compresses (searching the settings when the search has a goal) and
+// measures.
+func run(modelPath, trainPath, testXPath, testYPath, out, configPath string, search pipeline.GraphSearch, saveConfig string) error {
 	g, err := onnx.ImportGraphFile(modelPath)
 	if err != nil {
 		return err
@@ -48,19 +55,26 @@ func run(modelPath, trainPath, testXPath, testYPath, out, configPath string) err
 	}
 	cfg := pipeline.DefaultGraphConfig()
 	if configPath != "" {
-		b, err := os.ReadFile(configPath)
-		if err != nil {
-			return err
-		}
-		if err := json.Unmarshal(b, &cfg); err != nil {
+		if cfg, err = pipeline.LoadGraphConfig(configPath); err != nil {
 			return err
 		}
 	}
 	c := &pipeline.GraphCompressor{Config: cfg, Log: os.Stderr}
 	start := time.Now()
-	res, err := c.CompressGraph(context.Background(), g, pipeline.Samples{X: x, Shape: shape[1:]}, out)
+	samples := pipeline.Samples{X: x, Shape: shape[1:]}
+	var res *pipeline.GraphResult
+	if search.MaxDrop > 0 || search.TargetRatio > 0 {
+		res, err = c.SearchGraph(context.Background(), g, samples, out, search)
+	} else {
+		res, err = c.CompressGraph(context.Background(), g, samples, out)
+	}
 	if err != nil {
 		return err
+	}
+	if saveConfig != "" {
+		if err := pipeline.WriteGraphConfig(saveConfig, res.Config); err != nil {
+			return err
+		}
 	}
 	elapsed := time.Since(start)
 	info, err := os.Stat(out)
@@ -89,7 +103,11 @@ func run(modelPath, trainPath, testXPath, testYPath, out, configPath string) err
 	}
 	r := map[string]any{"model": modelPath, "seconds": elapsed.Seconds(), "file_bytes": info.Size(),
 		"float_bytes": res.Stages[0].Bytes, "ratio": float64(res.Stages[0].Bytes) / float64(info.Size()),
-		"keep": res.Keep}
+		"keep": res.Keep, "conv_bits": res.Config.ConvBits, "fc_bits": res.Config.FCBits}
+	if res.Search != nil {
+		r["search"] = res.Search
+		fmt.Fprint(os.Stderr, pipeline.GraphSearchTable(res.Search).Text())
+	}
 	if testYPath != "" {
 		_, labels, err := npy.ReadInt64(mustOpen(testYPath))
 		if err != nil {

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,6 +32,9 @@ type graphArgs struct {
 	convBits, fcBits, epochs int
 	ftEpochs                 int
 	heldOut                  float64
+	maxDrop, targetRatio     float64
+	retries                  int
+	saveConfig               string
 }
 
 func addGraphFlags(cmd *cobra.Command) *graphArgs {
@@ -52,6 +55,14 @@ func addGraphFlags(cmd *cobra.Command) *graphArgs {
 	f.IntVar(&a.epochs, "epochs", def.Prune.Epochs, "with --data: epochs of retraining while pruning")
 	f.IntVar(&a.ftEpochs, "finetune-epochs", def.FineTune.Epochs, "with --data: epochs of codebook fine-tuning")
 	f.Float64Var(&a.heldOut, "held-out", def.HeldOut, "with --data: fraction of the inputs kept aside to measure agreement")
+	search := pipeline.DefaultGraphSearch()
+	f.Float64Var(&a.maxDrop, "max-drop", 0, "with --data: search the kept fractions and bits for the smallest file losing at most this many held-out points (of accuracy with --labels, else of top-1 agreement with the original; of relative error for map outputs)")
+	f.Float64Var(&a.targetRatio, "target-ratio", 0, "with --data: search the kept fractions and bits for the closest file at least this many times smaller than the float32 weights (whole file)")
+	f.IntVar(&a.retries, "search-retries", search.Retries, "with --max-drop/--target-ratio: full reruns, one step back each, when the chosen settings miss the goal")
+	f.StringVar(&a.saveConfig, "save-graph-config", "", "with --max-drop/--target-ratio: write the chosen settings here, to repeat the run with --graph-config (default: OUT with .graph-config.json for .dcz)")
+	cmd.MarkFlagsMutuallyExclusive("max-drop", "target-ratio")
+	cmd.MarkFlagsMutuallyExclusive("max-drop", "tolerance")
+	cmd.MarkFlagsMutuallyExclusive("target-ratio", "tolerance")
 	return a
 }
 
@@ -60,14 +71,9 @@ func addGraphFlags(cmd *cobra.Command) *graphArgs {
 func (a *graphArgs) recipe(cmd *cobra.Command) (pipeline.GraphConfig, error) {
 	cfg := pipeline.DefaultGraphConfig()
 	if a.config != "" {
-		b, err := os.ReadFile(a.config)
-		if err != nil {
+		var err error
+		if cfg, err = pipeline.LoadGraphConfig(a.config); err != nil {
 			return cfg, err
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cfg); err != nil {
-			return cfg, fmt.Errorf("--graph-config %s: %w", a.config, err)
 		}
 	}
 	set := cmd.Flags().Changed
@@ -163,11 +169,53 @@ func runGraphCompress(cmd *cobra.Command, a *graphArgs, modelPath, out string, a
 	c := &pipeline.GraphCompressor{Config: cfg, Log: cmd.ErrOrStderr(), Ancillary: anc,
 		Progress: func(step string) func(nn.Progress) { return trainingBar(step) }}
 	start := time.Now()
-	res, err := c.CompressGraph(ctx, g, samples, out)
+	var res *pipeline.GraphResult
+	search, searching, err := a.search()
 	if err != nil {
 		return err
 	}
-	return printGraphResult(cmd.OutOrStdout(), res, out, asJSON, time.Since(start))
+	if searching {
+		res, err = c.SearchGraph(ctx, g, samples, out, search)
+	} else {
+		res, err = c.CompressGraph(ctx, g, samples, out)
+	}
+	if err != nil {
+		return err
+	}
+	saved := ""
+	if searching {
+		saved = a.settingsPath(out)
+		if err := pipeline.WriteGraphConfig(saved, res.Config); err != nil {
+			return err
+		}
+	}
+	if err := printGraphResult(cmd.OutOrStdout(), res, out, saved, asJSON, time.Since(start)); err != nil {
+		return err
+	}
+	if res.Search != nil && !res.Search.Met {
+		return fmt.Errorf("the goal (%s) was missed after %d full runs; %s holds the last", res.Search.Goal, len(res.Search.Attempts), out)
+	}
+	return nil
+}
+
+// search is the settings search the flags ask for (searching false when
+// they ask for none).
+func (a *graphArgs) search() (s pipeline.GraphSearch, searching bool, err error) {
+	s = pipeline.DefaultGraphSearch()
+	if a.maxDrop == 0 && a.targetRatio == 0 {
+		return s, false, nil
+	}
+	s.MaxDrop, s.TargetRatio, s.Retries = a.maxDrop, a.targetRatio, a.retries
+	return s, true, s.Validate()
+}
+
+// settingsPath is where the chosen settings go: --save-graph-config, or
+// beside the output.
+func (a *graphArgs) settingsPath(out string) string {
+	if a.saveConfig != "" {
+		return a.saveConfig
+	}
+	return strings.TrimSuffix(out, ".dcz") + ".graph-config.json"
 }
 
 // toSamples turns a loaded set into the pipeline's samples; labels are
@@ -187,13 +235,26 @@ func toSamples(s *dataset.Set) (pipeline.Samples, error) {
 	return out, nil
 }
 
-func printGraphResult(w io.Writer, res *pipeline.GraphResult, out string, asJSON bool, took time.Duration) error {
+func printGraphResult(w io.Writer, res *pipeline.GraphResult, out, saved string, asJSON bool, took time.Duration) error {
 	if asJSON {
-		return json.NewEncoder(w).Encode(map[string]any{"out": out, "stages": res.Stages, "keep": res.Keep, "seconds": took.Seconds()})
+		r := map[string]any{"out": out, "stages": res.Stages, "keep": res.Keep, "seconds": took.Seconds()}
+		if res.Search != nil {
+			r["search"], r["settings"], r["graph_config"] = res.Search, saved, res.Config
+		}
+		return json.NewEncoder(w).Encode(r)
 	}
 	fmt.Fprintln(w)
+	if res.Search != nil {
+		fmt.Fprintf(w, "settings search, %s (loss: held-out points; candidates briefly retrained):\n", res.Search.Goal)
+		fmt.Fprint(w, pipeline.GraphSearchTable(res.Search).Text())
+		fmt.Fprintln(w)
+	}
 	fmt.Fprint(w, pipeline.GraphStageTable(res).Text())
 	fmt.Fprintf(w, "\nagreement, relative error and accuracy on the held-out inputs; original: the float32 weights of the model; huffman: the .dcz file, every byte counted\n")
+	fmt.Fprintf(w, "settings: %s\n", pipeline.DescribeGraphSettings(res.Config))
+	if saved != "" {
+		fmt.Fprintf(w, "wrote the settings to %s (repeat with --graph-config %s)\n", saved, saved)
+	}
 	fmt.Fprintf(w, "wrote %s in %s\n", out, took.Round(time.Second))
 	return nil
 }
