@@ -534,6 +534,9 @@ type convKernel struct {
 	// The vector layouts of the depthwise forward pass and of its dX as a
 	// convolution of dy (stride 1); nil: the scalar loops.
 	dwp, dwpT *dwPlan
+	// dwb lays out the planes of many samples for one tap run (forward).
+	dwb       *dwBatch
+	dwBatchFn func(lo, hi int)
 
 	// direct is the inference path on the input in place (convdirect.go);
 	// nil: im2col and Sgemm per sample.
@@ -674,6 +677,8 @@ func buildConv(b *Build) (Kernel, error) {
 	}
 	if kr.kind == convDepthwise {
 		kr.dwp = g.newDWPlan()
+		kr.dwb = newDWBatch(&kr.geom, kr.dwp, n)
+		kr.dwBatchFn = kr.depthwiseBatched
 		if gt, ok := g.inputGradGeom(); ok {
 			kr.dwpT = gt.newDWPlan()
 		}
@@ -715,6 +720,10 @@ func (k *convKernel) Forward(in, out []*graph.Tensor) {
 		k.forwardDirect()
 		return
 	}
+	if k.kind == convDepthwise && k.dwb != nil {
+		parallel.For(k.m, max(1, (1<<15)/max(1, k.n*k.p*k.geom.kh*k.geom.kw)), k.dwBatchFn)
+		return
+	}
 	if k.kind == convDepthwise {
 		planes := k.n * k.m
 		parallel.For(planes, max(1, (1<<15)/max(1, k.p*k.geom.kh*k.geom.kw)), k.dwFwdFn)
@@ -722,6 +731,10 @@ func (k *convKernel) Forward(in, out []*graph.Tensor) {
 	}
 	if k.epi.res || k.epi.act {
 		defer parallel.For(k.n*k.m, max(1, bcastGrain/max(1, k.p)), k.epiFn)
+	}
+	if k.kind == convPointwise && k.p == 1 && k.group == 1 && !k.train {
+		k.forwardDense()
+		return
 	}
 	if k.n == 1 {
 		if k.chunks = k.rowParts(); k.chunks > 1 && k.flopsPerSample() < 1<<26 {
@@ -733,6 +746,22 @@ func (k *convKernel) Forward(in, out []*graph.Tensor) {
 	}
 	k.chunks = k.chunkCount()
 	parallel.For(k.chunks, 1, k.fwdFn)
+}
+
+// forwardDense computes a 1x1 convolution of 1x1 planes (the squeeze
+// and excitation layers after a global pool) as the fully connected layer
+// it is, one product for the whole batch: Y[N, M] = X[N, C] * W[M, C]^T
+// (+ the bias in every row), rather than one product per sample whose
+// single column fills a whole panel.
+func (k *convKernel) forwardDense() {
+	beta := float32(0)
+	if k.hasBias {
+		beta = 1
+		for s := range k.n {
+			copy(k.y[s*k.m:(s+1)*k.m], k.bias)
+		}
+	}
+	gemm.Sgemm(false, true, k.n, k.m, k.k, 1, k.x, k.k, k.wt, k.k, beta, k.y, k.m)
 }
 
 func (k *convKernel) flopsPerSample() float64 {
@@ -1117,7 +1146,10 @@ func (g *convGeom) dwPlanFor(vec int) *dwPlan {
 // must have been cleared once, and the padding stays zero from plane to
 // plane. The floats after each phase's rows*l are read by dropped outputs
 // only.
-func (g *convGeom) dwPhases(p *dwPlan, x, buf []float32) {
+func (g *convGeom) dwPhases(p *dwPlan, x, buf []float32) { g.dwPhasesAt(p, x, buf, p.phase) }
+
+// dwPhasesAt is dwPhases with phase planes stride floats apart in buf.
+func (g *convGeom) dwPhasesAt(p *dwPlan, x, buf []float32, stride int) {
 	for a := range g.sh {
 		// Phase rows [rlo, rhi) read input rows r*sH + a - pT.
 		rlo, rhi := convRange(a-g.pt, g.sh, g.h, p.rows)
@@ -1125,7 +1157,7 @@ func (g *convGeom) dwPhases(p *dwPlan, x, buf []float32) {
 			if !p.used[a*g.sw+b] || rlo >= rhi {
 				continue
 			}
-			ph := buf[(a*g.sw+b)*p.phase : (a*g.sw+b)*p.phase+p.rows*p.l]
+			ph := buf[(a*g.sw+b)*stride : (a*g.sw+b)*stride+p.rows*p.l]
 			off := b - g.pl
 			clo, chi := convRange(off, g.sw, g.w, p.l)
 			if clo >= chi {

@@ -26,6 +26,7 @@ package engine
 
 import (
 	"runtime"
+	"sync"
 
 	"github.com/deepcompress/deepcompress/gemm"
 	"github.com/deepcompress/deepcompress/internal/parallel"
@@ -34,6 +35,10 @@ import (
 // convStageFloats bounds the staged planes of one Conv (per call, in
 // batches of samples).
 const convStageFloats = 1 << 20
+
+// convDirectPartFlops is the least work (multiply-adds x 2) worth handing
+// to another core: waking one costs microseconds.
+const convDirectPartFlops = 1 << 19
 
 // convDirect is the layout of the direct path of one convKernel.
 type convDirect struct {
@@ -55,6 +60,9 @@ type convDirect struct {
 	nb           int // panels per block
 	stageFn      func(lo, hi int)
 	unitFn       func(lo, hi int)
+	sampleFn     func(lo, hi int)
+	mu           sync.Mutex
+	stages       [][]float32 // the workers' one-sample stages, padding zero
 	pa1          *gemm.PackedA // the weights of this call
 	sampleFloats int           // floats of one sample in src
 }
@@ -64,8 +72,8 @@ type convDirect struct {
 // weights are packed now when frozen (constant for the program's life).
 func (k *convKernel) newConvDirect(w []float32, frozen bool) *convDirect {
 	g := &k.geom
-	if k.group != 1 || k.kind == convDepthwise {
-		return nil
+	if k.group != 1 || k.kind == convDepthwise || k.kind == convPointwise && k.p == 1 {
+		return nil // see forwardDense for the 1x1 planes
 	}
 	var pa *gemm.PackedA
 	if frozen {
@@ -116,7 +124,11 @@ func (k *convKernel) newConvDirect(w []float32, frozen bool) *convDirect {
 
 func roundUp(x, unit int) int { return (x + unit - 1) / unit * unit }
 
-// forwardDirect computes the whole batch on the direct path.
+// forwardDirect computes the whole batch on the direct path. When the
+// batch alone gives every core several samples, each sample is one unit
+// of work that stages its own planes (in a buffer of the worker's, still
+// in cache when the gemm reads it); otherwise the planes of a group of
+// samples are staged first, and blocks of panels are the units.
 func (k *convKernel) forwardDirect() {
 	d := k.direct
 	if k.n == 0 {
@@ -129,8 +141,9 @@ func (k *convKernel) forwardDirect() {
 	panels := d.cols / d.nr
 	nbCache := max(1, (1<<14)/(d.pa1.RowsPadded()*d.nr))
 	if d.stageFn == nil {
-		d.stageFn, d.unitFn = k.stagePlanes, k.directUnits
+		d.stageFn, d.unitFn, d.sampleFn = k.stagePlanes, k.directUnits, k.directSamples
 	}
+	procs := runtime.GOMAXPROCS(0)
 	if d.plan == nil {
 		d.src, d.s0, d.sampleFloats = k.x, 0, k.group*k.geom.c*k.inPlane
 		if d.tail != nil {
@@ -139,14 +152,21 @@ func (k *convKernel) forwardDirect() {
 		k.directBatch(0, k.n, panels, nbCache)
 		return
 	}
+	d.sampleFloats = k.geom.c * d.plane
+	if panels <= nbCache && k.n >= 2*procs {
+		d.nb, d.blocks = panels, 1
+		sampleFlops := 2 * k.m * k.k * d.cols
+		parallel.For(k.n, max(1, convDirectPartFlops/max(1, sampleFlops)), d.sampleFn)
+		return
+	}
 	if len(d.stage) == 0 {
 		d.stage = make([]float32, d.samples*k.geom.c*d.plane) // padding zero once
 	}
-	d.src, d.sampleFloats = d.stage, k.geom.c*d.plane
+	d.src = d.stage
 	for s0 := 0; s0 < k.n; s0 += d.samples {
 		s1 := min(k.n, s0+d.samples)
 		d.s0 = s0
-		parallel.For((s1-s0)*k.geom.c, max(1, 4096/max(1, k.inPlane)), d.stageFn)
+		parallel.For((s1-s0)*k.geom.c, max(1, (1<<14)/max(1, k.inPlane)), d.stageFn)
 		k.directBatch(s0, s1, panels, nbCache)
 	}
 }
@@ -160,7 +180,8 @@ func (k *convKernel) directBatch(s0, s1, panels, nbCache int) {
 	d.nb = (panels + blocks - 1) / blocks
 	d.blocks = (panels + d.nb - 1) / d.nb
 	d.s0 = s0
-	parallel.For(samples*d.blocks, 1, d.unitFn)
+	unitFlops := 2 * k.m * k.k * d.nb * d.nr
+	parallel.For(samples*d.blocks, max(1, convDirectPartFlops/max(1, unitFlops)), d.unitFn)
 }
 
 // stagePlanes writes the phase planes of (sample, channel) pairs [lo, hi)
@@ -174,37 +195,85 @@ func (k *convKernel) stagePlanes(lo, hi int) {
 	}
 }
 
+// directSamples computes samples [lo, hi), each staged into a buffer of
+// this worker's and computed as one block.
+func (k *convKernel) directSamples(lo, hi int) {
+	d, g := k.direct, &k.geom
+	stage := d.getStage()
+	defer d.putStage(stage)
+	c, ldc, put := k.directScratch()
+	defer put()
+	for s := lo; s < hi; s++ {
+		for ci := range g.c {
+			x := k.x[(s*g.c+ci)*k.inPlane : (s*g.c+ci+1)*k.inPlane]
+			g.dwPhases(d.plan, x, stage[ci*d.plane:(ci+1)*d.plane])
+		}
+		k.directUnit(c, ldc, s, 0, stage, 0)
+	}
+}
+
+// getStage returns a buffer for one sample's planes: one used before by
+// this kernel (whose padding is still zero), or a new one.
+func (d *convDirect) getStage() []float32 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n := len(d.stages); n > 0 {
+		s := d.stages[n-1]
+		d.stages = d.stages[:n-1]
+		return s
+	}
+	return make([]float32, d.sampleFloats)
+}
+
+func (d *convDirect) putStage(s []float32) {
+	d.mu.Lock()
+	d.stages = append(d.stages, s)
+	d.mu.Unlock()
+}
+
+// directScratch returns a C buffer for blocks of nb panels, its leading
+// dimension, and the function that gives it back.
+func (k *convKernel) directScratch() ([]float32, int, func()) {
+	d := k.direct
+	ldc := roundUp(d.nb*d.nr, 32) // whole vector blocks for the activation
+	buf := convGet(d.pa1.RowsPadded() * ldc)
+	return *buf, ldc, func() { convPut(buf) }
+}
+
 // directUnits computes units [lo, hi) of the batch in progress: unit u is
 // block u % blocks of sample s0 + u / blocks.
 func (k *convKernel) directUnits(lo, hi int) {
 	d := k.direct
-	rows := d.pa1.RowsPadded()
-	ldc := roundUp(d.nb*d.nr, 32) // whole vector blocks for the activation
-	buf := convGet(rows * ldc)
-	defer convPut(buf)
-	c := *buf
-	panels := d.cols / d.nr
+	c, ldc, put := k.directScratch()
+	defer put()
 	for u := lo; u < hi; u++ {
 		s, blk := d.s0+u/d.blocks, u%d.blocks
-		j0 := blk * d.nb
-		np := min(d.nb, panels-j0)
-		if np <= 0 {
-			continue
-		}
 		src, base := d.src, (s-d.s0)*d.sampleFloats
 		if d.plan == nil && d.tail != nil && s >= k.n-d.tailN {
 			src, base = d.tail, (s-(k.n-d.tailN))*d.sampleFloats
 		}
-		beta := float32(0)
-		if k.hasBias {
-			beta = 1
-			for m := range k.m {
-				convFill(c[m*ldc:m*ldc+np*d.nr], k.bias[m])
-			}
-		}
-		d.pa1.MulIndirect(np, src, base+j0*d.nr, d.offs, beta, c, ldc)
-		k.directOut(c, ldc, s, j0*d.nr, (j0+np)*d.nr)
+		k.directUnit(c, ldc, s, blk, src, base)
 	}
+}
+
+// directUnit computes block blk of sample s, whose runs start at base in
+// src, through the scratch c.
+func (k *convKernel) directUnit(c []float32, ldc, s, blk int, src []float32, base int) {
+	d := k.direct
+	j0 := blk * d.nb
+	np := min(d.nb, d.cols/d.nr-j0)
+	if np <= 0 {
+		return
+	}
+	beta := float32(0)
+	if k.hasBias {
+		beta = 1
+		for m := range k.m {
+			convFill(c[m*ldc:m*ldc+np*d.nr], k.bias[m])
+		}
+	}
+	d.pa1.MulIndirect(np, src, base+j0*d.nr, d.offs, beta, c, ldc)
+	k.directOut(c, ldc, s, j0*d.nr, (j0+np)*d.nr)
 }
 
 // directOut copies grid columns [j0, j1) of sample s from c (row m of
