@@ -59,19 +59,6 @@ func (g SearchGoal) Meets(m SearchMeasure) bool {
 	return m.Metric <= g.MaxMetric // false for NaN
 }
 
-// Backoff is the point to try after p failed the goal in a fuller
-// measurement than the search's: one step less compression when the
-// metric was bounded, one step more when the size was; false past the
-// ladder's end.
-func (g SearchGoal) Backoff(p SearchPoint, steps int) (SearchPoint, bool) {
-	if g.MaxBytes > 0 {
-		p.Step++
-	} else {
-		p.Step--
-	}
-	return p, p.Step >= 0 && p.Step < steps
-}
-
 // SearchTrial is one measured candidate.
 type SearchTrial struct {
 	SearchPoint
@@ -91,29 +78,47 @@ type SearchOutcome struct {
 // smallest size whose metric is within it, with a size bound the lowest
 // metric within it. report, when set, is called after every measurement.
 func Search(ctx context.Context, space SearchSpace, goal SearchGoal, report func(SearchTrial)) (SearchOutcome, error) {
+	return NewSearcher(space, report).Search(ctx, goal)
+}
+
+// Searcher searches one space for one or more goals, measuring each point
+// at most once across them.
+type Searcher struct {
+	space  SearchSpace
+	report func(SearchTrial)
+	seen   map[SearchPoint]SearchMeasure
+	trials []SearchTrial
+}
+
+// NewSearcher is a searcher of space; report, when set, is called after
+// every measurement.
+func NewSearcher(space SearchSpace, report func(SearchTrial)) *Searcher {
+	return &Searcher{space: space, report: report, seen: map[SearchPoint]SearchMeasure{}}
+}
+
+// Search is the package-level Search with this searcher's measurements;
+// the outcome's Trials are all of them so far.
+func (s *Searcher) Search(ctx context.Context, goal SearchGoal) (SearchOutcome, error) {
 	if err := goal.Validate(); err != nil {
 		return SearchOutcome{}, err
 	}
-	if space.Options() < 1 || space.Steps() < 1 {
+	if s.space.Options() < 1 || s.space.Steps() < 1 {
 		return SearchOutcome{}, errors.New("pipeline: the search space is empty")
 	}
-	s := &searcher{space: space, goal: goal, report: report, seen: map[SearchPoint]SearchMeasure{}}
 	var best *SearchTrial
-	for o := range space.Options() {
-		t, ok, err := s.bestOf(ctx, o)
+	for o := range s.space.Options() {
+		t, ok, err := s.Boundary(ctx, goal, o)
 		if err != nil {
-			return s.out, err
+			return SearchOutcome{Trials: s.trials}, err
 		}
 		if ok && (best == nil || goal.better(t, *best)) {
 			best = &t
 		}
 	}
 	if best != nil {
-		s.out.Best, s.out.Feasible = *best, true
-		return s.out, nil
+		return SearchOutcome{Best: *best, Feasible: true, Trials: s.trials}, nil
 	}
-	s.out.Best = s.nearestMiss()
-	return s.out, nil
+	return SearchOutcome{Best: s.nearestMiss(goal), Trials: s.trials}, nil
 }
 
 // better ranks two points that both meet the goal.
@@ -124,17 +129,9 @@ func (g SearchGoal) better(a, b SearchTrial) bool {
 	return a.Bytes < b.Bytes || (a.Bytes == b.Bytes && a.Metric < b.Metric)
 }
 
-type searcher struct {
-	space  SearchSpace
-	goal   SearchGoal
-	report func(SearchTrial)
-	seen   map[SearchPoint]SearchMeasure
-	out    SearchOutcome
-}
-
 // measure evaluates p once per kind (a size-only measure is redone when
 // the metric is wanted).
-func (s *searcher) measure(ctx context.Context, p SearchPoint, withMetric bool) (SearchMeasure, error) {
+func (s *Searcher) measure(ctx context.Context, p SearchPoint, withMetric bool) (SearchMeasure, error) {
 	if m, ok := s.seen[p]; ok && (!withMetric || !math.IsNaN(m.Metric)) {
 		return m, nil
 	}
@@ -150,19 +147,22 @@ func (s *searcher) measure(ctx context.Context, p SearchPoint, withMetric bool) 
 	}
 	s.seen[p] = m
 	t := SearchTrial{p, m}
-	s.out.Trials = append(s.out.Trials, t)
+	s.trials = append(s.trials, t)
 	if s.report != nil {
 		s.report(t)
 	}
 	return m, nil
 }
 
-// bestOf bisects option o's ladder for the goal's boundary: the last step
-// within a metric bound, or the first within a size bound (then measuring
-// its metric).
-func (s *searcher) bestOf(ctx context.Context, o int) (SearchTrial, bool, error) {
+// Boundary bisects option o's ladder for the goal's boundary: the last
+// step within a metric bound, or the first within a size bound (then
+// measuring its metric); false when no step is within.
+func (s *Searcher) Boundary(ctx context.Context, goal SearchGoal, o int) (SearchTrial, bool, error) {
+	if err := goal.Validate(); err != nil {
+		return SearchTrial{}, false, err
+	}
 	n := s.space.Steps()
-	sizeOnly := s.goal.MaxBytes > 0
+	sizeOnly := goal.MaxBytes > 0
 	// Invariant: steps <= lo meet the goal and steps >= hi do not (the
 	// metric bound), or the reverse (the size bound); -1 and n are virtual.
 	lo, hi := -1, n
@@ -172,7 +172,7 @@ func (s *searcher) bestOf(ctx context.Context, o int) (SearchTrial, bool, error)
 		if err != nil {
 			return SearchTrial{}, false, err
 		}
-		if s.goal.Meets(m) != sizeOnly {
+		if goal.Meets(m) != sizeOnly {
 			lo = mid
 		} else {
 			hi = mid
@@ -191,11 +191,11 @@ func (s *searcher) bestOf(ctx context.Context, o int) (SearchTrial, bool, error)
 }
 
 // nearestMiss is the measured point closest to the goal.
-func (s *searcher) nearestMiss() SearchTrial {
+func (s *Searcher) nearestMiss(goal SearchGoal) SearchTrial {
 	var best SearchTrial
-	for i, t := range s.out.Trials {
+	for i, t := range s.trials {
 		closer := t.Bytes < best.Bytes
-		if s.goal.MaxMetric > 0 {
+		if goal.MaxMetric > 0 {
 			closer = t.Metric < best.Metric || math.IsNaN(best.Metric)
 		}
 		if i == 0 || closer {
@@ -203,4 +203,60 @@ func (s *searcher) nearestMiss() SearchTrial {
 		}
 	}
 	return best
+}
+
+// Refine checks candidates with a fuller, dearer measurement (full), at
+// most budget times, along one option's ladder. from is the point the
+// cheap search chose optimistically; safe is the step it considers sure,
+// on the cautious side of from (lower for a metric bound, higher for a
+// size bound). from is tried first; while the tries miss, Refine bisects
+// between the last miss and the cautious end of the bracket (the nearest
+// point that met, else safe), and past safe it backs off one step at a
+// time. It returns the tries in order and the index of the least cautious
+// one that met the goal (-1 when none did).
+func Refine(ctx context.Context, goal SearchGoal, steps int, from SearchPoint, safe int, budget int,
+	full func(context.Context, SearchPoint) (SearchMeasure, error)) ([]SearchTrial, int, error) {
+	if err := goal.Validate(); err != nil {
+		return nil, -1, err
+	}
+	dir := -1 // the cautious direction along the ladder
+	if goal.MaxBytes > 0 {
+		dir = 1
+	}
+	// d counts steps of caution from from; misses lie at d <= miss, and
+	// points that met at d >= met.
+	safeD := max((safe-from.Step)*dir, 0)
+	miss, met := -1, math.MaxInt
+	var tries []SearchTrial
+	best := -1
+	for d := 0; len(tries) < budget; {
+		p := SearchPoint{from.Option, from.Step + dir*d}
+		if p.Step < 0 || p.Step >= steps {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return tries, best, err
+		}
+		m, err := full(ctx, p)
+		if err != nil {
+			return tries, best, err
+		}
+		tries = append(tries, SearchTrial{p, m})
+		if goal.Meets(m) {
+			met, best = d, len(tries)-1
+		} else {
+			miss = d
+		}
+		switch {
+		case met != math.MaxInt && met-miss <= 1:
+			return tries, best, nil
+		case met != math.MaxInt:
+			d = miss + (met-miss)/2
+		case miss < safeD:
+			d = miss + (safeD-miss+1)/2
+		default:
+			d = miss + 1
+		}
+	}
+	return tries, best, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/deepcompress/deepcompress/dcz"
@@ -70,17 +71,11 @@ func TestSearchFindsTheOptimum(t *testing.T) {
 	}
 }
 
-func TestSearchNearestMissAndBackoff(t *testing.T) {
+func TestSearchNearestMissAndErrors(t *testing.T) {
 	// 0.001 bytes: unreachable; the nearest miss is the smallest file.
 	got, err := Search(context.Background(), &synthSpace{steps: 10}, SearchGoal{MaxBytes: 1}, nil)
 	if err != nil || got.Feasible || got.Best.Bytes != synthAt(SearchPoint{1, 9}).Bytes {
 		t.Fatalf("unreachable size: %+v, %v", got, err)
-	}
-	if p, ok := (SearchGoal{MaxMetric: 1}).Backoff(SearchPoint{1, 4}, 10); !ok || p != (SearchPoint{1, 3}) {
-		t.Errorf("metric backoff from step 4: %v %v", p, ok)
-	}
-	if _, ok := (SearchGoal{MaxBytes: 1}).Backoff(SearchPoint{1, 9}, 10); ok {
-		t.Error("size backoff past the ladder's end")
 	}
 	if _, err := Search(context.Background(), &synthSpace{steps: 10}, SearchGoal{MaxMetric: 1, MaxBytes: 5}, nil); err == nil {
 		t.Error("a goal bounding both accepted")
@@ -152,4 +147,56 @@ func mlpSamples(t *testing.T, n int) Samples {
 		t.Fatal(err)
 	}
 	return Samples{X: test.Normalized(mnist.Mean, mnist.Std)[:n*784], Shape: []int{1, 28, 28}}
+}
+
+// TestRefineBisectsBack checks the full-measurement phase on a ladder
+// whose full metric is known: from the optimistic step it bisects back
+// towards the safe one, keeps the least cautious step that met, and stays
+// within its budget.
+func TestRefineBisectsBack(t *testing.T) {
+	goal := SearchGoal{MaxMetric: 1}
+	full := func(limit int) func(context.Context, SearchPoint) (SearchMeasure, error) {
+		return func(_ context.Context, p SearchPoint) (SearchMeasure, error) {
+			m := 0.0
+			if p.Step > limit {
+				m = 2 // misses the bound
+			}
+			return SearchMeasure{Bytes: int64(100 - p.Step), Metric: m}, nil
+		}
+	}
+	for _, c := range []struct {
+		from, safe, limit, budget int
+		steps                     []int // the steps tried, in order
+		best                      int   // index into steps, -1: none met
+	}{
+		{from: 8, safe: 0, limit: 9, budget: 3, steps: []int{8}, best: 0},
+		{from: 8, safe: 0, limit: 5, budget: 3, steps: []int{8, 4, 6}, best: 1},
+		{from: 8, safe: 0, limit: 5, budget: 4, steps: []int{8, 4, 6, 5}, best: 3},
+		{from: 8, safe: 2, limit: 0, budget: 5, steps: []int{8, 5, 3, 2, 1}, best: -1},
+		{from: 8, safe: 2, limit: 0, budget: 6, steps: []int{8, 5, 3, 2, 1, 0}, best: 5},
+		{from: 3, safe: 3, limit: 1, budget: 3, steps: []int{3, 2, 1}, best: 2}, // one step at a time past safe
+	} {
+		tries, best, err := Refine(context.Background(), goal, 10, SearchPoint{1, c.from}, c.safe, c.budget, full(c.limit))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var steps []int
+		for _, tr := range tries {
+			steps = append(steps, tr.Step)
+			if tr.Option != 1 {
+				t.Fatalf("option changed: %+v", tr)
+			}
+		}
+		if !slices.Equal(steps, c.steps) || best != c.best {
+			t.Errorf("%+v: tried %v, best %d", c, steps, best)
+		}
+	}
+	// A size bound backs off towards more compression, one step a try.
+	tries, best, _ := Refine(context.Background(), SearchGoal{MaxBytes: 95}, 10, SearchPoint{0, 2}, 2, 9,
+		func(_ context.Context, p SearchPoint) (SearchMeasure, error) {
+			return SearchMeasure{Bytes: int64(100 - p.Step)}, nil
+		})
+	if len(tries) != 4 || best != 3 || tries[3].Step != 5 {
+		t.Errorf("size bound: %+v, best %d", tries, best)
+	}
 }
