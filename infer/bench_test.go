@@ -89,9 +89,9 @@ func BenchmarkLayer(b *testing.B) {
 					b.Fatal(err)
 				}
 				p := product{w: m, x: x, ldx: n, lanes: n, b: bias, y: y, ldy: n}
-				var wg sync.WaitGroup
+				var s rowSplit
 				b.ReportMetric(float64(m.bytes()), "weight-bytes")
-				timed(b, 4*bl.rows*bl.cols, func() { runProduct(&p, &wg) })
+				timed(b, 4*bl.rows*bl.cols, func() { runProduct(&p, &s) })
 			})
 			if dense == nil {
 				dense = bl.layer().Dense()
@@ -282,8 +282,8 @@ func BenchmarkConv(b *testing.B) {
 			y := make([]float32, c.rows*lanes)
 			b.Run(fmt.Sprintf("%s/batch=%d/sparse-shared", c.name, n), func(b *testing.B) {
 				p := product{w: m, x: x, ldx: lanes, lanes: lanes, b: bias, y: y, ldy: lanes}
-				var wg sync.WaitGroup
-				timed(b, 4*len(w), func() { runProduct(&p, &wg) })
+				var s rowSplit
+				timed(b, 4*len(w), func() { runProduct(&p, &s) })
 			})
 			b.Run(fmt.Sprintf("%s/batch=%d/decoded-sgemm", c.name, n), func(b *testing.B) {
 				timed(b, 4*len(w), func() { denseProduct(w, c.rows, c.k, x, lanes, bias, y, false) })

@@ -250,7 +250,7 @@ type scratch struct {
 	in, a, b []float32
 	cols     []float32
 	prod     product
-	wg       sync.WaitGroup
+	split    rowSplit
 }
 
 func (m *Model) getScratch(chunk int) *scratch {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"testing"
 
@@ -322,6 +323,29 @@ func TestNoAllocs(t *testing.T) {
 		if allocs > 0 {
 			t.Errorf("PredictBatch of %d: %v allocations per call", n, allocs)
 		}
+	}
+	// AllocsPerRun measures with GOMAXPROCS 1, where no product is split:
+	// count again with fc1's rows split among the shared pool's workers.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	const n = 64
+	x := randomInputs(1, n*m.InputSize())
+	out := make([]float32, n*m.OutputSize())
+	for range 50 { // until the scratch pool has settled on the new procs
+		m.PredictBatch(x, n, out)
+	}
+	// No collection meanwhile: one would empty the scratch pool.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 100 {
+		m.PredictBatch(x, n, out)
+	}
+	runtime.ReadMemStats(&after)
+	// The runtime allocates now and then on its own (a waiter's queue
+	// entry, a pool's chain link, a scratch lost when the procs changed):
+	// anything allocated per call would come to 100 or more.
+	if got := after.Mallocs - before.Mallocs; got >= 50 {
+		t.Errorf("PredictBatch of %d on 4 procs: %d allocations in 100 calls", n, got)
 	}
 }
 

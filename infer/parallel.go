@@ -3,7 +3,8 @@ package infer
 import (
 	"runtime"
 	"sort"
-	"sync"
+
+	"github.com/deepcompress/deepcompress/internal/parallel"
 )
 
 // minPartWork is the least work, in entry-vectors (an entry times its
@@ -38,66 +39,44 @@ func (p *product) work() int {
 	return p.w.entries() * ((p.lanes + 15) / 16)
 }
 
-// task is a helper's share of a product.
-type task struct {
+// rowSplit is the scratch of a product split among the shared worker
+// pool (internal/parallel): the parts' row bounds, and the loop over parts
+// bound once, so that a prediction allocates nothing.
+type rowSplit struct {
 	p      *product
-	r0, r1 int
-	done   *sync.WaitGroup
+	bounds []int // part i is rows bounds[i]..bounds[i+1]
+	run    func(lo, hi int)
 }
 
-// helpers are GOMAXPROCS-1 goroutines, started on first use, that take
-// tasks from an unbuffered channel. A product is split only among helpers
-// that are idle at that moment (a send that would block is not made), so
-// concurrent predictions never queue behind each other.
-var helpers struct {
-	once  sync.Once
-	tasks chan task
-}
-
-func startHelpers() {
-	helpers.tasks = make(chan task)
-	for range runtime.GOMAXPROCS(0) - 1 {
-		go func() {
-			for t := range helpers.tasks {
-				t.p.run(t.r0, t.r1)
-				t.done.Done()
-			}
-		}()
+func (s *rowSplit) runParts(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		s.p.run(s.bounds[i], s.bounds[i+1])
 	}
 }
 
 // runProduct computes p over all rows, splitting the rows among the
-// calling goroutine and idle helpers when the product is large enough.
+// calling goroutine and the idle workers of the shared pool when the
+// product is large enough (a part no worker takes at once is computed by
+// the caller, so concurrent predictions never queue behind each other).
 // Rows are split so that each part holds about as many entries.
-func runProduct(p *product, wg *sync.WaitGroup) {
+func runProduct(p *product, s *rowSplit) {
 	rows := p.w.rows
 	parts := min(runtime.GOMAXPROCS(0), p.work()/minPartWork, rows)
 	if parts < 2 {
 		p.run(0, rows)
 		return
 	}
-	helpers.once.Do(startHelpers)
 	total := p.w.entries()
-	bound := func(i int) int {
-		if i == parts {
-			return rows
-		}
+	s.bounds = s.bounds[:0]
+	for i := range parts {
 		want := uint32(total * i / parts)
-		return sort.Search(rows, func(r int) bool { return p.w.rowPtr[r] >= want })
+		s.bounds = append(s.bounds, sort.Search(rows, func(r int) bool { return p.w.rowPtr[r] >= want }))
 	}
-	r0 := bound(1)
-	lo := r0
-	for i := 1; i < parts; i++ {
-		hi := bound(i + 1)
-		wg.Add(1)
-		select {
-		case helpers.tasks <- task{p, lo, hi, wg}:
-		default: // no helper idle: do it here
-			wg.Done()
-			p.run(lo, hi)
-		}
-		lo = hi
+	s.bounds = append(s.bounds, rows)
+	if s.run == nil {
+		s.run = s.runParts
 	}
-	p.run(0, r0)
-	wg.Wait()
+	s.p = p
+	parallel.For(parts, 1, s.run)
+	s.p = nil
 }

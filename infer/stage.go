@@ -80,7 +80,7 @@ func (st *stage) product(s *scratch, x []float32, lanes int, y []float32) {
 		return
 	}
 	s.prod = product{w: st.w, x: x, ldx: lanes, lanes: lanes, b: st.b, y: y, ldy: lanes, relu: st.relu}
-	runProduct(&s.prod, &s.wg)
+	runProduct(&s.prod, &s.split)
 }
 
 // im2col unfolds x [c, h, w, n] into cols [c*kh*kw, oh, ow, n]: row

@@ -1,9 +1,8 @@
 package nn
 
 import (
-	"sync"
-
 	"github.com/deepcompress/deepcompress/gemm"
+	"github.com/deepcompress/deepcompress/internal/parallel"
 )
 
 // conv2d is a 2-D cross-correlation, y[n,o,i,j] = b[o] +
@@ -27,7 +26,8 @@ type conv2d struct {
 	// Arguments of the parallel im2col/col2im passes.
 	xData, colData []float32
 	batchN         int
-	wg             sync.WaitGroup
+	// The passes bound to l once, so that a call allocates nothing.
+	im2colFn, col2imFn func(lo, hi int)
 }
 
 func (l *conv2d) params() []*Param {
@@ -105,20 +105,24 @@ func span(v, pad, stride, size, out int) (lo, hi int) {
 // all cores.
 func (l *conv2d) im2col(x, cols []float32, n int) {
 	l.xData, l.colData, l.batchN = x, cols, n
-	parallelRange(l.k(), 4, im2colTask{l}, &l.wg)
+	if l.im2colFn == nil {
+		l.im2colFn = l.im2colRange
+	}
+	parallel.For(l.k(), 4, l.im2colFn)
 }
 
 // col2im is the adjoint of im2col: it sums every tap of dcols back into dx,
 // one sample per worker at a time (taps of a sample overlap, samples do not).
 func (l *conv2d) col2im(dcols, dx []float32, n int) {
 	l.colData, l.xData, l.batchN = dcols, dx, n
-	parallelRange(n, 4, col2imTask{l}, &l.wg)
+	if l.col2imFn == nil {
+		l.col2imFn = l.col2imRange
+	}
+	parallel.For(n, 4, l.col2imFn)
 }
 
-type im2colTask struct{ l *conv2d }
-
-func (t im2colTask) runRange(lo, hi int) {
-	l := t.l
+// im2colRange fills the rows of taps lo..hi-1.
+func (l *conv2d) im2colRange(lo, hi int) {
 	p := l.oh * l.ow
 	np := l.batchN * p
 	for tap := lo; tap < hi; tap++ {
@@ -149,10 +153,8 @@ func (t im2colTask) runRange(lo, hi int) {
 	}
 }
 
-type col2imTask struct{ l *conv2d }
-
-func (t col2imTask) runRange(lo, hi int) {
-	l := t.l
+// col2imRange sums back samples lo..hi-1.
+func (l *conv2d) col2imRange(lo, hi int) {
 	p := l.oh * l.ow
 	np := l.batchN * p
 	size := l.c * l.h * l.w

@@ -2,7 +2,8 @@ package nn
 
 import (
 	"math"
-	"sync"
+
+	"github.com/deepcompress/deepcompress/internal/parallel"
 )
 
 // pool2d is a max- or average-pool over kh x kw windows. Windows are
@@ -20,9 +21,9 @@ type pool2d struct {
 	argmax  []int32 // per output: flat input index of the max (max-pool)
 	y, dx   Tensor
 
-	// Arguments of the parallel passes.
-	x, out []float32
-	wg     sync.WaitGroup
+	// Arguments of the parallel passes, and the passes bound to l once.
+	x, out          []float32
+	max2x2, maxBack func(lo, hi int)
 }
 
 func (l *pool2d) window(oy, ox int) (y0, y1, x0, x1 int) {
@@ -42,7 +43,10 @@ func (l *pool2d) forward(x *Tensor, train bool) *Tensor {
 	}
 	if l.max && l.kh == 2 && l.kw == 2 && l.sh == 2 && l.sw == 2 && l.ph == 0 && l.pw == 0 {
 		l.x, l.out = x.Data, y.Data
-		parallelRange(n*l.c, 16, max2x2Task{l}, &l.wg)
+		if l.max2x2 == nil {
+			l.max2x2 = l.max2x2Range
+		}
+		parallel.For(n*l.c, 16, l.max2x2)
 		return y
 	}
 	o := 0
@@ -86,7 +90,10 @@ func (l *pool2d) backward(dy *Tensor) *Tensor {
 	dx := l.dx.resize(n, l.c, l.h, l.w)
 	if l.max {
 		l.out, l.x = dy.Data, dx.Data
-		parallelRange(n*l.c, 16, maxBackTask{l}, &l.wg)
+		if l.maxBack == nil {
+			l.maxBack = l.maxBackRange
+		}
+		parallel.For(n*l.c, 16, l.maxBack)
 		return dx
 	}
 	clear(dx.Data)
@@ -109,12 +116,9 @@ func (l *pool2d) backward(dy *Tensor) *Tensor {
 	return dx
 }
 
-// max2x2Task is the common 2x2, stride 2, unpadded max-pool without the
+// max2x2Range is the common 2x2, stride 2, unpadded max-pool without the
 // general window arithmetic, planes split across the cores.
-type max2x2Task struct{ l *pool2d }
-
-func (t max2x2Task) runRange(lo, hi int) {
-	l := t.l
+func (l *pool2d) max2x2Range(lo, hi int) {
 	x, y := l.x, l.out
 	o := lo * l.oh * l.ow
 	for p := lo; p < hi; p++ {
@@ -141,12 +145,9 @@ func (t max2x2Task) runRange(lo, hi int) {
 	}
 }
 
-// maxBackTask routes each output gradient to the input that won the max;
+// maxBackRange routes each output gradient to the input that won the max;
 // a plane's winners lie in the same plane, so planes split across cores.
-type maxBackTask struct{ l *pool2d }
-
-func (t maxBackTask) runRange(lo, hi int) {
-	l := t.l
+func (l *pool2d) maxBackRange(lo, hi int) {
 	dy, dx := l.out, l.x
 	in, out := l.h*l.w, l.oh*l.ow
 	clear(dx[lo*in : hi*in])

@@ -1,6 +1,6 @@
 package nn
 
-import "sync"
+import "github.com/deepcompress/deepcompress/internal/parallel"
 
 // Optimizer updates parameters from their gradients.
 type Optimizer interface {
@@ -16,10 +16,12 @@ type SGD struct {
 	Momentum float32
 	L2, L1   float32
 
-	// Per-step work, reused so that a step allocates nothing.
+	// Per-step work, reused so that a step allocates nothing; run is the
+	// chunk loop bound to self (rebound if the SGD was copied).
 	jobs []sgdJob
 	lr   float32
-	wg   sync.WaitGroup
+	run  func(lo, hi int)
+	self *SGD
 }
 
 type sgdJob struct {
@@ -53,13 +55,13 @@ func (o *SGD) Step(lr float32) {
 		}
 	}
 	o.lr = lr
-	parallelRange(len(o.jobs), 1, sgdTask{o}, &o.wg)
+	if o.self != o {
+		o.run, o.self = o.runJobs, o
+	}
+	parallel.For(len(o.jobs), 1, o.run)
 }
 
-type sgdTask struct{ o *SGD }
-
-func (t sgdTask) runRange(lo, hi int) {
-	o := t.o
+func (o *SGD) runJobs(lo, hi int) {
 	for i := lo; i < hi; i++ {
 		j := &o.jobs[i]
 		sgdUpdate(j.w, j.g, j.v, j.mask, o.lr, o.Momentum, j.l2, j.l1)
