@@ -1103,6 +1103,7 @@ type dwPlan struct {
 	size    int    // floats of the phase buffer
 	offs    []int  // per tap u*kW+v: its start in the phase buffer
 	used    []bool // per phase a*sW+b: whether a tap reads it
+	copies  []dwCopy
 }
 
 // dwPlanMax bounds the phase buffer (in floats) of the vector path.
@@ -1138,6 +1139,7 @@ func (g *convGeom) dwPlanFor(vec int) *dwPlan {
 			p.offs = append(p.offs, ph*p.phase+ry/g.sh*l+rx/g.sw)
 		}
 	}
+	p.copies = g.dwCopies(p)
 	return p
 }
 
@@ -1150,6 +1152,35 @@ func (g *convGeom) dwPhases(p *dwPlan, x, buf []float32) { g.dwPhasesAt(p, x, bu
 
 // dwPhasesAt is dwPhases with phase planes stride floats apart in buf.
 func (g *convGeom) dwPhasesAt(p *dwPlan, x, buf []float32, stride int) {
+	lds := g.sh * g.w
+	for _, c := range p.copies {
+		d := buf[c.phase*stride+c.dst:]
+		switch g.sw {
+		case 1:
+			copyRows(d, p.l, x[c.src:], lds, c.rows, c.n)
+		case 2:
+			gather2Rows(d, p.l, x[c.src:], lds, c.rows, c.n)
+		default:
+			for r := range c.rows {
+				dr := d[r*p.l : r*p.l+c.n]
+				sr := x[c.src+r*lds:]
+				sr = sr[:(c.n-1)*g.sw+1]
+				for i := range dr {
+					dr[i] = sr[i*g.sw]
+				}
+			}
+		}
+	}
+}
+
+// dwCopy is one block copied into the phase planes: rows rows of n
+// elements, from x at src (rows sH*W apart, elements sW apart) to phase
+// plane phase at dst (rows l apart).
+type dwCopy struct{ phase, dst, src, rows, n int }
+
+// dwCopies lists the blocks that fill the phase planes the taps read.
+func (g *convGeom) dwCopies(p *dwPlan) []dwCopy {
+	var cs []dwCopy
 	for a := range g.sh {
 		// Phase rows [rlo, rhi) read input rows r*sH + a - pT.
 		rlo, rhi := convRange(a-g.pt, g.sh, g.h, p.rows)
@@ -1157,31 +1188,16 @@ func (g *convGeom) dwPhasesAt(p *dwPlan, x, buf []float32, stride int) {
 			if !p.used[a*g.sw+b] || rlo >= rhi {
 				continue
 			}
-			ph := buf[(a*g.sw+b)*stride : (a*g.sw+b)*stride+p.rows*p.l]
 			off := b - g.pl
 			clo, chi := convRange(off, g.sw, g.w, p.l)
 			if clo >= chi {
 				continue
 			}
-			x0 := (rlo*g.sh+a-g.pt)*g.w + clo*g.sw + off
-			if g.sw == 1 {
-				copyRows(ph[rlo*p.l+clo:], p.l, x[x0:], g.sh*g.w, rhi-rlo, chi-clo)
-				continue
-			}
-			if g.sw == 2 {
-				gather2Rows(ph[rlo*p.l+clo:], p.l, x[x0:], g.sh*g.w, rhi-rlo, chi-clo)
-				continue
-			}
-			for r := rlo; r < rhi; r++ {
-				d := ph[r*p.l+clo : r*p.l+chi]
-				s := x[x0+(r-rlo)*g.sh*g.w:]
-				s = s[:(len(d)-1)*g.sw+1]
-				for i := range d {
-					d[i] = s[i*g.sw]
-				}
-			}
+			cs = append(cs, dwCopy{phase: a*g.sw + b, dst: rlo*p.l + clo, src: (rlo*g.sh+a-g.pt)*g.w + clo*g.sw + off,
+				rows: rhi - rlo, n: chi - clo})
 		}
 	}
+	return cs
 }
 
 // dwPlaneVec computes one output plane y [oh, ow] = bias + the taps w of

@@ -295,28 +295,38 @@ func (k *convKernel) directOut(c []float32, ldc, s, j0, j1 int) {
 		return i*ow + jj
 	}
 	p0, p1 := pos(j0), pos(j1)
-	// Without a residual, the activation runs on the rows of c, long and
-	// whole vector blocks (the dropped columns too), before the copy.
+	// Without a residual, the activation runs on c, long and whole vector
+	// blocks (the dropped columns too), before the copy.
 	early := k.epi.act && !k.epi.res
+	if early {
+		all := c[:k.m*ldc]
+		unaryApply(k.epi.op, k.epi.alpha, k.epi.beta, all, all)
+	}
+	ys := k.y[s*k.m*k.p : (s+1)*k.m*k.p]
+	if l == ow {
+		copyRows(ys[j0:], k.p, c, ldc, k.m, j1-j0)
+	} else {
+		for m := range k.m {
+			gridCopy(ys[m*k.p:(m+1)*k.p], c[m*ldc:m*ldc+(j1-j0)], j0, j1, l, ow)
+		}
+	}
+	if early || !k.epi.res && !k.epi.act {
+		return
+	}
+	var rs []float32
+	if k.res != nil {
+		rs = k.res[s*k.m*k.p : (s+1)*k.m*k.p]
+	}
+	if p0 == 0 && p1 == k.p { // the whole sample: one pass
+		k.epi.apply(ys, rs)
+		return
+	}
 	for m := range k.m {
-		crow := c[m*ldc : m*ldc+(j1-j0)]
-		if early {
-			full := c[m*ldc : m*ldc+min(ldc, roundUp(j1-j0, 32))]
-			unaryApply(k.epi.op, k.epi.alpha, k.epi.beta, full, full)
+		var res []float32
+		if rs != nil {
+			res = rs[m*k.p+p0 : m*k.p+p1]
 		}
-		y := k.y[(s*k.m+m)*k.p : (s*k.m+m+1)*k.p]
-		if l == ow {
-			copy(y[j0:j1], crow)
-		} else {
-			gridCopy(y, crow, j0, j1, l, ow)
-		}
-		if !early && (k.epi.res || k.epi.act) {
-			var res []float32
-			if k.res != nil {
-				res = k.res[(s*k.m+m)*k.p+p0 : (s*k.m+m)*k.p+p1]
-			}
-			k.epi.apply(y[p0:p1], res)
-		}
+		k.epi.apply(ys[m*k.p+p0:m*k.p+p1], res)
 	}
 }
 
