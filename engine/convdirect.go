@@ -62,7 +62,7 @@ type convDirect struct {
 	unitFn       func(lo, hi int)
 	sampleFn     func(lo, hi int)
 	mu           sync.Mutex
-	stages       [][]float32 // the workers' one-sample stages, padding zero
+	stages       [][]float32   // the workers' one-sample stages, padding zero
 	pa1          *gemm.PackedA // the weights of this call
 	sampleFloats int           // floats of one sample in src
 }
