@@ -17,8 +17,15 @@ import (
 
 func init() { registry = append(registry, encodeCmd) }
 
+// encodeOptions are the settings of encode.
+type encodeOptions struct {
+	model     modelFlags
+	out       string
+	indexBits widths
+}
+
 func encodeCmd() *cobra.Command {
-	var model, out, archArg, indexArg string
+	o := encodeOptions{indexBits: widths{}}
 	cmd := &cobra.Command{
 		Use:   "encode --model QUANTIZED.safetensors --out FILE.dcz [--index-bits fc1=5,...]",
 		Short: "Stage 3: Huffman-code a quantized model into a .dcz file",
@@ -30,47 +37,43 @@ zeros where a gap does not fit), plus the biases and the network
 description. The codebooks are the tensors' distinct values, exactly.`,
 		Example: "  deepcompress encode --model quantized.safetensors --out lenet300.dcz",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			indexBits, err := layerInts(indexArg, "--index-bits")
-			if err != nil {
-				return err
-			}
-			if !strings.EqualFold(filepath.Ext(model), ".safetensors") {
-				return fmt.Errorf("encode reads the .safetensors written by quantize; %s is not one", model)
-			}
-			r, err := safetensors.Open(model)
-			if err != nil {
-				return err
-			}
-			bits, err := modelfile.QuantizedBits(r.Metadata())
-			r.Close()
-			if err != nil {
-				return err
-			}
-			if bits == nil {
-				return fmt.Errorf("%s is not quantized (no %q metadata): run deepcompress quantize first", model, modelfile.MetaQuantized)
-			}
-			m, err := modelfile.Load(model, modelfile.Options{Arch: archArg})
-			if err != nil {
-				return err
-			}
-			f, err := modelfile.ToDCZ(m, bits, indexBits)
-			if err != nil {
-				return err
-			}
-			if err := dcz.WriteFile(out, f); err != nil {
-				return err
-			}
-			return printInspect(cmd, out, false)
-		},
+		RunE:    func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	cmd.Flags().StringVar(&model, "model", "", "quantized checkpoint (.safetensors from deepcompress quantize)")
-	cmd.Flags().StringVar(&out, "out", "", "compressed file to write (.dcz)")
-	cmd.Flags().StringVar(&archArg, "arch", "", "architecture, if the checkpoint records none")
-	cmd.Flags().StringVar(&indexArg, "index-bits", "", "relative-index bits per layer, NAME=BITS,... (default 8 conv, 5 fc)")
-	cmd.MarkFlagRequired("model")
+	o.model.register(cmd, "quantized checkpoint (.safetensors from deepcompress quantize)")
+	cmd.Flags().StringVar(&o.out, "out", "", "compressed file to write (.dcz)")
+	cmd.Flags().Var(o.indexBits, "index-bits", "relative-index bits, for every layer or by name, NAME=BITS,... (default 8 conv, 5 fc)")
 	cmd.MarkFlagRequired("out")
 	return cmd
+}
+
+func (o *encodeOptions) run(cmd *cobra.Command) error {
+	if !strings.EqualFold(filepath.Ext(o.model.path), ".safetensors") {
+		return fmt.Errorf("encode reads the .safetensors written by quantize; %s is not one", o.model.path)
+	}
+	r, err := safetensors.Open(o.model.path)
+	if err != nil {
+		return err
+	}
+	bits, err := modelfile.QuantizedBits(r.Metadata())
+	r.Close()
+	if err != nil {
+		return err
+	}
+	if bits == nil {
+		return fmt.Errorf("%s is not quantized (no %q metadata): run deepcompress quantize first", o.model.path, modelfile.MetaQuantized)
+	}
+	m, err := o.model.load()
+	if err != nil {
+		return err
+	}
+	f, err := modelfile.ToDCZ(m, bits, o.indexBits)
+	if err != nil {
+		return err
+	}
+	if err := dcz.WriteFile(o.out, f); err != nil {
+		return err
+	}
+	return printInspect(cmd, o.out, false)
 }
 
 // writeDCZ stores a freshly quantized and fine-tuned model.
