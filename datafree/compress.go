@@ -107,7 +107,7 @@ type TensorStats struct {
 	// HalfRaw).
 	Half bool `json:"half,omitempty"`
 	// Fallback is true for a weight stored raw because its coded
-	// section (CodedBytes) would have been larger (CompressGraph).
+	// section (CodedBytes) would have been no smaller.
 	Fallback   bool `json:"fallback,omitempty"`
 	CodedBytes int  `json:"coded_bytes,omitempty"`
 	// Time is the time spent on the tensor, from its first read to its
@@ -280,6 +280,23 @@ func (j *job) cost(workers int) int64 {
 	return parts*perPart + int64(32*kept*float64(n)) + 4096
 }
 
+// smallerRaw returns the float32 section of src's tensor instead of its
+// coded section when that is no larger, marking st as a fallback, as
+// CompressGraph does: small tensors whose codebook and code tables cost
+// more than their values are stored raw.
+func smallerRaw(enc *dcz.Encoder, src *source, coded []byte, st *TensorStats) ([]byte, error) {
+	data, err := src.readAll()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := enc.EncodeRaw(&dcz.Tensor{Name: st.Name, Shape: st.Shape, Data: data})
+	if err != nil || len(raw) > len(coded) {
+		return coded, err
+	}
+	st.Raw, st.Fallback, st.CodedBytes, st.Kept = true, true, len(coded), len(data)
+	return raw, nil
+}
+
 // encoded is a tensor's section and statistics.
 type encoded struct {
 	frame []byte
@@ -312,6 +329,11 @@ func compressTensor(enc *dcz.Encoder, src *source, j *job, workers int) (*encode
 		st.Threshold = l.threshold
 		if frame, err = enc.EncodeLayer(&l.Layer); err != nil {
 			return nil, err
+		}
+		if len(frame) >= 4*src.n { // maybe no smaller than float32: measure
+			if frame, err = smallerRaw(enc, src, frame, &st); err != nil {
+				return nil, err
+			}
 		}
 	}
 	st.Bytes = len(frame)

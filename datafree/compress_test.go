@@ -368,3 +368,41 @@ func TestDecodeErrors(t *testing.T) {
 		t.Errorf("flipped bit: %v, want a checksum error", err)
 	}
 }
+
+// TestCompressRawFallback: a tensor whose coded section would be no
+// smaller than its float32 section is stored float32, as CompressGraph
+// does, and Verify accepts the file; larger tensors are still coded.
+func TestCompressRawFallback(t *testing.T) {
+	r := newRand(11)
+	f := &safetensors.File{Tensors: []safetensors.Tensor{
+		{Name: "small", Shape: []int{4, 4}, Data: bell(r, 16, 0.1)},
+		{Name: "big", Shape: []int{64, 64}, Data: bell(r, 4096, 0.1)},
+	}}
+	in := writeFile(t, "in.safetensors", encodeST(t, f))
+	out := filepath.Join(t.TempDir(), "out.dcz")
+	res, err := CompressFile(in, out, Options{Config: Config{MinSize: 1, Default: Setting{Bits: 8}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := map[string]TensorStats{}
+	for _, s := range res.Tensors {
+		st[s.Name] = s
+	}
+	small, big := st["small"], st["big"]
+	if !small.Raw || !small.Fallback || small.CodedBytes < small.Bytes || small.Kept != 16 {
+		t.Errorf("small tensor: %+v", small)
+	}
+	if big.Raw || big.Fallback || big.Bytes >= 4*4096 {
+		t.Errorf("big tensor: %+v", big)
+	}
+	m, err := dcz.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Raw) != 1 || m.Raw[0].Name != "small" || len(m.Layers) != 1 {
+		t.Errorf("%d raw, %d layers", len(m.Raw), len(m.Layers))
+	}
+	if _, err := Verify(in, out, ""); err != nil {
+		t.Error(err)
+	}
+}

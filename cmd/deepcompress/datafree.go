@@ -171,7 +171,11 @@ func dataFreeTable(res *datafree.Result) report.Table {
 		row := []string{s.Name, shapeString(s.Shape), string(s.DType), strconv.Itoa(s.Weights)}
 		f16 := map[bool]string{true: " f16"}[s.Half]
 		if s.Raw {
-			row = append(row, "dense"+f16, "-", "-", "-", "-")
+			dense := "dense" + f16
+			if s.Fallback {
+				dense += fmt.Sprintf(" (coded %d B)", s.CodedBytes)
+			}
+			row = append(row, dense, "-", "-", "-", "-")
 		} else {
 			row = append(row, fmt.Sprintf("%.1f%%", 100*float64(s.Kept)/float64(s.Weights)), strconv.Itoa(s.Setting.Bits),
 				strconv.Itoa(s.Setting.IndexBits), strconv.Itoa(s.Codebook)+f16, fmt.Sprintf("%.2g", s.RMSError))

@@ -71,9 +71,8 @@ func runDataFreeGraph(cmd *cobra.Command, in, out string, opt datafree.Options) 
 	}
 	t := dataFreeTable(res)
 	fallbacks := 0
-	for i, s := range res.Tensors {
+	for _, s := range res.Tensors {
 		if s.Fallback {
-			t.Rows[i][4] += fmt.Sprintf(" (coded %d B)", s.CodedBytes)
 			fallbacks++
 		}
 	}
