@@ -206,56 +206,58 @@ func (s *Searcher) nearestMiss(goal SearchGoal) SearchTrial {
 }
 
 // Refine checks candidates with a fuller, dearer measurement (full), at
-// most budget times, along one option's ladder. from is the point the
-// cheap search chose optimistically; safe is the step it considers sure,
-// on the cautious side of from (lower for a metric bound, higher for a
-// size bound). from is tried first; while the tries miss, Refine bisects
-// between the last miss and the cautious end of the bracket (the nearest
-// point that met, else safe), and past safe it backs off one step at a
-// time. It returns the tries in order and the index of the least cautious
-// one that met the goal (-1 when none did).
+// most budget times, along one option's ladder, by bisection. from is the
+// point the cheap search chose; safe is the step it considers sure, on the
+// cautious side of from (lower for a metric bound, higher for a size
+// bound). from is tried first. While nothing met, Refine bisects between
+// the lowest miss and safe, and past safe backs off one step at a time;
+// once a point met, it bisects between it and the nearest miss, for a
+// metric bound up to the ladder's end (the cheap metric is pessimistic,
+// so from may be well within the bound), for a size bound not past from
+// (the cheap size is exact up to the coding of other positions). It
+// returns the tries in order and the index of the least cautious one that
+// met the goal (-1 when none did).
 func Refine(ctx context.Context, goal SearchGoal, steps int, from SearchPoint, safe int, budget int,
 	full func(context.Context, SearchPoint) (SearchMeasure, error)) ([]SearchTrial, int, error) {
 	if err := goal.Validate(); err != nil {
 		return nil, -1, err
 	}
-	dir := -1 // the cautious direction along the ladder
+	// In x = u(step), points that meet the goal come first, and larger x
+	// compress more (metric bound) or lose less (size bound).
+	u := func(step int) int { return step }
+	top := steps - 1
 	if goal.MaxBytes > 0 {
-		dir = 1
+		u = func(step int) int { return steps - 1 - step }
+		top = u(from.Step)
 	}
-	// d counts steps of caution from from; misses lie at d <= miss, and
-	// points that met at d >= met.
-	safeD := max((safe-from.Step)*dir, 0)
-	miss, met := -1, math.MaxInt
+	xSafe := min(u(safe), u(from.Step))
+	lo, hi := -1, top+1 // the largest x that met (-1: none yet), the smallest that missed
 	var tries []SearchTrial
 	best := -1
-	for d := 0; len(tries) < budget; {
-		p := SearchPoint{from.Option, from.Step + dir*d}
-		if p.Step < 0 || p.Step >= steps {
-			break
-		}
+	for x := u(from.Step); len(tries) < budget && x >= 0 && x <= top; {
 		if err := ctx.Err(); err != nil {
 			return tries, best, err
 		}
+		p := SearchPoint{from.Option, u(x)}
 		m, err := full(ctx, p)
 		if err != nil {
 			return tries, best, err
 		}
 		tries = append(tries, SearchTrial{p, m})
 		if goal.Meets(m) {
-			met, best = d, len(tries)-1
+			lo, best = x, len(tries)-1
 		} else {
-			miss = d
+			hi = x
 		}
 		switch {
-		case met != math.MaxInt && met-miss <= 1:
+		case lo >= 0 && hi-lo <= 1:
 			return tries, best, nil
-		case met != math.MaxInt:
-			d = miss + (met-miss)/2
-		case miss < safeD:
-			d = miss + (safeD-miss+1)/2
+		case lo >= 0:
+			x = lo + (hi-lo)/2
+		case hi > xSafe:
+			x = hi - (hi-xSafe+1)/2
 		default:
-			d = miss + 1
+			x = hi - 1
 		}
 	}
 	return tries, best, nil

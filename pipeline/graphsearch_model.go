@@ -27,8 +27,8 @@ import (
 // per-weight curves to kept fractions (the paper's method, one knob for
 // the whole model), and a pair of bit widths. It is measured cheaply: the
 // original pruned to those fractions at once, briefly retrained on part
-// of the training data, shared with those bits and coded (exact bytes),
-// then measured on the held-out data. The best candidate then gets the
+// of the training data, shared with those bits (codebooks as briefly
+// fine-tuned) and coded (exact bytes), then measured on the held-out data. The best candidate then gets the
 // full recipe (gradual pruning, codebook fine-tuning), which is checked
 // against the goal again.
 type GraphSearch struct {
@@ -55,8 +55,8 @@ type GraphSearch struct {
 	// ResNet, 3.6 points after the brief retraining were 0.2 after the
 	// full one); the full run is checked against MaxDrop itself.
 	Slack float64 `json:"slack"`
-	// Retries bounds the full runs after the first, each after a miss,
-	// backing off along the ladder (see Refine).
+	// Retries bounds the full runs after the first, each bisecting the
+	// ladder further (see Refine).
 	Retries int `json:"retries"`
 }
 
@@ -134,12 +134,13 @@ type GraphSearchReport struct {
 
 // SearchGraph compresses g with settings it searches for: the sensitivity
 // pass (once), then the cheap candidates, then the full recipe, at most
-// 1 + s.Retries times (see Refine). With a loss bound the first full run
-// is the smallest candidate within Slack times the bound, and a miss
-// bisects back towards the smallest within the bound itself; with a size
-// bound (exact from the cheap measure, up to the coding of different
-// positions) a miss steps one tolerance further. The result is the best
-// full run that met the goal, written to out, or, when none did, the
+// 1 + s.Retries times, bisecting the ladder of the chosen bits (see
+// Refine). With a loss bound the first full run is of the smallest
+// candidate within Slack times the bound; a miss bisects back towards the
+// smallest within the bound itself, a hit on towards the ladder's end.
+// With a size bound (exact from the cheap measure, up to the coding of
+// other positions) a miss steps one tolerance further. The result is the
+// best full run that met the goal, written to out, or, when none did, the
 // last: Search.Met says which (a miss is not an error). Config names
 // every setting chosen.
 func (c *GraphCompressor) SearchGraph(ctx context.Context, g *graph.Graph, data Samples, out string, s GraphSearch) (*GraphResult, error) {
@@ -194,7 +195,7 @@ func (r *graphRun) refine(ctx context.Context, g *graph.Graph, space *graphSpace
 	var results []*GraphResult
 	full := func(ctx context.Context, p SearchPoint) (SearchMeasure, error) {
 		if n := len(results); n > 0 {
-			r.c.logf("search: the last full run missed the goal; retry %d of at most %d", n, budget-1)
+			r.c.logf("search: full run %d of at most %d (bisecting the ladder of bits %d/%d)", n+1, budget, space.s.Bits[p.Option][0], space.s.Bits[p.Option][1])
 		}
 		res, err := r.fullRun(ctx, g, space, p, out)
 		if err != nil {
@@ -333,6 +334,11 @@ func (sp *graphSpace) Evaluate(ctx context.Context, p SearchPoint, withMetric bo
 	if err != nil {
 		return SearchMeasure{}, err
 	}
+	if withMetric {
+		if err := sp.fineTune(ctx, layers); err != nil {
+			return SearchMeasure{}, err
+		}
+	}
 	file, err := graphFile(m, layers)
 	if err != nil {
 		return SearchMeasure{}, err
@@ -347,6 +353,22 @@ func (sp *graphSpace) Evaluate(ctx context.Context, p SearchPoint, withMetric bo
 		meas.Metric = r.searchLoss(r.fidelity(m))
 	}
 	return meas, nil
+}
+
+// fineTune trains the codebooks as briefly as the pruned weights were
+// (the full recipe's codebook schedule, Retrain's epochs): without it
+// fewer bits look far worse than the full run makes them.
+func (sp *graphSpace) fineTune(ctx context.Context, layers []*quantize.Layer) error {
+	rc := sp.r.cfg.FineTune
+	if rc.Epochs == 0 || sp.s.Retrain.Epochs == 0 {
+		return nil
+	}
+	rc.Epochs = sp.s.Retrain.Epochs
+	ft, err := finetune.New(sp.m, layers, rc.Momentum)
+	if err != nil {
+		return err
+	}
+	return nn.TrainContext(ctx, sp.m, sp.sub, sp.r.trainConfig(rc), ft, nil)
 }
 
 // trial is the graph form of a measured candidate.

@@ -149,11 +149,11 @@ func mlpSamples(t *testing.T, n int) Samples {
 	return Samples{X: test.Normalized(mnist.Mean, mnist.Std)[:n*784], Shape: []int{1, 28, 28}}
 }
 
-// TestRefineBisectsBack checks the full-measurement phase on a ladder
-// whose full metric is known: from the optimistic step it bisects back
-// towards the safe one, keeps the least cautious step that met, and stays
-// within its budget.
-func TestRefineBisectsBack(t *testing.T) {
+// TestRefineBisects checks the full-measurement phase on a ladder whose
+// full metric is known: from the optimistic step it bisects back towards
+// the safe one, or on towards the ladder's end, keeps the least cautious
+// step that met, and stays within its budget.
+func TestRefineBisects(t *testing.T) {
 	goal := SearchGoal{MaxMetric: 1}
 	full := func(limit int) func(context.Context, SearchPoint) (SearchMeasure, error) {
 		return func(_ context.Context, p SearchPoint) (SearchMeasure, error) {
@@ -169,7 +169,8 @@ func TestRefineBisectsBack(t *testing.T) {
 		steps                     []int // the steps tried, in order
 		best                      int   // index into steps, -1: none met
 	}{
-		{from: 8, safe: 0, limit: 9, budget: 3, steps: []int{8}, best: 0},
+		{from: 8, safe: 0, limit: 9, budget: 3, steps: []int{8, 9}, best: 1},
+		{from: 4, safe: 0, limit: 7, budget: 3, steps: []int{4, 7, 8}, best: 1}, // onwards from a point that met
 		{from: 8, safe: 0, limit: 5, budget: 3, steps: []int{8, 4, 6}, best: 1},
 		{from: 8, safe: 0, limit: 5, budget: 4, steps: []int{8, 4, 6, 5}, best: 3},
 		{from: 8, safe: 2, limit: 0, budget: 5, steps: []int{8, 5, 3, 2, 1}, best: -1},
