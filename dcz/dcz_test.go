@@ -221,12 +221,15 @@ func smallModel() *Model {
 		map[arch.Kind]int{arch.Dense: 4}, map[arch.Kind]int{arch.Dense: 3})
 }
 
-// TestBitFlipsLeNet300 flips 10,000 random bits of a compressed
+// TestBitFlipsLeNet300 flips 10,000 random bits (1,000 with -short) of a compressed
 // LeNet-300-100 (every bit with -dcz.allflips): each must be an error.
 func TestBitFlipsLeNet300(t *testing.T) {
 	data := encode(t, lenet300(t, false))
 	flips := rand.New(rand.NewPCG(7, 8)).Perm(8 * len(data))
-	if !*allFlips {
+	switch {
+	case testing.Short():
+		flips = flips[:1000]
+	case !*allFlips:
 		flips = flips[:10000]
 	}
 	var wg sync.WaitGroup
