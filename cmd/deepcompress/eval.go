@@ -22,15 +22,16 @@ type evalResult struct {
 	Error    float64 `json:"error"`
 }
 
-func evalCmd() *cobra.Command {
-	var (
-		data    dataFlags
-		model   string
-		archArg string
-		asJSON  bool
+// evalOptions are the settings of eval.
+type evalOptions struct {
+	data        dataFlags
+	model       modelFlags
+	asJSON      bool
+	predictions string
+}
 
-		predictions string
-	)
+func evalCmd() *cobra.Command {
+	var o evalOptions
 	cmd := &cobra.Command{
 		Use:   "eval --model FILE",
 		Short: "Count correct top-1 predictions on the 10,000 MNIST test images",
@@ -39,32 +40,32 @@ file) on the MNIST test set and print the exact number of correct top-1
 predictions. Safetensors files without recorded architecture need --arch.`,
 		Example: "  deepcompress eval --model lenet300.dcz\n  deepcompress eval --model ../shared/models/lenet300.safetensors --arch lenet300 --json",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, test, correct, err := loadAndScore(model, archArg, &data)
-			if err != nil {
-				return err
-			}
-			if predictions != "" {
-				if err := writePredictions(predictions, m, test); err != nil {
-					return err
-				}
-			}
-			r := evalResult{Model: model, Correct: correct, Total: test.Len(), Accuracy: float64(correct) / float64(test.Len())}
-			r.Error = 1 - r.Accuracy
-			if asJSON {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(r)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d/%d correct (accuracy %.2f%%, error %.2f%%)\n", model, r.Correct, r.Total, 100*r.Accuracy, 100*r.Error)
-			return nil
-		},
+		RunE:    func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	cmd.Flags().StringVar(&model, "model", "", "model file: .safetensors, .onnx or .dcz")
-	cmd.Flags().StringVar(&archArg, "arch", "", "architecture for safetensors files that record none: lenet300, lenet5 or a JSON file")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object with correct, total, accuracy")
-	cmd.Flags().StringVar(&predictions, "predictions", "", "also write the predicted class of every test image, one per line, to this file")
-	data.register(cmd)
-	cmd.MarkFlagRequired("model")
+	o.model.register(cmd, "model file: .safetensors, .onnx or .dcz")
+	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print one JSON object with correct, total, accuracy")
+	cmd.Flags().StringVar(&o.predictions, "predictions", "", "also write the predicted class of every test image, one per line, to this file")
+	o.data.register(cmd)
 	return cmd
+}
+
+func (o *evalOptions) run(cmd *cobra.Command) error {
+	m, test, correct, err := loadAndScore(o.model.path, o.model.arch, &o.data)
+	if err != nil {
+		return err
+	}
+	if o.predictions != "" {
+		if err := writePredictions(o.predictions, m, test); err != nil {
+			return err
+		}
+	}
+	r := evalResult{Model: o.model.path, Correct: correct, Total: test.Len(), Accuracy: float64(correct) / float64(test.Len())}
+	r.Error = 1 - r.Accuracy
+	if o.asJSON {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(r)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d/%d correct (accuracy %.2f%%, error %.2f%%)\n", o.model.path, r.Correct, r.Total, 100*r.Accuracy, 100*r.Error)
+	return nil
 }
 
 // writePredictions writes the argmax class of every test image, one per line.

@@ -41,13 +41,17 @@ type runResult struct {
 	SecondsPerRun float64 `json:"seconds_per_run,omitempty"`
 }
 
+// runOptions are the settings of run.
+type runOptions struct {
+	model               modelFlags
+	outDir              string
+	inputs, inputShapes []string
+	asJSON              bool
+	repeat              int
+}
+
 func runCmd() *cobra.Command {
-	var (
-		model, archArg, outDir string
-		inputs, inputShapes    []string
-		asJSON                 bool
-		repeat                 int
-	)
+	var o runOptions
 	cmd := &cobra.Command{
 		Use:   "run --model FILE --input NAME=FILE.npy ... --out DIR",
 		Short: "Run any model graph on .npy inputs and write its outputs as .npy",
@@ -75,47 +79,47 @@ and reports the mean time of the runs after the first.`,
   deepcompress run --model lenet5.safetensors --arch lenet5 --input x.npy --out out/
   deepcompress run --model resnet18.onnx --input-shape input=1,3,224,224`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch {
-			case len(inputs) > 0 && len(inputShapes) > 0:
-				return errors.New("run: give --input (run on data) or --input-shape (check shapes only), not both")
-			case len(inputs) == 0 && len(inputShapes) == 0:
-				return errors.New("run: no inputs: pass --input NAME=FILE.npy (or --input-shape NAME=DIMS to check shapes)")
-			case len(inputs) > 0 && outDir == "":
-				return errors.New("run: --out DIR is required to write the outputs")
-			case repeat < 1:
-				return fmt.Errorf("run: --repeat %d: want at least 1", repeat)
-			}
-			g, err := modelfile.LoadGraph(model, modelfile.Options{Arch: archArg})
-			if err != nil {
-				return err
-			}
-			m, err := engine.New(g, engine.Options{})
-			if err != nil {
-				return fmt.Errorf("%s: %w", model, err)
-			}
-			res := runResult{Model: model}
-			if len(inputShapes) > 0 {
-				err = runShapes(m, inputShapes, &res)
-			} else {
-				err = runData(m, inputs, outDir, repeat, &res)
-			}
-			if err != nil {
-				return err
-			}
-			return printRun(cmd.OutOrStdout(), res, asJSON)
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&model, "model", "", "model file: .onnx, .dcz or .safetensors")
-	f.StringVar(&archArg, "arch", "", "architecture for safetensors files that record none: lenet300, lenet5 or a JSON file")
-	f.StringArrayVar(&inputs, "input", nil, "an input as NAME=FILE.npy (FILE.npy alone for a single-input graph); repeat for each input")
-	f.StringArrayVar(&inputShapes, "input-shape", nil, "check shapes without data: NAME=D1,D2,... (D1,D2,... alone for a single-input graph); repeatable")
-	f.StringVar(&outDir, "out", "", "directory for the outputs, one OUTPUT_NAME.npy each (created if missing)")
-	f.BoolVar(&asJSON, "json", false, "print one JSON object: model, outputs (name, shape, dtype, file), seconds_per_run")
-	f.IntVar(&repeat, "repeat", 1, "run the forward pass this many times and report the mean time after the first")
-	cmd.MarkFlagRequired("model")
+	o.model.register(cmd, "model file: .onnx, .dcz or .safetensors")
+	f.StringArrayVar(&o.inputs, "input", nil, "an input as NAME=FILE.npy (FILE.npy alone for a single-input graph); repeat for each input")
+	f.StringArrayVar(&o.inputShapes, "input-shape", nil, "check shapes without data: NAME=D1,D2,... (D1,D2,... alone for a single-input graph); repeatable")
+	f.StringVar(&o.outDir, "out", "", "directory for the outputs, one OUTPUT_NAME.npy each (created if missing)")
+	f.BoolVar(&o.asJSON, "json", false, "print one JSON object: model, outputs (name, shape, dtype, file), seconds_per_run")
+	f.IntVar(&o.repeat, "repeat", 1, "run the forward pass this many times and report the mean time after the first")
+	// Data to run on, or shapes to check.
+	cmd.MarkFlagsMutuallyExclusive("input", "input-shape")
 	return cmd
+}
+
+func (o *runOptions) run(cmd *cobra.Command) error {
+	switch {
+	case len(o.inputs) == 0 && len(o.inputShapes) == 0:
+		return errors.New("run: no inputs: pass --input NAME=FILE.npy (or --input-shape NAME=DIMS to check shapes)")
+	case len(o.inputs) > 0 && o.outDir == "":
+		return errors.New("run: --out DIR is required to write the outputs")
+	case o.repeat < 1:
+		return fmt.Errorf("run: --repeat %d: want at least 1", o.repeat)
+	}
+	g, err := modelfile.LoadGraph(o.model.path, modelfile.Options{Arch: o.model.arch})
+	if err != nil {
+		return err
+	}
+	m, err := engine.New(g, engine.Options{})
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.model.path, err)
+	}
+	res := runResult{Model: o.model.path}
+	if len(o.inputShapes) > 0 {
+		err = runShapes(m, o.inputShapes, &res)
+	} else {
+		err = runData(m, o.inputs, o.outDir, o.repeat, &res)
+	}
+	if err != nil {
+		return err
+	}
+	return printRun(cmd.OutOrStdout(), res, o.asJSON)
 }
 
 // splitInputArg splits NAME=VALUE by the longest graph input name that

@@ -207,7 +207,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"--model", add}, "no inputs"},
 		{[]string{"--model", add, "--input-shape", "a=2,3", "--input-shape", "b=2,x"}, "not a non-negative integer"},
 		{[]string{"--model", add, "--input-shape", "a=2,3", "--input-shape", "b=2,4"}, "the graph declares [batch,3]"},
-		{[]string{"--model", add, "--input-shape", "a=2,3", "--input", "b=" + a}, "not both"},
+		{[]string{"--model", add, "--input-shape", "a=2,3", "--input", "b=" + a}, "[input input-shape] were all set"},
 		{[]string{"--model", unknown, "--input-shape", "a=2,3", "--input-shape", "b=2,3"}, "FrobnicateV9 is not supported"},
 		{[]string{"--model", filepath.Join(dir, "m.pt"), "--input", a, "--out", out}, "unknown model format"},
 	} {
