@@ -46,9 +46,9 @@ type Options struct {
 	// HalfTolerance, and a float32 codebook elsewhere.
 	HalfCodebooks bool
 	// HalfRaw stores in float16 the float parameters left raw (biases,
-	// normalisation, small weights) whose values all lie in float16's
-	// normal range, where rounding moves each by at most 2^-11 of itself
-	// (dcz.Float16Normal); others stay float32 (CompressGraph only).
+	// normalisation, small weights) where rounding moves no value by more
+	// than 2^-11 of the tensor's largest magnitude (dcz.Float16Fits);
+	// others stay float32 (CompressGraph only).
 	HalfRaw bool
 	// MaxBytes, if positive, makes CompressGraph choose the bits and grid
 	// of each weight by FitGraph so that the file takes at most MaxBytes;

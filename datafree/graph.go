@@ -222,7 +222,7 @@ func compressParam(enc *dcz.Encoder, j *graphJob, workers int, half halfOptions)
 		Rule: j.plan.rule, Weights: n, Kept: n, InBytes: 4 * int64(n),
 	}
 	raw := &dcz.Tensor{Name: j.name, Shape: slices.Clone(j.t.Shape), Data: j.t.F}
-	if half.raw && dcz.Float16Normal(raw.Data) && raw.SetFloat16() == nil {
+	if half.raw && dcz.Float16Fits(raw.Data) && raw.SetFloat16() == nil {
 		st.Half = true
 	}
 	rawFrame, err := enc.EncodeRaw(raw)

@@ -122,20 +122,29 @@ func RoundFloat16(v []float32) error {
 	return nil
 }
 
-// Float16Normal reports whether every value of v is zero, infinite, NaN or
-// in float16's normal range (2^-14 <= |x| <= 65504), so that rounding it
-// to float16 changes it by at most 2^-11 of itself: the rule for storing
-// a raw tensor in float16 without measurable loss. Values rounding to
-// subnormals lose relative precision, and larger ones overflow.
-func Float16Normal(v []float32) bool {
+// Float16Fits reports whether rounding v to float16 moves no value by
+// more than 2^-11 of v's largest magnitude, the rule for storing a raw
+// tensor in float16 without measurable loss: no finite value is beyond
+// float16's range (|x| >= 65520), and the largest finite magnitude is at
+// least 2^-14, float16's smallest normal value (or v holds no non-zero
+// finite value). Values in the normal range then move by at most 2^-11 of
+// themselves, smaller ones (float16 subnormals) by at most 2^-25, which
+// is 2^-11 of 2^-14. A tensor of only tiny values, such as an epsilon
+// constant of 1e-5, stays float32.
+func Float16Fits(v []float32) bool {
 	const minNormal = 1.0 / (1 << 14)
+	top := 0.0
 	for _, x := range v {
 		a := math.Abs(float64(x))
-		if x != 0 && !math.IsInf(a, 0) && !math.IsNaN(a) && (a < minNormal || a >= 65520) {
+		if math.IsInf(a, 0) || math.IsNaN(a) {
+			continue
+		}
+		if a >= 65520 {
 			return false
 		}
+		top = max(top, a)
 	}
-	return true
+	return top == 0 || top >= minNormal
 }
 
 // SetFloat16 rounds the codebook of l to float16 values (RoundFloat16) and
@@ -183,8 +192,8 @@ func distinct(v []float32) ([]float32, []uint16) {
 
 // SetFloat16 rounds the values of t to float16 (RoundFloat16) and marks
 // them to be stored so, 2 bytes a value. The data is copied, never changed
-// in place. Float16Normal says whether that loses more than 2^-11 of any
-// value.
+// in place. Float16Fits says whether that moves any value by more than
+// 2^-11 of the tensor's largest magnitude.
 func (t *Tensor) SetFloat16() error {
 	data := append([]float32(nil), t.Data...)
 	if err := RoundFloat16(data); err != nil {
@@ -198,7 +207,8 @@ func (t *Tensor) SetFloat16() error {
 // (raw) in float16 where that loses nothing measurable: every codebook
 // within float16's range (its values move by at most 2^-11 of themselves,
 // far below the spacing of shared values), and every raw tensor whose
-// values are all in float16's normal range (Float16Normal). It returns
+// values move by at most 2^-11 of its largest magnitude (Float16Fits).
+// It returns
 // how many codebooks and raw tensors it converted; the others keep
 // float32.
 func (m *Model) SetFloat16(codebooks, raw bool) (layers, tensors int) {
@@ -208,7 +218,7 @@ func (m *Model) SetFloat16(codebooks, raw bool) (layers, tensors int) {
 		}
 	}
 	for i := range m.Raw {
-		if t := &m.Raw[i]; raw && t.Precision == Float32 && Float16Normal(t.Data) && t.SetFloat16() == nil {
+		if t := &m.Raw[i]; raw && t.Precision == Float32 && Float16Fits(t.Data) && t.SetFloat16() == nil {
 			tensors++
 		}
 	}

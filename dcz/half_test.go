@@ -53,12 +53,15 @@ func TestRoundFloat16(t *testing.T) {
 	if over[0] != 1 || over[1] != -65520 {
 		t.Errorf("a refused rounding changed the values: %v", over)
 	}
-	if !Float16Normal([]float32{0, -inf, 1.0 / (1 << 14), 65504, -3}) {
-		t.Error("normal-range values refused")
+	fits := [][]float32{{0, -inf, 1.0 / (1 << 14), 65504, -3}, {1, 1e-6, 0}, {0, 0}, {}, {1e-4, float32(math.NaN())}}
+	for _, v := range fits {
+		if !Float16Fits(v) {
+			t.Errorf("%v refused", v)
+		}
 	}
-	for _, x := range []float32{1e-5, 65520, -1e6} {
-		if Float16Normal([]float32{1, x}) {
-			t.Errorf("%v taken as normal-range", x)
+	for _, v := range [][]float32{{1, 65520}, {-1e6}, {1e-5}, {1e-5, 2e-5, -inf}} {
+		if Float16Fits(v) {
+			t.Errorf("%v taken as fitting float16", v)
 		}
 	}
 }
@@ -196,8 +199,8 @@ func TestSetFloat16Layer(t *testing.T) {
 		t.Errorf("a codebook beyond the float16 range: %v, precision %v", err, big.Precision)
 	}
 	m := &Model{Spec: arch.Spec{Name: "t"}, Raw: []Tensor{
-		{Name: "tiny", Shape: []int{2}, Data: []float32{1, 1e-6}},
-		{Name: "ok", Shape: []int{2}, Data: []float32{1, -0.001}},
+		{Name: "tiny", Shape: []int{2}, Data: []float32{1e-5, 2e-6}},
+		{Name: "ok", Shape: []int{2}, Data: []float32{1, -1e-7}},
 	}}
 	if _, nr := m.SetFloat16(true, true); nr != 1 || m.Raw[0].Precision != Float32 || m.Raw[1].Precision != Float16 {
 		t.Errorf("%d converted; precisions %v, %v", nr, m.Raw[0].Precision, m.Raw[1].Precision)

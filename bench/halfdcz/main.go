@@ -1,7 +1,8 @@
 // Command halfdcz rewrites a .dcz file with its codebooks and raw tensors
 // (biases) stored in float16 where that loses nothing measurable
 // (dcz.Model.SetFloat16: every codebook within float16's range, every raw
-// tensor whose values lie in float16's normal range), and prints the bytes
+// tensor that float16 holds within 2^-11 of its largest magnitude), and
+// prints the bytes
 // before and after. The input is not changed. bench/paper_half.sh runs it
 // on the paper preset's LeNet files and evaluates both.
 //
@@ -18,7 +19,7 @@ import (
 
 func main() {
 	codebooks := flag.Bool("codebooks", true, "store codebooks in float16")
-	raw := flag.Bool("raw", true, "store raw tensors (biases) in float16 where their values are in float16's normal range")
+	raw := flag.Bool("raw", true, "store raw tensors (biases) in float16 where that moves no value by more than 2^-11 of the tensor's largest magnitude")
 	flag.Parse()
 	if flag.NArg() != 2 {
 		fmt.Fprintln(os.Stderr, "usage: halfdcz [-codebooks] [-raw] IN.dcz OUT.dcz")

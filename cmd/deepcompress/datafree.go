@@ -43,7 +43,7 @@ func addDataFreeFlags(cmd *cobra.Command) *dataFreeArgs {
 	f.StringVar(&a.grid, "grid", "", "data-free: shared values by \"kmeans\" (default) or a \"uniform\" grid (a linear quantizer, Huffman coded)")
 	f.StringVar(&a.maxBytes, "max-bytes", "", "data-free, .onnx models: choose bits and grid per weight so that the file takes at most N bytes, or \"int8\": the size of plain per-tensor int8")
 	f.BoolVar(&a.halfCodebooks, "half-codebooks", false, "data-free, .onnx models: store codebooks in float16 (values rounded before the weights are assigned), where the tensor's sharing error grows by at most 1%")
-	f.BoolVar(&a.halfRaw, "half-raw", false, "data-free, .onnx models: store raw tensors (biases, normalisation) in float16 where all their values are in float16's normal range (each within 2^-11 of itself)")
+	f.BoolVar(&a.halfRaw, "half-raw", false, "data-free, .onnx models: store raw tensors (biases, normalisation) in float16 where that moves no value by more than 2^-11 of the tensor's largest magnitude")
 	return a
 }
 
