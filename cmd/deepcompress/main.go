@@ -33,7 +33,7 @@ func main() {
 // loops (training batches, pruning rounds, tensors, sensitivity layers)
 // watch the context and stop within milliseconds; a command that does not
 // is ended when grace has passed, its temporary files removed.
-const grace = 1500 * time.Millisecond
+const grace = time.Second
 
 // exitAfterGrace ends the process grace after ctx is cancelled by a signal.
 func exitAfterGrace(ctx context.Context) {
