@@ -1,6 +1,7 @@
 package datafree
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -54,6 +55,10 @@ type Options struct {
 	// of each weight by FitGraph so that the file takes at most MaxBytes;
 	// MaxBytesInt8 (-1) means the size of Int8Baseline's file.
 	MaxBytes int64
+	// Context, if set, stops the run once it is done: no tensor is
+	// started after that, those under way finish, and the call returns an
+	// error wrapping Context.Err() (CompressFile then writes nothing).
+	Context context.Context
 }
 
 // MaxBytesInt8 is the Options.MaxBytes asking for the size of the plain
@@ -78,7 +83,9 @@ func (o *Options) newBudget(workers int) *budget {
 	if tensors <= 0 {
 		tensors = 2 * workers
 	}
-	return newBudget(bytes, tensors)
+	b := newBudget(bytes, tensors)
+	b.ctx = o.Context
+	return b
 }
 
 // TensorStats describes what happened to one tensor.

@@ -1,6 +1,10 @@
 package datafree
 
-import "sync"
+import (
+	"context"
+	"fmt"
+	"sync"
+)
 
 // budget bounds the work in flight: the sum of the estimated bytes of the
 // tensors admitted and not yet written, and their number. A tensor costing
@@ -15,6 +19,8 @@ type budget struct {
 	aborted   bool
 	peakUsed  int64
 	peakCount int
+	// ctx, if set, stops the run: no item is admitted once it is done.
+	ctx context.Context
 }
 
 func newBudget(bytes int64, tensors int) *budget {
@@ -51,6 +57,14 @@ func (b *budget) release(cost int64) {
 	b.cond.Broadcast()
 }
 
+// stopped is the error of a run whose context is done, else nil.
+func (b *budget) stopped() error {
+	if b.ctx == nil || b.ctx.Err() == nil {
+		return nil
+	}
+	return fmt.Errorf("datafree: stopped before the next tensor: %w", b.ctx.Err())
+}
+
 func (b *budget) abort() {
 	b.mu.Lock()
 	b.aborted = true
@@ -78,7 +92,9 @@ type indexed[T any] struct {
 
 // run executes the pipeline and returns the first error. Items are
 // admitted in order, so the next item to emit is always admitted before
-// any later one holds budget: the pipeline cannot deadlock.
+// any later one holds budget: the pipeline cannot deadlock. Once b's
+// context is done no item is admitted, the items in work finish unemitted,
+// and run returns an error wrapping the context's.
 func (s stages[J, R]) run(b *budget) error {
 	var (
 		once     sync.Once
@@ -92,13 +108,20 @@ func (s stages[J, R]) run(b *budget) error {
 			b.abort()
 		})
 	}
+	if b.ctx != nil { // wake the admitting goroutine when the context ends
+		stop := context.AfterFunc(b.ctx, b.abort)
+		defer stop()
+	}
 	costs := make([]int64, s.n)
 	jobs := make(chan indexed[J])
 	go func() {
 		defer close(jobs)
 		for i := range s.n {
 			costs[i] = b.clamp(s.cost(i))
-			if !b.acquire(costs[i]) {
+			if err := b.stopped(); err != nil || !b.acquire(costs[i]) {
+				if err := b.stopped(); err != nil {
+					fail(err)
+				}
 				return
 			}
 			j, err := s.admit(i)
@@ -144,8 +167,11 @@ func (s stages[J, R]) run(b *budget) error {
 				break
 			}
 			delete(pending, next)
+			if err := b.stopped(); err != nil {
+				fail(err)
+			}
 			select {
-			case <-done: // failed: drain without emitting
+			case <-done: // failed or stopped: drain without emitting
 			default:
 				if err := s.emit(next, v); err != nil {
 					fail(err)

@@ -96,7 +96,7 @@ func (a *dataFreeArgs) options(cmd *cobra.Command, configPath, preset string) (d
 	if err := cfg.Validate(); err != nil {
 		return datafree.Options{}, fmt.Errorf("%w (from --keep, --quality, --bits, --index-bits or --min-size)", err)
 	}
-	return datafree.Options{Config: cfg, Workers: a.workers, MaxInFlight: a.maxInFlight, MemoryBudget: a.memoryMiB << 20, HalfCodebooks: a.halfCodebooks, HalfRaw: a.halfRaw, MaxBytes: maxBytes}, nil
+	return datafree.Options{Config: cfg, Workers: a.workers, MaxInFlight: a.maxInFlight, MemoryBudget: a.memoryMiB << 20, HalfCodebooks: a.halfCodebooks, HalfRaw: a.halfRaw, MaxBytes: maxBytes, Context: cmd.Context()}, nil
 }
 
 // runDataFree compresses the safetensors file in into the .dcz file out
