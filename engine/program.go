@@ -44,6 +44,7 @@ type Program struct {
 	internal  []*slot // non-parameter slots with gradients, zeroed per backward
 	trainable []string
 	timing    map[string]*OpTime
+	split     *batchSplit // run as micro-batches (split.go); nil: step by step
 }
 
 // Trainable lists the parameters a training program computes gradients
@@ -66,7 +67,12 @@ type compiler struct {
 	bytes int64
 }
 
-func (m *Model) compile(shapes [][]int) (*Program, error) {
+func (m *Model) compile(shapes [][]int) (*Program, error) { return m.compileWith(shapes, true) }
+
+// compileUnsplit compiles a program that never runs as micro-batches.
+func (m *Model) compileUnsplit(shapes [][]int) (*Program, error) { return m.compileWith(shapes, false) }
+
+func (m *Model) compileWith(shapes [][]int, split bool) (*Program, error) {
 	g := m.Graph
 	if !m.opt.Train && !m.opt.NoFold && !m.opt.LiveParams {
 		g = foldBatchNorm(g)
@@ -111,6 +117,9 @@ func (m *Model) compile(shapes [][]int) (*Program, error) {
 		c.fuse()
 	}
 	slices.Sort(c.p.trainable)
+	if split {
+		c.p.split = c.planSplit(shapes)
+	}
 	c.allocate()
 	c.p.bytes = c.bytes
 	return c.p, nil

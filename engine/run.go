@@ -27,9 +27,14 @@ func (p *Program) Run(inputs map[string]*graph.Tensor) (map[string]*graph.Tensor
 		}
 		s.t.F = t.F
 	}
-	if p.timing != nil {
+	switch {
+	case p.split != nil && p.timing == nil:
+		if err := p.runSplit(inputs); err != nil {
+			return nil, err
+		}
+	case p.timing != nil:
 		p.timedForward()
-	} else {
+	default:
 		for _, st := range p.steps {
 			st.k.Forward(st.in, st.out)
 		}
