@@ -76,6 +76,17 @@ func (c *compiler) planSplit(shapes [][]int) *batchSplit {
 	}
 	b := &batchSplit{model: c.m, n: n, shapes: shapes, streams: min(runtime.GOMAXPROCS(0), n/splitMicro), outputs: c.p.outputs}
 	b.progs = make([][]*Program, b.streams)
+	// Compiled now, not by the streams: compiling reads the model's state
+	// (its random source), which concurrent streams must not share.
+	for w := range b.streams {
+		for _, m := range []int{splitMicro, n % splitMicro} {
+			if m > 0 {
+				if _, err := b.program(w, m); err != nil {
+					return nil
+				}
+			}
+		}
+	}
 	return b
 }
 
@@ -123,7 +134,8 @@ func (c *compiler) batchwise(st *step, n int) bool {
 	return true
 }
 
-// program returns stream w's program for micro-batches of m.
+// program returns stream w's program for micro-batches of m, compiling
+// it the first time (planSplit compiles all the streams will ask for).
 func (b *batchSplit) program(w, m int) (*Program, error) {
 	progs := b.progs[w]
 	if m < len(progs) && progs[m] != nil {
