@@ -76,6 +76,37 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestGapProfile round-trips tensors through the gap profile, whatever
+// profile the encoder would choose, and checks that a tensor's stream in
+// it decodes to the same tensor as its stream in a per-position profile.
+func TestGapProfile(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	var enc Encoder
+	var dec Decoder
+	for _, sh := range [][2]int{{0, 0}, {1, 1}, {1, 37}, {37, 1}, {10, 100}, {64, 75}, {3, 70000}} {
+		for _, m := range []int{0, 1, 2, 3, 31, 256, 257, 1000, 1 << 16} {
+			for _, d := range []float64{0, 0.003, 0.1, 0.5, 1} {
+				pos, idx := randomTensor(rng, sh[0], sh[1], m, d)
+				b := enc.encode(nil, sh[0], sh[1], pos, idx, m, profGaps)
+				gp, gi, err := dec.DecodeSparse(b, sh[0], sh[1], m, nil, nil)
+				if err != nil {
+					t.Fatalf("%v m=%d d=%g: %v", sh, m, d, err)
+				}
+				if len(gp) != len(pos) || len(pos) > 0 && (!slices.Equal(gp, pos) || !slices.Equal(gi, idx)) {
+					t.Fatalf("%v m=%d d=%g: round trip differs", sh, m, d)
+				}
+			}
+		}
+	}
+	// Runs longer than 2^16 positions code their low bits in two pieces.
+	pos := []uint32{5, 1 << 20, 1<<20 + 1, 3 << 22}
+	idx := []uint16{1, 0, 2, 1}
+	b := enc.encode(nil, 1<<12, 1<<12, pos, idx, 3, profGaps)
+	if gp, gi, err := dec.DecodeSparse(b, 1<<12, 1<<12, 3, nil, nil); err != nil || !slices.Equal(gp, pos) || !slices.Equal(gi, idx) {
+		t.Fatalf("long runs: %v %v %v", gp, gi, err)
+	}
+}
+
 func TestDense(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	rows, cols, k := 40, 50, 17
@@ -168,8 +199,10 @@ func TestBitFlips(t *testing.T) {
 }
 
 // TestShortStreamBound codes the cheapest tensors there are (all pruned,
-// all kept with one codebook entry) and checks that their streams stay
-// within the decoder's bound of (b+1)*2^19 positions for b bytes.
+// all kept with one codebook entry) in a per-position profile and checks
+// that their streams stay within the decoder's bound of (b+1)*2^19
+// positions for b bytes; in the gap profile, which has no such bound, the
+// all-pruned tensor takes a few bytes.
 func TestShortStreamBound(t *testing.T) {
 	var enc Encoder
 	var dec Decoder
@@ -183,10 +216,7 @@ func TestShortStreamBound(t *testing.T) {
 				idx = append(idx, 0)
 			}
 		}
-		b, err := enc.EncodeSparse(nil, rows, cols, pos, idx, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := enc.encode(nil, rows, cols, pos, idx, 1, 0)
 		if limit := (len(b)) << 19; rows*cols > limit {
 			t.Fatalf("kept=%v: %d bytes for %d positions, over the bound %d", kept, len(b), rows*cols, limit)
 		}
@@ -197,5 +227,12 @@ func TestShortStreamBound(t *testing.T) {
 	}
 	if _, _, err := dec.DecodeSparse([]byte{0, 1}, 4096, 4096, 2, nil, nil); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("2 bytes for 2^24 positions: %v", err)
+	}
+	b := enc.encode(nil, 65536, 65536, nil, nil, 2, profGaps)
+	if len(b) > 12 {
+		t.Errorf("all-pruned 2^32 positions in the gap profile: %d bytes", len(b))
+	}
+	if p, _, err := dec.DecodeSparse(b, 65536, 65536, 2, nil, nil); err != nil || len(p) != 0 {
+		t.Fatalf("all-pruned 2^32 positions in the gap profile: %v, %d kept", err, len(p))
 	}
 }

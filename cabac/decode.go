@@ -31,10 +31,16 @@ func corrupt(off int, format string, args ...any) error {
 // Decoder decodes streams; it keeps its buffers between calls. The zero
 // value is ready to use; a Decoder must not be used concurrently.
 type Decoder struct {
-	md  model
-	rc  decoder
-	pos []uint32
-	idx []uint16
+	md model
+	gm gapModel
+	rc decoder
+	// the gap profile's coders, their offsets in the stream and their
+	// padded copies (Decoder.decodeRuns)
+	lanes [gapLanes]decoder
+	offs  [gapLanes]int
+	bufs  [gapLanes][]byte
+	pos   []uint32
+	idx   []uint16
 }
 
 // DecodeSparse decodes the stream src of a rows x cols tensor with a
@@ -52,7 +58,8 @@ func (dec *Decoder) DecodeSparse(src []byte, rows, cols, m int, pos []uint32, id
 		return pos, idx, corrupt(0, "empty stream: no profile byte")
 	}
 	prof := src[0]
-	if prof&profReserved != 0 {
+	gaps := prof&profGaps != 0
+	if prof&profReserved != 0 || gaps && prof != profGaps {
 		return pos, idx, corrupt(0, "profile byte %#02x has reserved bits set", prof)
 	}
 	body := src[1:]
@@ -63,8 +70,14 @@ func (dec *Decoder) DecodeSparse(src []byte, rows, cols, m int, pos []uint32, id
 	// position at least. Rejecting more positions than (b+1)*2^19 bounds
 	// the work a short stream can cause, as a Huffman block's symbol count
 	// is bounded by its bytes.
-	if n := uint64(rows) * uint64(cols); m > 0 && n > uint64(len(body)+1)<<19 {
+	// (The gap profile codes runs of pruned positions as one symbol: its
+	// loop bounds its symbols by the same count instead.)
+	n := uint64(rows) * uint64(cols)
+	if !gaps && m > 0 && n > uint64(len(body)+1)<<19 {
 		return pos, idx, corrupt(0, "%d bytes cannot hold %d positions", len(src), n)
+	}
+	if gaps {
+		return dec.decodeGaps(src, n, m, pos, idx)
 	}
 	md := &dec.md
 	md.reset(rows, cols, m, prof)
@@ -78,18 +91,7 @@ func (dec *Decoder) DecodeSparse(src []byte, rows, cols, m int, pos []uint32, id
 			return pos, idx, err
 		}
 	}
-	switch missing := d.pos - len(body); {
-	case missing < 0:
-		return pos, idx, corrupt(1+d.pos, "%d bytes after the end of the coded data", -missing)
-	case missing > 4:
-		return pos, idx, corrupt(len(src), "truncated: the coded data needs %d more bytes", missing-4)
-	case missing < 4 && body[len(body)-1] == 0:
-		return pos, idx, corrupt(len(src)-1, "stream ends with a zero byte")
-	}
-	if !d.canonicalEnd() {
-		return pos, idx, corrupt(len(src), "the stream does not end as the encoder ends it")
-	}
-	return pos, idx, nil
+	return pos, idx, d.finished(1)
 }
 
 // run decodes the bins of every position. It is the model's run (package

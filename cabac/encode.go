@@ -22,6 +22,17 @@ const (
 	searchShare = 32
 	// each candidate profile to choose one.
 	searchPositions = 1 << 16
+	// searchMax caps the prefix: past 2^18 positions (tensors of over 8 M)
+	// a longer one changes little but costs encoding time.
+	searchMax = 1 << 18
+	// gapSlack: the encoder takes the gap profile, whose decoder does two
+	// range-coder steps per kept weight instead of a bin per position and
+	// per index bit, unless the per-position profiles promise to save more
+	// than 0.1 % of the bits.
+	gapSlack = 1.001
+	// gapExtraBits is about what the gap profile's layout adds: three
+	// lengths and three more coders' final bytes.
+	gapExtraBits = 80
 )
 
 // Symbol is an integer type a dense tensor of cluster indices may use.
@@ -83,11 +94,15 @@ var log2Table = sync.OnceValue(func() *[1<<16 + 1]float32 {
 // Encoder codes tensors; it keeps its buffers between calls. The zero
 // value is ready to use; an Encoder must not be used concurrently.
 type Encoder struct {
-	md    model
-	rc    encoder
-	pos   []uint32
-	idx   []uint16
-	lanes []state // contexts of the profile search
+	md model
+	gm gapModel
+	rc encoder
+	// the gap profile's coders and their buffers
+	coders   [gapLanes]wideEncoder
+	laneBufs [gapLanes][]byte
+	pos      []uint32
+	idx      []uint16
+	lanes    []state // contexts of the profile search
 }
 
 func checkShape(rows, cols, m int) error {
@@ -116,6 +131,9 @@ func (enc *Encoder) EncodeSparse(dst []byte, rows, cols int, pos []uint32, idx [
 
 // encode writes the stream with the given profile.
 func (enc *Encoder) encode(dst []byte, rows, cols int, pos []uint32, idx []uint16, m int, prof byte) []byte {
+	if prof&profGaps != 0 {
+		return enc.encodeGaps(dst, uint64(rows)*uint64(cols), pos, idx, m)
+	}
 	dst = append(dst, prof)
 	enc.md.reset(rows, cols, m, prof)
 	enc.rc.reset(dst)
@@ -178,24 +196,38 @@ func encodeDense[S Symbol](enc *Encoder, dst []byte, rows, cols int, vals []S, k
 }
 
 // chooseProfile codes the first max(searchPositions, n/searchShare)
-// positions with every rate pair and context set, extrapolates each cost
-// to the whole tensor from the cost of the second half of that prefix,
-// and keeps for the significance flags and for the indices separately the
-// cheapest (the two never share a context, so their costs add up).
+// positions (at most searchMax) with every rate pair and context set,
+// extrapolates each cost to the whole tensor from the cost of the second
+// half of that prefix, and keeps for the significance flags and for the
+// indices separately the cheapest (the two never share a context, so
+// their costs add up); then it takes the gap profile instead unless that
+// costs more than gapSlack times as much over the same prefix.
 func (enc *Encoder) chooseProfile(rows, cols int, pos []uint32, idx []uint16, m int) byte {
+	if m == 0 {
+		return 0
+	}
 	n := uint64(rows) * uint64(cols)
-	limit := min(n, max(searchPositions, n/searchShare))
+	limit := min(n, max(searchPositions, min(n/searchShare, searchMax)))
+	p, _, _ := enc.choose(rows, cols, pos, idx, m, limit)
+	return p
+}
+
+// choose is chooseProfile with a given prefix; it also returns the two
+// estimates, the best per-position profile's and the gap profile's, in
+// bits.
+func (enc *Encoder) choose(rows, cols int, pos []uint32, idx []uint16, m int, limit uint64) (prof byte, old, gap float64) {
+	n := uint64(rows) * uint64(cols)
+	est := func(h, f float64) float64 {
+		if limit >= n {
+			return f
+		}
+		return f + (f-h)/float64(limit-limit/2)*float64(n-limit)
+	}
 	bestSig, bestIdx := math.Inf(1), math.Inf(1)
 	var sigBits, idxBits byte
 	for _, mode := range []byte{0, profNeighbours | profPrevClass} {
 		half, full := enc.search(rows, cols, pos, idx, m, mode, limit)
 		for r := range byte(len(rateTable)) {
-			est := func(h, f float64) float64 {
-				if limit >= n {
-					return f
-				}
-				return f + (f-h)/float64(limit-limit/2)*float64(n-limit)
-			}
 			if c := est(half[r].Sig, full[r].Sig); c < bestSig {
 				bestSig, sigBits = c, r|mode&profNeighbours
 			}
@@ -204,7 +236,15 @@ func (enc *Encoder) chooseProfile(rows, cols int, pos []uint32, idx []uint16, m 
 			}
 		}
 	}
-	return sigBits | idxBits
+	// The gap profile's cost over the same prefix, extrapolated alike:
+	// both estimates then share the prefix's bias.
+	gh, gf := enc.gapCost(n, m, pos, idx, limit)
+	old = bestSig + bestIdx
+	gap = est(gh.Sig+gh.Index, gf.Sig+gf.Index) + gapExtraBits
+	if gap <= old*gapSlack {
+		return profGaps, old, gap
+	}
+	return sigBits | idxBits, old, gap
 }
 
 // search returns the costs of the first limit/2 and of the first limit
@@ -316,6 +356,10 @@ func (enc *Encoder) Bound(rows, cols int, pos []uint32, idx []uint16, m int) (Co
 		return Cost{}, err
 	}
 	prof := enc.chooseProfile(rows, cols, pos, idx, m)
+	if prof&profGaps != 0 {
+		_, c := enc.gapCost(uint64(rows)*uint64(cols), m, pos, idx, MaxElements)
+		return c, nil
+	}
 	var c Cost
 	enc.md.reset(rows, cols, m, prof)
 	run(&enc.md, newCostSink(&c), pos, idx, MaxElements)

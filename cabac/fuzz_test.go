@@ -17,6 +17,7 @@ func FuzzDecode(f *testing.F) {
 		pos, idx := randomTensor(rng, c.rows, c.cols, c.m, 0.3)
 		b, _ := enc.EncodeSparse(nil, c.rows, c.cols, pos, idx, c.m)
 		f.Add(b, uint8(c.rows), uint8(c.cols), uint16(c.m))
+		f.Add(enc.encode(nil, c.rows, c.cols, pos, idx, c.m, profGaps), uint8(c.rows), uint8(c.cols), uint16(c.m))
 	}
 	f.Add([]byte{0x3f, 0xff, 0xff, 0xff, 0xff}, uint8(4), uint8(4), uint16(4))
 	f.Fuzz(func(t *testing.T, src []byte, r, c uint8, m16 uint16) {
@@ -51,12 +52,14 @@ func FuzzRoundTrip(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gp, gi, err := dec.DecodeSparse(b, rows, cols, m, nil, nil)
-		if err != nil {
-			t.Fatalf("%dx%d m=%d: %v", rows, cols, m, err)
-		}
-		if len(gp) != len(pos) || len(pos) > 0 && (!slices.Equal(gp, pos) || !slices.Equal(gi, idx)) {
-			t.Fatalf("%dx%d m=%d: round trip differs", rows, cols, m)
+		for _, s := range [][]byte{b, enc.encode(nil, rows, cols, pos, idx, m, profGaps)} {
+			gp, gi, err := dec.DecodeSparse(s, rows, cols, m, nil, nil)
+			if err != nil {
+				t.Fatalf("%dx%d m=%d profile %#x: %v", rows, cols, m, s[0], err)
+			}
+			if len(gp) != len(pos) || len(pos) > 0 && (!slices.Equal(gp, pos) || !slices.Equal(gi, idx)) {
+				t.Fatalf("%dx%d m=%d profile %#x: round trip differs", rows, cols, m, s[0])
+			}
 		}
 		if n := uint64(rows) * uint64(cols); m > 0 && n > uint64(len(b))<<19 {
 			t.Fatalf("%d bytes for %d positions, over the decoder's bound", len(b), n)

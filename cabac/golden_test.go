@@ -64,7 +64,23 @@ func goldenTensors() map[string]*goldenTensor {
 		"dense":     mk(6, 7, 2, 1.0),
 		"sparse_64": mk(40, 60, 64, 0.08),
 		"wide_300":  mk(12, 20, 300, 0.3), // 9-bit indices: one bypass bit
+		"gaps_32":   iid(rng, 200, 400, 32, 0.08),
 	}
+}
+
+// iid draws a tensor whose positions are kept independently with
+// probability d and whose indices are bell-shaped, like the synthetic
+// layers of a data-free file: the encoder picks the gap profile for it.
+func iid(rng *rand.Rand, rows, cols, m int, d float64) *goldenTensor {
+	g := &goldenTensor{rows: rows, cols: cols, m: m}
+	for p := range rows * cols {
+		if rng.Float64() < d {
+			v := int(rng.NormFloat64()*float64(m)/6 + float64(m)/2)
+			g.pos = append(g.pos, uint32(p))
+			g.idx = append(g.idx, uint16(min(max(v, 0), m-1)))
+		}
+	}
+	return g
 }
 
 func TestGolden(t *testing.T) {
@@ -88,8 +104,8 @@ func TestGolden(t *testing.T) {
 		}
 	}
 	names, _ := filepath.Glob(filepath.Join(dir, "*.cab"))
-	if len(names) < 5 {
-		t.Fatalf("%d golden streams in %s, want 5", len(names), dir)
+	if len(names) < 6 {
+		t.Fatalf("%d golden streams in %s, want 6", len(names), dir)
 	}
 	var enc Encoder
 	var dec Decoder
@@ -116,6 +132,9 @@ func TestGolden(t *testing.T) {
 		}
 		if !bytes.Equal(again, src) {
 			t.Errorf("%s: the encoder now writes % x, the golden stream is % x", name, again, src)
+		}
+		if strings.Contains(name, "gaps") != (src[0] == profGaps) {
+			t.Errorf("%s: profile %#x", name, src[0])
 		}
 	}
 }

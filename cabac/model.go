@@ -9,11 +9,12 @@ import "math/bits"
 //	bits 2-3  rate pair of the index contexts
 //	bit 4     significance contexts also see the left and upper neighbours
 //	bit 5     index contexts also see the left neighbour (treeBase)
-//	bits 6-7  zero
+//	bit 6     the gap profile (freq.go): bits 0-5 zero
+//	bit 7     zero
 const (
 	profNeighbours = 1 << 4
 	profPrevClass  = 1 << 5
-	profReserved   = 0xC0
+	profReserved   = 0x80
 )
 
 // rateTable holds the (fast, slow) adaptation shifts a profile may choose:

@@ -191,6 +191,24 @@ func (d *decoder) bypass(n int) uint32 {
 	return v
 }
 
+// finished checks that decoding used exactly d.src, with at most 4 bytes
+// read past its end, and ended as the encoder ends a stream; off is the
+// offset of d.src in the caller's stream, for errors.
+func (d *decoder) finished(off int) error {
+	switch missing := d.pos - len(d.src); {
+	case missing < 0:
+		return corrupt(off+d.pos, "%d bytes after the end of the coded data", -missing)
+	case missing > 4:
+		return corrupt(off+len(d.src), "truncated: the coded data needs %d more bytes", missing-4)
+	case missing < 4 && d.src[len(d.src)-1] == 0:
+		return corrupt(off+len(d.src)-1, "stream ends with a zero byte")
+	}
+	if !d.canonicalEnd() {
+		return corrupt(off+len(d.src), "the stream does not end as the encoder ends it")
+	}
+	return nil
+}
+
 // canonicalEnd reports whether the stream ended as encoder.finish ends
 // it: the value in the last 4 bytes read, V, is the one in the final
 // interval [low, low+range) with the most trailing zero bits. The decoder

@@ -2,6 +2,7 @@ package cabac
 
 import (
 	"errors"
+	"math/big"
 	"math/bits"
 	"math/rand/v2"
 	"slices"
@@ -12,8 +13,11 @@ import (
 // code: a slow second reading of the format that the package's decoder
 // must agree with, on valid streams and on rejections.
 func specDecode(src []byte, R, C, m int) (pos []uint32, idx []uint16, ok bool) {
-	if len(src) == 0 || src[0]&0xC0 != 0 {
+	if len(src) == 0 || src[0]&0x80 != 0 || src[0]&0x40 != 0 && src[0] != 0x40 {
 		return nil, nil, false
+	}
+	if src[0] == 0x40 {
+		return specDecodeGaps(src[1:], uint64(R)*uint64(C), m)
 	}
 	P, B := src[0], src[1:]
 	n := uint64(R) * uint64(C)
@@ -148,9 +152,16 @@ func specDecode(src []byte, R, C, m int) (pos []uint32, idx []uint16, ok bool) {
 			}
 		}
 	}
-	L := read
-	if L < len(B) || L > len(B)+4 || (L < len(B)+4 && B[len(B)-1] == 0) {
+	if !specEnd(B, read, code, rng) {
 		return nil, nil, false
+	}
+	return pos, idx, true
+}
+
+// specEnd is FORMAT.md's "End": L bytes read from B, final code and rng.
+func specEnd(B []byte, L int, code, rng uint32) bool {
+	if L < len(B) || L > len(B)+4 || (L < len(B)+4 && B[len(B)-1] == 0) {
+		return false
 	}
 	var V uint32
 	for i := L - 4; i < L; i++ {
@@ -163,10 +174,220 @@ func specDecode(src []byte, R, C, m int) (pos []uint32, idx []uint16, ok bool) {
 	for s := 32; s >= 0; s-- {
 		mask := uint64(1)<<s - 1
 		if x := (low+mask)&^mask - low; x < uint64(rng) {
-			return pos, idx, x == uint64(code)
+			return x == uint64(code)
 		}
 	}
-	return nil, nil, false
+	return false
+}
+
+// specCoder is a range decoder of FORMAT.md over its bytes B.
+type specCoder struct {
+	B         []byte
+	read      int
+	code, rng uint32
+}
+
+func (c *specCoder) next() uint32 {
+	c.read++
+	if c.read-1 < len(c.B) {
+		return uint32(c.B[c.read-1])
+	}
+	return 0
+}
+
+func (c *specCoder) renorm() {
+	for c.rng < 1<<24 {
+		c.rng <<= 8
+		c.code = c.code<<8 | c.next()
+	}
+}
+
+// specTable is an adaptive frequency table of FORMAT.md's gap profile.
+type specTable struct {
+	w, freq, cum []uint64
+	left, period int
+}
+
+func newSpecTable(S int) *specTable {
+	t := &specTable{w: make([]uint64, S), freq: make([]uint64, S), cum: make([]uint64, S+1), left: 16, period: 16}
+	for s := range t.w {
+		t.w[s] = 1
+	}
+	t.rebuild()
+	return t
+}
+
+func (t *specTable) rebuild() {
+	S := uint64(len(t.w))
+	var W uint64
+	b := 0
+	for s, w := range t.w {
+		W += w
+		if w > t.w[b] {
+			b = s
+		}
+	}
+	k := new(big.Int).Div(new(big.Int).Lsh(big.NewInt(int64(1<<16-S)), 32), new(big.Int).SetUint64(W))
+	var sum uint64
+	for s, w := range t.w {
+		q := new(big.Int).Rsh(new(big.Int).Mul(new(big.Int).SetUint64(w), k), 32)
+		t.freq[s] = 1 + q.Uint64()
+		sum += t.freq[s]
+	}
+	t.freq[b] += 1<<16 - sum
+	t.cum[0] = 0
+	for s := range t.freq {
+		t.cum[s+1] = t.cum[s] + t.freq[s]
+	}
+}
+
+// sym decodes a symbol of t with coder c; ok is false for a rejection.
+func (c *specCoder) sym(t *specTable) (int, bool) {
+	r := c.rng >> 16
+	v := c.code / r
+	if v >= 1<<16 {
+		return 0, false
+	}
+	s := 0
+	for !(t.cum[s] <= uint64(v) && uint64(v) < t.cum[s+1]) {
+		s++
+	}
+	c.code -= r * uint32(t.cum[s])
+	c.rng = r * uint32(t.freq[s])
+	c.renorm()
+	t.w[s] += 2
+	t.left--
+	if t.left == 0 {
+		t.period = min(2*t.period, 8192)
+		t.left = t.period
+		t.rebuild()
+	}
+	return s, true
+}
+
+func (c *specCoder) uniform(k int) (uint64, bool) {
+	r := c.rng >> k
+	v := c.code / r
+	if v >= 1<<k {
+		return 0, false
+	}
+	c.code -= r * v
+	c.rng = r
+	c.renorm()
+	return uint64(v), true
+}
+
+// specDecodeGaps follows FORMAT.md's "Gap profile" on the bytes after the
+// profile byte.
+func specDecodeGaps(B []byte, n uint64, m int) (pos []uint32, idx []uint16, ok bool) {
+	var L [4]uint64
+	rest := B
+	for i := range 3 {
+		k := 0
+		for {
+			if k == len(rest) || k == 10 {
+				return nil, nil, false
+			}
+			L[i] |= uint64(rest[k]&0x7F) << (7 * k)
+			k++
+			if rest[k-1] < 0x80 {
+				break
+			}
+		}
+		if k > 1 && rest[k-1] == 0 || k == 10 && rest[9] > 1 {
+			return nil, nil, false
+		}
+		rest = rest[k:]
+	}
+	if L[0] > uint64(len(rest)) || L[1] > uint64(len(rest)) || L[2] > uint64(len(rest)) || L[0]+L[1]+L[2] > uint64(len(rest)) {
+		return nil, nil, false
+	}
+	var coders [4]*specCoder
+	off := 0
+	for i := range 4 {
+		end := len(rest)
+		if i < 3 {
+			end = off + int(L[i])
+		}
+		c := &specCoder{B: rest[off:end], rng: 0xFFFFFFFF}
+		c.code = c.next()<<24 | c.next()<<16 | c.next()<<8 | c.next()
+		if c.code >= c.rng {
+			return nil, nil, false
+		}
+		coders[i] = c
+		off = end
+	}
+	if m > 0 {
+		gaps := newSpecTable(144)
+		cur := uint64(0)
+		for k := 0; cur < n; k++ {
+			c := coders[k%2]
+			s, ok := c.sym(gaps)
+			if !ok {
+				return nil, nil, false
+			}
+			g := uint64(s)
+			if s >= 32 {
+				e := 5 + (s-32)/4
+				nb := e - 2
+				var low uint64
+				if nb > 16 {
+					hi, ok1 := c.uniform(nb - 16)
+					lo, ok2 := c.uniform(16)
+					if !ok1 || !ok2 {
+						return nil, nil, false
+					}
+					low = hi<<16 | lo
+				} else if low, ok = c.uniform(nb); !ok {
+					return nil, nil, false
+				}
+				g = uint64(4+(s-32)%4)<<nb | low
+			}
+			cur += g
+			if cur > n {
+				return nil, nil, false
+			}
+			if cur == n {
+				break
+			}
+			pos = append(pos, uint32(cur))
+			cur++
+		}
+		nb := 0
+		if m > 1 {
+			nb = bits.Len(uint(m - 1))
+		}
+		bb := nb - min(nb, 8)
+		index := newSpecTable((m-1)>>bb + 1)
+		for i := range pos {
+			v := uint64(0)
+			if m > 1 {
+				c := coders[2+i%2]
+				top, ok := c.sym(index)
+				if !ok {
+					return nil, nil, false
+				}
+				v = uint64(top)
+				if bb > 0 {
+					low, ok := c.uniform(bb)
+					if !ok {
+						return nil, nil, false
+					}
+					v = v<<bb | low
+				}
+				if v >= uint64(m) {
+					return nil, nil, false
+				}
+			}
+			idx = append(idx, uint16(v))
+		}
+	}
+	for _, c := range coders {
+		if !specEnd(c.B, c.read, c.code, c.rng) {
+			return nil, nil, false
+		}
+	}
+	return pos, idx, true
 }
 
 func agree(t *testing.T, src []byte, R, C, m int) bool {
@@ -204,12 +425,12 @@ func TestSpec(t *testing.T) {
 		R, C := rng.IntN(30), rng.IntN(30)
 		m := []int{0, 1, 2, 3, 7, 64, 256, 300, 1000}[trial%9]
 		pos, idx := randomTensor(rng, R, C, m, rng.Float64())
-		for prof := range 64 {
+		for prof := range 65 { // 0x00..0x3F and the gap profile 0x40
 			b := enc.encode(nil, R, C, pos, idx, m, byte(prof))
 			if !agree(t, b, R, C, m) {
 				t.Fatalf("spec rejects the encoder's stream (profile %#x)", prof)
 			}
-			if prof%16 == trial%16 {
+			if prof%16 == trial%16 || prof == 0x40 {
 				for i := 0; i < 8*len(b); i += stride(8*len(b), 1024) {
 					c := slices.Clone(b)
 					c[i/8] ^= 1 << (i % 8)
@@ -226,8 +447,14 @@ func TestSpec(t *testing.T) {
 		for i := range b {
 			b[i] = byte(rng.Uint32())
 		}
-		if len(b) > 0 && rng.IntN(4) > 0 {
-			b[0] &= 0x3F
+		if len(b) > 0 {
+			switch rng.IntN(4) {
+			case 0:
+			case 1:
+				b[0] = 0x40
+			default:
+				b[0] &= 0x3F
+			}
 		}
 		agree(t, b, 1+rng.IntN(6), 1+rng.IntN(6), rng.IntN(20))
 	}
@@ -242,6 +469,7 @@ func FuzzSpec(f *testing.F) {
 		pos, idx := randomTensor(rng, c.rows, c.cols, c.m, 0.3)
 		b, _ := enc.EncodeSparse(nil, c.rows, c.cols, pos, idx, c.m)
 		f.Add(b, uint8(c.rows), uint8(c.cols), uint16(c.m))
+		f.Add(enc.encode(nil, c.rows, c.cols, pos, idx, c.m, profGaps), uint8(c.rows), uint8(c.cols), uint16(c.m))
 	}
 	f.Fuzz(func(t *testing.T, src []byte, r, c uint8, m16 uint16) {
 		agree(t, src, int(r%40), int(c%40), int(m16))

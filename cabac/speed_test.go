@@ -54,4 +54,14 @@ func BenchmarkPass(b *testing.B) {
 	b.Run("decode", func(b *testing.B) {
 		loop(b, rows*cols, func() { p, x, _ = dec.DecodeSparse(src, rows, cols, 64, p, x) })
 	})
+	b.Run("encode-gaps", func(b *testing.B) {
+		loop(b, rows*cols, func() { enc.encode(nil, rows, cols, pos, idx, 64, profGaps) })
+	})
+	b.Run("cost-gaps", func(b *testing.B) {
+		loop(b, rows*cols, func() { enc.gapCost(rows*cols, 64, pos, idx, MaxElements) })
+	})
+	gsrc := enc.encode(nil, rows, cols, pos, idx, 64, profGaps)
+	b.Run("decode-gaps", func(b *testing.B) {
+		loop(b, rows*cols, func() { p, x, _ = dec.DecodeSparse(gsrc, rows, cols, 64, p, x) })
+	})
 }
