@@ -34,7 +34,8 @@ type batchSplit struct {
 	n       int     // the batch
 	shapes  [][]int // of the whole program's inputs
 	streams int
-	progs   [][]*Program // per stream: programs by micro-batch size (index)
+	progs   [][]*Program  // per stream: programs by micro-batch size (index)
+	busy    []atomic.Bool // per stream: a helper is using its programs
 	outputs []*slot
 }
 
@@ -76,6 +77,7 @@ func (c *compiler) planSplit(shapes [][]int) *batchSplit {
 	}
 	b := &batchSplit{model: c.m, n: n, shapes: shapes, streams: min(runtime.GOMAXPROCS(0), n/splitMicro), outputs: c.p.outputs}
 	b.progs = make([][]*Program, b.streams)
+	b.busy = make([]atomic.Bool, b.streams)
 	// Compiled now, not by the streams: compiling reads the model's state
 	// (its random source), which concurrent streams must not share.
 	for w := range b.streams {
@@ -161,17 +163,31 @@ func (b *batchSplit) program(w, m int) (*Program, error) {
 // splitRun is one Run of a split program. Stream 0 is the caller; the
 // others are goroutines started for the run, which take micro-batches
 // while there are any left: one that starts late (its core busy with
-// something else) finds none and ends, and the caller never waits for it.
+// something else) finds none and ends. When the caller runs out of
+// micro-batches while a helper still computes one, it takes that one
+// over and computes it too, rather than wait for a core the machine may
+// have given to another process; whichever finishes first copies its
+// result, the other drops its own.
 type splitRun struct {
 	b         *batchSplit
 	inputs    map[string]*graph.Tensor
 	micros    int
-	next      atomic.Int64 // the next micro-batch to claim
+	next      atomic.Int64   // the next micro-batch to claim
+	state     []atomic.Int32 // per micro-batch: microFree, ...
 	completed atomic.Int64
 	done      chan struct{} // closed when every micro-batch is completed
 	mu        sync.Mutex
 	err       error
 }
+
+// The states of a micro-batch.
+const (
+	microFree    = iota
+	microHelper  // a helper computes it
+	microStolen  // the caller computes it (too)
+	microCopying // its result is being copied into the outputs
+	microDone
+)
 
 // runSplit computes p's outputs micro-batch by micro-batch.
 func (p *Program) runSplit(inputs map[string]*graph.Tensor) error {
@@ -181,41 +197,77 @@ func (p *Program) runSplit(inputs map[string]*graph.Tensor) error {
 			s.t.F = make([]float32, n)
 		}
 	}
-	r := &splitRun{b: b, inputs: inputs, micros: (b.n + splitMicro - 1) / splitMicro, done: make(chan struct{})}
+	micros := (b.n + splitMicro - 1) / splitMicro
+	r := &splitRun{b: b, inputs: inputs, micros: micros, state: make([]atomic.Int32, micros), done: make(chan struct{})}
 	for w := 1; w < b.streams; w++ {
-		go r.stream(w)
+		go r.helper(w)
 	}
-	r.stream(0)
+	for {
+		i := int(r.next.Add(1)) - 1
+		if i >= micros {
+			break
+		}
+		r.state[i].Store(microStolen)
+		r.compute(0, i, microStolen)
+	}
+	for i := range r.state {
+		if r.state[i].CompareAndSwap(microHelper, microStolen) {
+			r.compute(0, i, microStolen)
+		}
+	}
 	<-r.done
 	return r.err
 }
 
-// stream runs micro-batches on stream w's programs until none is left.
-func (r *splitRun) stream(w int) {
+// helper runs micro-batches on stream w's programs until none is left.
+// A stream's programs are used by one goroutine at a time: a helper of
+// an earlier run may still be computing a micro-batch taken over.
+func (r *splitRun) helper(w int) {
+	if !r.b.busy[w].CompareAndSwap(false, true) {
+		return
+	}
+	defer r.b.busy[w].Store(false)
 	for {
 		i := int(r.next.Add(1)) - 1
 		if i >= r.micros {
 			return
 		}
-		a := i * splitMicro
-		if err := r.b.micro(w, r.inputs, a, min(r.b.n, a+splitMicro)); err != nil {
-			r.mu.Lock()
-			if r.err == nil {
-				r.err = err
-			}
-			r.mu.Unlock()
+		if !r.state[i].CompareAndSwap(microFree, microHelper) {
+			continue
 		}
-		if int(r.completed.Add(1)) == r.micros {
-			close(r.done)
-		}
+		r.compute(w, i, microHelper)
 	}
 }
 
-// micro runs samples [a, z) on stream w's program and copies its outputs.
-func (b *batchSplit) micro(w int, inputs map[string]*graph.Tensor, a, z int) error {
+// compute runs micro-batch i on stream w and, when no one else has
+// copied a result for it, copies its own (from state from).
+func (r *splitRun) compute(w, i int, from int32) {
+	a := i * splitMicro
+	out, err := r.b.micro(w, r.inputs, a, min(r.b.n, a+splitMicro))
+	if !r.state[i].CompareAndSwap(from, microCopying) {
+		return // taken over, or copied by the caller
+	}
+	if err != nil {
+		r.mu.Lock()
+		if r.err == nil {
+			r.err = err
+		}
+		r.mu.Unlock()
+	} else {
+		r.b.store(out, a, min(r.b.n, a+splitMicro))
+	}
+	r.state[i].Store(microDone)
+	if int(r.completed.Add(1)) == r.micros {
+		close(r.done)
+	}
+}
+
+// micro runs samples [a, z) on stream w's program and returns its
+// outputs (the program's, valid until its next run).
+func (b *batchSplit) micro(w int, inputs map[string]*graph.Tensor, a, z int) (map[string]*graph.Tensor, error) {
 	p, err := b.program(w, z-a)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	in := make(map[string]*graph.Tensor, len(p.inputs))
 	for _, s := range p.inputs {
@@ -223,13 +275,13 @@ func (b *batchSplit) micro(w int, inputs map[string]*graph.Tensor, a, z int) err
 		per := len(t.F) / b.n
 		in[s.name] = &graph.Tensor{Shape: s.meta.Shape, DType: graph.Float32, F: t.F[a*per : z*per]}
 	}
-	out, err := p.Run(in)
-	if err != nil {
-		return err
-	}
+	return p.Run(in)
+}
+
+// store copies the outputs of micro-batch [a, z) into the whole batch's.
+func (b *batchSplit) store(out map[string]*graph.Tensor, a, z int) {
 	for _, s := range b.outputs {
 		per := len(s.t.F) / b.n
 		copy(s.t.F[a*per:z*per], out[s.name].F)
 	}
-	return nil
 }
