@@ -71,9 +71,9 @@
 // every 8,192), decoded with one division, one table lookup and one
 // multiplication; runs of 32 or more are a symbol for their top three
 // bits and uniform low bits, indices wider than 8 bits a symbol for their
-// top 8. Runs and indices alternate between two range coders each (four
-// in all, the stream starting with the lengths of the first three), so a
-// decoder's serially dependent steps run two at a time. The encoder
+// top 8. Runs alternate between two range coders and indices go round
+// four more (the stream starts with the lengths of the first five), so a
+// decoder's serially dependent steps run several at a time. The encoder
 // takes it unless the per-position profiles promise to save more than
 // 0.1 %: on random (data-free) layers it is also 0.1-0.3 % smaller, on
 // trained layers with structure across rows (LeNet-300-100's empty input
@@ -85,8 +85,8 @@
 //	          rates (indices into the list above), bit 4 neighbour contexts
 //	          for significance, bit 5 left-neighbour trees for the index,
 //	          bits 6-7 zero; or 0x40, the gap profile
-//	rest      the range coder's bytes; in the gap profile three uvarint
-//	          lengths and four coders' bytes
+//	rest      the range coder's bytes; in the gap profile five uvarint
+//	          lengths and six coders' bytes
 //
 // Shape and codebook size are not stored: the container knows them. The
 // encoder picks the profile by coding the first 2^16 positions, or 1/32 of

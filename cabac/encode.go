@@ -30,9 +30,9 @@ const (
 	// per index bit, unless the per-position profiles promise to save more
 	// than 0.1 % of the bits.
 	gapSlack = 1.001
-	// gapExtraBits is about what the gap profile's layout adds: three
-	// lengths and three more coders' final bytes.
-	gapExtraBits = 80
+	// gapExtraBits is about what the gap profile's layout adds: five
+	// lengths and five more coders' final bytes.
+	gapExtraBits = 160
 )
 
 // Symbol is an integer type a dense tensor of cluster indices may use.

@@ -289,16 +289,20 @@ func (d *decoder) uniform(nb uint) (v uint32, ok bool) {
 	return v, true
 }
 
-// gapLanes is the number of range coders of the gap profile: two for the
-// runs of pruned positions and two for the indices, each taking every
-// other symbol, so that a decoder's chains of dependent steps (a
-// division, a lookup, a multiplication per symbol) overlap in pairs.
-const gapLanes = 4
+// gapRuns and gapIndices are the numbers of range coders of the gap
+// profile for the runs of pruned positions and for the indices: the k-th
+// run goes to coder k mod gapRuns, the i-th index to coder gapRuns + i mod
+// gapIndices, so that a decoder's chains of dependent steps (a division,
+// a lookup, a multiplication per symbol) overlap.
+const (
+	gapRuns    = 2
+	gapIndices = 4
+	gapLanes   = gapRuns + gapIndices
+)
 
 // encodeGaps appends the stream of the tensor in the gap profile: the
-// profile byte, the lengths of the first three coders' bytes (uvarints),
-// then the four coders' bytes: G0, G1 (runs: the k-th in G(k mod 2)), I0,
-// I1 (indices: the i-th kept weight's in I(i mod 2)).
+// profile byte, the lengths of all coders' bytes but the last's
+// (uvarints), then the coders' bytes.
 func (enc *Encoder) encodeGaps(dst []byte, n uint64, pos []uint32, idx []uint16, m int) []byte {
 	dst = append(dst, profGaps)
 	enc.gm.reset(m)
@@ -326,8 +330,8 @@ func (enc *Encoder) encodeGaps(dst []byte, n uint64, pos []uint32, idx []uint16,
 }
 
 // codeRuns codes the run of pruned positions before each kept weight, then
-// the run to the end when the last position is pruned, alternately into
-// lanes 0 and 1: wideEncoder.symbol and uniform inlined, the coders'
+// the run to the end when the last position is pruned, the k-th into
+// coder k mod gapRuns: wideEncoder.symbol and uniform inlined, the coders'
 // states in locals. (A step leaves rng >= 2^8: renormalization writes two
 // bytes and keeps one or two of them when rng < 2^24; each buffer has room
 // for 16 bytes at the start of a step.)
@@ -343,13 +347,13 @@ func (enc *Encoder) codeRuns(n uint64, pos []uint32) {
 	if len(pos) > 0 && uint64(pos[len(pos)-1]) == n-1 {
 		k--
 	}
-	for j := 0; j < k; j += 2 {
-		p := n
-		if j < len(pos) {
-			p = uint64(pos[j])
+	for j := 0; j < k; j += gapRuns {
+		p0 := n
+		if j+0 < len(pos) {
+			p0 = uint64(pos[j+0])
 		}
-		g0 := p - cur
-		cur = p + 1
+		g0 := p0 - cur
+		cur = p0 + 1
 		{
 			gs, lowBits, nb := gapSymbol(g0)
 			s := uint8(gs)
@@ -405,12 +409,12 @@ func (enc *Encoder) codeRuns(n uint64, pos []uint32) {
 		if j+1 == k {
 			break
 		}
-		p = n
+		p1 := n
 		if j+1 < len(pos) {
-			p = uint64(pos[j+1])
+			p1 = uint64(pos[j+1])
 		}
-		g1 := p - cur
-		cur = p + 1
+		g1 := p1 - cur
+		cur = p1 + 1
 		{
 			gs, lowBits, nb := gapSymbol(g1)
 			s := uint8(gs)
@@ -468,8 +472,8 @@ func (enc *Encoder) codeRuns(n uint64, pos []uint32) {
 	enc.coders[1].buf, enc.coders[1].n, enc.coders[1].low, enc.coders[1].rng = buf1, w1, low1, rng1
 }
 
-// codeIndices codes the index of each kept weight, alternately into lanes
-// 2 and 3, as codeRuns codes runs.
+// codeIndices codes the index of each kept weight, the i-th into coder
+// gapRuns + i mod gapIndices, as codeRuns codes runs.
 func (enc *Encoder) codeIndices(idx []uint16) {
 	it := &enc.gm.index
 	it.noLUT = true
@@ -477,9 +481,11 @@ func (enc *Encoder) codeIndices(idx []uint16) {
 	bb := enc.gm.bb
 	buf2, w2, low2, rng2 := enc.coders[2].buf, enc.coders[2].n, enc.coders[2].low, enc.coders[2].rng
 	buf3, w3, low3, rng3 := enc.coders[3].buf, enc.coders[3].n, enc.coders[3].low, enc.coders[3].rng
+	buf4, w4, low4, rng4 := enc.coders[4].buf, enc.coders[4].n, enc.coders[4].low, enc.coders[4].rng
+	buf5, w5, low5, rng5 := enc.coders[5].buf, enc.coders[5].n, enc.coders[5].low, enc.coders[5].rng
 	var r, sh uint32
-	for i2 := 0; i2 < len(idx); i2 += 2 {
-		i3 := i2 + 1
+	for i := 0; i < len(idx); i += gapIndices {
+		i2 := i + 0
 		{
 			v := uint32(idx[i2])
 			s := uint8(v >> bb)
@@ -518,9 +524,10 @@ func (enc *Encoder) codeIndices(idx []uint16) {
 				it.nextPeriod()
 			}
 		}
-		if i3 == len(idx) {
+		if i+1 == len(idx) {
 			break
 		}
+		i3 := i + 1
 		{
 			v := uint32(idx[i3])
 			s := uint8(v >> bb)
@@ -559,9 +566,95 @@ func (enc *Encoder) codeIndices(idx []uint16) {
 				it.nextPeriod()
 			}
 		}
+		if i+2 == len(idx) {
+			break
+		}
+		i4 := i + 2
+		{
+			v := uint32(idx[i4])
+			s := uint8(v >> bb)
+			r = rng4 >> freqBits
+			low4 += uint64(r * it.cum[s])
+			rng4 = r * it.freq[s]
+			carry(buf4, w4, low4)
+			low4 &= 1<<32 - 1
+			sh = uint32(bits.LeadingZeros32(rng4)>>3) * 8
+			buf4[w4] = byte(low4 >> 24)
+			buf4[w4+1] = byte(low4 >> 16)
+			w4 += int(sh >> 3)
+			low4 = low4 << (sh & 31) & (1<<32 - 1)
+			rng4 <<= sh & 31
+			if bb > 0 {
+				r = rng4 >> bb
+				low4 += uint64(r * (v & (1<<bb - 1)))
+				rng4 = r
+				carry(buf4, w4, low4)
+				low4 &= 1<<32 - 1
+				sh = uint32(bits.LeadingZeros32(rng4)>>3) * 8
+				buf4[w4] = byte(low4 >> 24)
+				buf4[w4+1] = byte(low4 >> 16)
+				w4 += int(sh >> 3)
+				low4 = low4 << (sh & 31) & (1<<32 - 1)
+				rng4 <<= sh & 31
+			}
+			if len(buf4)-w4 < 16 {
+				e := &enc.coders[4]
+				e.buf, e.n = buf4, w4
+				e.room()
+				buf4 = e.buf
+			}
+			it.count[s] += 2
+			if it.left--; it.left == 0 {
+				it.nextPeriod()
+			}
+		}
+		if i+3 == len(idx) {
+			break
+		}
+		i5 := i + 3
+		{
+			v := uint32(idx[i5])
+			s := uint8(v >> bb)
+			r = rng5 >> freqBits
+			low5 += uint64(r * it.cum[s])
+			rng5 = r * it.freq[s]
+			carry(buf5, w5, low5)
+			low5 &= 1<<32 - 1
+			sh = uint32(bits.LeadingZeros32(rng5)>>3) * 8
+			buf5[w5] = byte(low5 >> 24)
+			buf5[w5+1] = byte(low5 >> 16)
+			w5 += int(sh >> 3)
+			low5 = low5 << (sh & 31) & (1<<32 - 1)
+			rng5 <<= sh & 31
+			if bb > 0 {
+				r = rng5 >> bb
+				low5 += uint64(r * (v & (1<<bb - 1)))
+				rng5 = r
+				carry(buf5, w5, low5)
+				low5 &= 1<<32 - 1
+				sh = uint32(bits.LeadingZeros32(rng5)>>3) * 8
+				buf5[w5] = byte(low5 >> 24)
+				buf5[w5+1] = byte(low5 >> 16)
+				w5 += int(sh >> 3)
+				low5 = low5 << (sh & 31) & (1<<32 - 1)
+				rng5 <<= sh & 31
+			}
+			if len(buf5)-w5 < 16 {
+				e := &enc.coders[5]
+				e.buf, e.n = buf5, w5
+				e.room()
+				buf5 = e.buf
+			}
+			it.count[s] += 2
+			if it.left--; it.left == 0 {
+				it.nextPeriod()
+			}
+		}
 	}
 	enc.coders[2].buf, enc.coders[2].n, enc.coders[2].low, enc.coders[2].rng = buf2, w2, low2, rng2
 	enc.coders[3].buf, enc.coders[3].n, enc.coders[3].low, enc.coders[3].rng = buf3, w3, low3, rng3
+	enc.coders[4].buf, enc.coders[4].n, enc.coders[4].low, enc.coders[4].rng = buf4, w4, low4, rng4
+	enc.coders[5].buf, enc.coders[5].n, enc.coders[5].low, enc.coders[5].rng = buf5, w5, low5, rng5
 }
 
 // gapCost is the ideal code length in the gap profile of the kept weights
@@ -677,8 +770,8 @@ func pad(buf, src []byte) []byte {
 	return append(append(buf[:0], src...), make([]byte, 16)...)
 }
 
-// decodeRuns decodes the runs of pruned positions, alternately from
-// coders 0 and 1, appending the positions of the kept weights to pos:
+// decodeRuns decodes the runs of pruned positions, the k-th from coder
+// k mod gapRuns, appending the positions of the kept weights to pos:
 // Encoder.codeRuns's loop with the range decoder inlined, its states in
 // locals. Renormalization reads two bytes of a copy of each stream padded
 // with zeros, without a test (a step leaves rng >= 2^8, so at most two
@@ -686,15 +779,16 @@ func pad(buf, src []byte) []byte {
 // started, and a coder read more than 4 bytes past its end is rejected at
 // once (it is truncated, and its end would be rejected).
 func (dec *Decoder) decodeRuns(n uint64, pos []uint32) ([]uint32, error) {
-	dec.bufs[0], dec.bufs[1] = pad(dec.bufs[0], dec.lanes[0].src), pad(dec.bufs[1], dec.lanes[1].src)
+	var steps uint64 // each step narrows a coder's range: the coders' bytes hold at most this many
+	for l := range gapRuns {
+		dec.bufs[l] = pad(dec.bufs[l], dec.lanes[l].src)
+		steps += uint64(len(dec.lanes[l].src)+1) * binsPerByte
+	}
 	d0 := &dec.lanes[0]
 	buf0, code0, rng0, sp0, end0 := dec.bufs[0], d0.code, d0.rng, d0.pos, len(d0.src)+4
 	d1 := &dec.lanes[1]
 	buf1, code1, rng1, sp1, end1 := dec.bufs[1], d1.code, d1.rng, d1.pos, len(d1.src)+4
 	gt := &dec.gm.gaps
-	// Each step narrows a coder's range: the two coders' bytes hold at
-	// most this many (an early stop; the ends would be rejected).
-	steps := uint64(len(d0.src)+len(d1.src)+2) * binsPerByte
 	var r, v, w, sh uint32
 	var err error
 	cur := uint64(0)
@@ -728,7 +822,23 @@ func (dec *Decoder) decodeRuns(n uint64, pos []uint32) ([]uint32, error) {
 				gt.nextPeriod()
 			}
 			g := uint64(s)
-			if s >= gapDirect {
+			if s >= gapDirect && s < gapDirect+4*(18-gapLog+1) { // low bits: 3..16
+				high, nb := gapHigh(s)
+				r = rng0 >> nb
+				low := code0 / r
+				if low >= 1<<nb {
+					err = dec.bad(0, sp0, "code value outside the range of a run's low bits")
+					break
+				}
+				code0 -= r * low
+				rng0 = r
+				sh = uint32(bits.LeadingZeros32(rng0)>>3) * 8
+				w = uint32(buf0[sp0])<<8 | uint32(buf0[sp0+1])
+				code0 = code0<<(sh&31) | w>>((16-sh)&31)
+				rng0 <<= sh & 31
+				sp0 += int(sh >> 3)
+				g = high | uint64(low)
+			} else if s >= gapDirect {
 				high, nb := gapHigh(s)
 				d0.code, d0.rng, d0.pos = code0, rng0, sp0
 				var x uint32
@@ -789,7 +899,23 @@ func (dec *Decoder) decodeRuns(n uint64, pos []uint32) ([]uint32, error) {
 				gt.nextPeriod()
 			}
 			g := uint64(s)
-			if s >= gapDirect {
+			if s >= gapDirect && s < gapDirect+4*(18-gapLog+1) { // low bits: 3..16
+				high, nb := gapHigh(s)
+				r = rng1 >> nb
+				low := code1 / r
+				if low >= 1<<nb {
+					err = dec.bad(1, sp1, "code value outside the range of a run's low bits")
+					break
+				}
+				code1 -= r * low
+				rng1 = r
+				sh = uint32(bits.LeadingZeros32(rng1)>>3) * 8
+				w = uint32(buf1[sp1])<<8 | uint32(buf1[sp1+1])
+				code1 = code1<<(sh&31) | w>>((16-sh)&31)
+				rng1 <<= sh & 31
+				sp1 += int(sh >> 3)
+				g = high | uint64(low)
+			} else if s >= gapDirect {
 				high, nb := gapHigh(s)
 				d1.code, d1.rng, d1.pos = code1, rng1, sp1
 				var x uint32
@@ -824,19 +950,25 @@ func (dec *Decoder) decodeRuns(n uint64, pos []uint32) ([]uint32, error) {
 	return pos, err
 }
 
-// decodeIndices decodes the indices of the kept weights into idx,
-// alternately from coders 2 and 3, as decodeRuns decodes runs.
+// decodeIndices decodes the indices of the kept weights into idx, the
+// i-th from coder gapRuns + i mod gapIndices, as decodeRuns decodes runs.
 func (dec *Decoder) decodeIndices(m uint32, idx []uint16) error {
-	dec.bufs[2], dec.bufs[3] = pad(dec.bufs[2], dec.lanes[2].src), pad(dec.bufs[3], dec.lanes[3].src)
+	for l := gapRuns; l < gapLanes; l++ {
+		dec.bufs[l] = pad(dec.bufs[l], dec.lanes[l].src)
+	}
 	d2 := &dec.lanes[2]
 	buf2, code2, rng2, sp2, end2 := dec.bufs[2], d2.code, d2.rng, d2.pos, len(d2.src)+4
 	d3 := &dec.lanes[3]
 	buf3, code3, rng3, sp3, end3 := dec.bufs[3], d3.code, d3.rng, d3.pos, len(d3.src)+4
+	d4 := &dec.lanes[4]
+	buf4, code4, rng4, sp4, end4 := dec.bufs[4], d4.code, d4.rng, d4.pos, len(d4.src)+4
+	d5 := &dec.lanes[5]
+	buf5, code5, rng5, sp5, end5 := dec.bufs[5], d5.code, d5.rng, d5.pos, len(d5.src)+4
 	it := &dec.gm.index
 	bb := dec.gm.bb
 	var r, v, w, sh uint32
 	var err error
-	for i := 0; i < len(idx); i += 2 {
+	for i := 0; i < len(idx); i += gapIndices {
 		{
 			if sp2 > end2 {
 				err = dec.early(2, sp2 > end2)
@@ -882,10 +1014,10 @@ func (dec *Decoder) decodeIndices(m uint32, idx []uint16) error {
 				x = x<<bb | low
 			}
 			if x >= m {
-				err = dec.bad(2, sp2, fmt.Sprintf("index %d of kept weight %d outside the codebook of %d", x, i, m))
+				err = dec.bad(2, sp2, fmt.Sprintf("index %d of kept weight %d outside the codebook of %d", x, i+0, m))
 				break
 			}
-			idx[i] = uint16(x)
+			idx[i+0] = uint16(x)
 		}
 		if i+1 == len(idx) {
 			break
@@ -940,8 +1072,116 @@ func (dec *Decoder) decodeIndices(m uint32, idx []uint16) error {
 			}
 			idx[i+1] = uint16(x)
 		}
+		if i+2 == len(idx) {
+			break
+		}
+		{
+			if sp4 > end4 {
+				err = dec.early(4, sp4 > end4)
+				break
+			}
+			r = rng4 >> freqBits
+			v = code4 / r
+			if v >= freqOne {
+				err = dec.bad(4, sp4, "code value outside the symbols' range")
+				break
+			}
+			e := it.lut[v>>lutShift]
+			s, c, f := uint32(e)&0xFF, uint32(e>>16)&0xFFFF, uint32(e>>32)
+			if v-c >= f {
+				s, c, f = it.find(s, v)
+			}
+			code4 -= r * c
+			rng4 = r * f
+			sh = uint32(bits.LeadingZeros32(rng4)>>3) * 8
+			w = uint32(buf4[sp4])<<8 | uint32(buf4[sp4+1])
+			code4 = code4<<(sh&31) | w>>((16-sh)&31)
+			rng4 <<= sh & 31
+			sp4 += int(sh >> 3)
+			it.count[uint8(s)] += 2
+			if it.left--; it.left == 0 {
+				it.nextPeriod()
+			}
+			x := s
+			if bb > 0 {
+				r = rng4 >> bb
+				low := code4 / r
+				if low >= 1<<bb {
+					err = dec.bad(4, sp4, "code value outside the range of an index's low bits")
+					break
+				}
+				code4 -= r * low
+				rng4 = r
+				sh = uint32(bits.LeadingZeros32(rng4)>>3) * 8
+				w = uint32(buf4[sp4])<<8 | uint32(buf4[sp4+1])
+				code4 = code4<<(sh&31) | w>>((16-sh)&31)
+				rng4 <<= sh & 31
+				sp4 += int(sh >> 3)
+				x = x<<bb | low
+			}
+			if x >= m {
+				err = dec.bad(4, sp4, fmt.Sprintf("index %d of kept weight %d outside the codebook of %d", x, i+2, m))
+				break
+			}
+			idx[i+2] = uint16(x)
+		}
+		if i+3 == len(idx) {
+			break
+		}
+		{
+			if sp5 > end5 {
+				err = dec.early(5, sp5 > end5)
+				break
+			}
+			r = rng5 >> freqBits
+			v = code5 / r
+			if v >= freqOne {
+				err = dec.bad(5, sp5, "code value outside the symbols' range")
+				break
+			}
+			e := it.lut[v>>lutShift]
+			s, c, f := uint32(e)&0xFF, uint32(e>>16)&0xFFFF, uint32(e>>32)
+			if v-c >= f {
+				s, c, f = it.find(s, v)
+			}
+			code5 -= r * c
+			rng5 = r * f
+			sh = uint32(bits.LeadingZeros32(rng5)>>3) * 8
+			w = uint32(buf5[sp5])<<8 | uint32(buf5[sp5+1])
+			code5 = code5<<(sh&31) | w>>((16-sh)&31)
+			rng5 <<= sh & 31
+			sp5 += int(sh >> 3)
+			it.count[uint8(s)] += 2
+			if it.left--; it.left == 0 {
+				it.nextPeriod()
+			}
+			x := s
+			if bb > 0 {
+				r = rng5 >> bb
+				low := code5 / r
+				if low >= 1<<bb {
+					err = dec.bad(5, sp5, "code value outside the range of an index's low bits")
+					break
+				}
+				code5 -= r * low
+				rng5 = r
+				sh = uint32(bits.LeadingZeros32(rng5)>>3) * 8
+				w = uint32(buf5[sp5])<<8 | uint32(buf5[sp5+1])
+				code5 = code5<<(sh&31) | w>>((16-sh)&31)
+				rng5 <<= sh & 31
+				sp5 += int(sh >> 3)
+				x = x<<bb | low
+			}
+			if x >= m {
+				err = dec.bad(5, sp5, fmt.Sprintf("index %d of kept weight %d outside the codebook of %d", x, i+3, m))
+				break
+			}
+			idx[i+3] = uint16(x)
+		}
 	}
 	d2.code, d2.rng, d2.pos = code2, rng2, sp2
 	d3.code, d3.rng, d3.pos = code3, rng3, sp3
+	d4.code, d4.rng, d4.pos = code4, rng4, sp4
+	d5.code, d5.rng, d5.pos = code5, rng5, sp5
 	return err
 }

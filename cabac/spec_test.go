@@ -280,9 +280,9 @@ func (c *specCoder) uniform(k int) (uint64, bool) {
 // specDecodeGaps follows FORMAT.md's "Gap profile" on the bytes after the
 // profile byte.
 func specDecodeGaps(B []byte, n uint64, m int) (pos []uint32, idx []uint16, ok bool) {
-	var L [4]uint64
+	var L [6]uint64
 	rest := B
-	for i := range 3 {
+	for i := range 5 {
 		k := 0
 		for {
 			if k == len(rest) || k == 10 {
@@ -299,14 +299,21 @@ func specDecodeGaps(B []byte, n uint64, m int) (pos []uint32, idx []uint16, ok b
 		}
 		rest = rest[k:]
 	}
-	if L[0] > uint64(len(rest)) || L[1] > uint64(len(rest)) || L[2] > uint64(len(rest)) || L[0]+L[1]+L[2] > uint64(len(rest)) {
+	var sum uint64
+	for _, l := range L[:5] {
+		if l > uint64(len(rest)) {
+			return nil, nil, false
+		}
+		sum += l
+	}
+	if sum > uint64(len(rest)) {
 		return nil, nil, false
 	}
-	var coders [4]*specCoder
+	var coders [6]*specCoder
 	off := 0
-	for i := range 4 {
+	for i := range 6 {
 		end := len(rest)
-		if i < 3 {
+		if i < 5 {
 			end = off + int(L[i])
 		}
 		c := &specCoder{B: rest[off:end], rng: 0xFFFFFFFF}
@@ -362,7 +369,7 @@ func specDecodeGaps(B []byte, n uint64, m int) (pos []uint32, idx []uint16, ok b
 		for i := range pos {
 			v := uint64(0)
 			if m > 1 {
-				c := coders[2+i%2]
+				c := coders[2+i%4]
 				top, ok := c.sym(index)
 				if !ok {
 					return nil, nil, false
