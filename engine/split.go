@@ -24,8 +24,8 @@ import (
 
 // splitMicro is the micro-batch size; splitMin the least batch split.
 const (
-	splitMicro = 4
-	splitMin   = 8
+	splitMicro = 8
+	splitMin   = 2 * splitMicro
 )
 
 // batchSplit is the micro-batch plan of an inference program.

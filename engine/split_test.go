@@ -11,8 +11,8 @@ import (
 )
 
 // TestSplitZoo runs the zoo's convolutional networks on batches large
-// enough to be cut into micro-batches (9: streams of 4 and 5 samples,
-// micro-batches of 4 and 1) and checks the plan is made and the outputs
+// enough to be cut into micro-batches (19: micro-batches of 8 and 3,
+// on two streams) and checks the plan is made and the outputs
 // are those of the same program run layer by layer.
 func TestSplitZoo(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
@@ -22,7 +22,7 @@ func TestSplitZoo(t *testing.T) {
 			t.Fatal(err)
 		}
 		in := g.Inputs[0]
-		shape := []int{9}
+		shape := []int{19}
 		for _, d := range in.Shape[1:] {
 			shape = append(shape, d.Size)
 		}
