@@ -14,10 +14,13 @@
 #
 #   bash bench/zoo_search.sh [NET...]        (default: resnet mobilenet unet)
 #   GOAL="-target-ratio 25" bash bench/zoo_search.sh resnet
+#   EXTRA="-retries 0 -retrain-samples 500" bash bench/zoo_search.sh unet
 #
 # GOAL defaults to "-max-drop 0.5" for the classifiers (held-out points of
 # top-1 agreement with the original: the data has no labels) and
-# "-max-drop 2" for the U-Net (points of relative error of its map).
+# "-max-drop 2" for the U-Net (points of relative error of its map);
+# EXTRA passes more zoocompress flags (-retries N: full runs after the
+# first, default 2; -retrain-samples N: each candidate's brief retraining).
 # Needs: bench/zoo/data (/usr/bin/python3 bench/zoo/make_zoo.py),
 # apt-get install -y time. Several minutes per model and full run.
 set -euo pipefail
@@ -37,7 +40,7 @@ for net in "${nets[@]}"; do
   fi
   goal=${goal:--max-drop 0.5}
   # shellcheck disable=SC2086
-  nice /usr/bin/time -v "$out/zoocompress" "${args[@]}" $goal >"$out/$net.json" 2>"$out/$net.log"
+  nice /usr/bin/time -v "$out/zoocompress" "${args[@]}" $goal ${EXTRA:-} >"$out/$net.json" 2>"$out/$net.log"
   rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$out/$net.log")
   echo "$net ($goal): $(cat "$out/$net.json") peak_rss_kb=$rss"
 done

@@ -33,8 +33,10 @@ func main() {
 	maxDrop := flag.Float64("max-drop", 0, "search the settings: held-out points of agreement (or relative error) the file may lose")
 	ratio := flag.Float64("target-ratio", 0, "search the settings: whole-file ratio against the float32 weights")
 	saveConfig := flag.String("save-config", "", "with a search: write the chosen settings here (a GraphConfig)")
-	flag.Parse()
 	search := pipeline.DefaultGraphSearch()
+	flag.IntVar(&search.Retries, "retries", search.Retries, "with a search: full runs after the first")
+	flag.IntVar(&search.RetrainSamples, "retrain-samples", search.RetrainSamples, "with a search: training samples of each candidate's brief retraining")
+	flag.Parse()
 	search.MaxDrop, search.TargetRatio = *maxDrop, *ratio
 	if err := run(*model, *train, *testX, *testY, *out, *config, search, *saveConfig); err != nil {
 		fmt.Fprintln(os.Stderr, "zoocompress:", err)
