@@ -29,18 +29,25 @@ func seedFiles(tb testing.TB) map[string][]byte {
 	}
 }
 
-// TestWriteSeeds writes the seed corpus with -update.
+// TestWriteSeeds checks that testdata/fuzz holds the seed corpus as the
+// encoder writes it today, and rewrites it with -update.
 func TestWriteSeeds(t *testing.T) {
-	if !*update {
-		t.Skip("run with -update to rewrite testdata/fuzz")
-	}
 	dir := filepath.Join("testdata", "fuzz", "FuzzRead")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+	if *update {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for name, b := range seedFiles(t) {
 		data := fmt.Sprintf("go test fuzz v1\n[]byte(%s)\n", strconv.Quote(string(b)))
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+		path := filepath.Join(dir, name)
+		if !*update {
+			if old, err := os.ReadFile(path); err != nil || string(old) != data {
+				t.Errorf("%s is not the seed the encoder writes now (%v); rewrite the corpus with go test -run TestWriteSeeds -update", path, err)
+			}
+			continue
+		}
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
