@@ -36,6 +36,13 @@ import (
 // batches of samples).
 const convStageFloats = 1 << 20
 
+// A 1x1 convolution of planes under convGroupPlane positions puts the
+// planes of several samples side by side, up to convGroupCols columns.
+const (
+	convGroupPlane = 64
+	convGroupCols  = 256
+)
+
 // convDirectPartFlops is the least work (multiply-adds x 2) worth handing
 // to another core: waking one costs microseconds.
 const convDirectPartFlops = 1 << 19
@@ -61,6 +68,8 @@ type convDirect struct {
 	stageFn      func(lo, hi int)
 	unitFn       func(lo, hi int)
 	sampleFn     func(lo, hi int)
+	groupFn      func(lo, hi int)
+	groupN       int // samples side by side (1x1 of small planes); 0: not grouped
 	mu           sync.Mutex
 	stages       [][]float32   // the workers' one-sample stages, padding zero
 	pa1          *gemm.PackedA // the weights of this call
@@ -86,6 +95,20 @@ func (k *convKernel) newConvDirect(w []float32, frozen bool) *convDirect {
 		d.pa = pa
 	}
 	khw := g.kh * g.kw
+	if k.kind == convPointwise && k.p < convGroupPlane && k.p%d.nr != 0 && k.n > 1 {
+		// Small planes: the planes of groupN samples side by side, so that
+		// panels do not end with a sample's plane.
+		d.groupN = min(k.n, max(1, convGroupCols/k.p))
+		d.l, d.plane = g.ow, k.inPlane
+		row := d.groupN * k.p
+		d.cols = roundUp(row, d.nr)
+		d.offs = make([]int, k.k)
+		for c := range d.offs {
+			d.offs[c] = c * row
+		}
+		d.sampleFloats = g.c*row + d.nr // room for the last row's overrun
+		return d
+	}
 	if k.kind == convPointwise {
 		d.l, d.plane = g.ow, k.inPlane
 		d.cols = roundUp(k.p, d.nr)
@@ -141,9 +164,15 @@ func (k *convKernel) forwardDirect() {
 	panels := d.cols / d.nr
 	nbCache := max(1, (1<<14)/(d.pa1.RowsPadded()*d.nr))
 	if d.stageFn == nil {
-		d.stageFn, d.unitFn, d.sampleFn = k.stagePlanes, k.directUnits, k.directSamples
+		d.stageFn, d.unitFn, d.sampleFn, d.groupFn = k.stagePlanes, k.directUnits, k.directSamples, k.directGroups
 	}
 	procs := runtime.GOMAXPROCS(0)
+	if d.groupN > 0 {
+		d.nb = d.cols / d.nr
+		groups := (k.n + d.groupN - 1) / d.groupN
+		parallel.For(groups, max(1, convDirectPartFlops/max(1, 2*k.m*k.k*d.cols)), d.groupFn)
+		return
+	}
 	if d.plan == nil {
 		d.src, d.s0, d.sampleFloats = k.x, 0, k.group*k.geom.c*k.inPlane
 		if d.tail != nil {
@@ -209,6 +238,58 @@ func (k *convKernel) directSamples(lo, hi int) {
 			g.dwPhases(d.plan, x, stage[ci*d.plane:(ci+1)*d.plane])
 		}
 		k.directUnit(c, ldc, s, 0, stage, 0)
+	}
+}
+
+// directGroups computes groups [lo, hi) of groupN samples of a grouped
+// 1x1 convolution: their planes are copied side by side (channel c's row
+// holds the samples' planes of channel c), multiplied as one block, and
+// each sample's columns copied out.
+func (k *convKernel) directGroups(lo, hi int) {
+	d, g := k.direct, &k.geom
+	stage := d.getStage()
+	defer d.putStage(stage)
+	c, ldc, put := k.directScratch()
+	defer put()
+	row := d.groupN * k.p
+	for grp := lo; grp < hi; grp++ {
+		s0 := grp * d.groupN
+		s1 := min(k.n, s0+d.groupN)
+		copyRows(stage, row, k.x[s0*g.c*k.p:], k.p, g.c, k.p) // sample s0, then the others
+		for s := s0 + 1; s < s1; s++ {
+			copyRows(stage[(s-s0)*k.p:], row, k.x[s*g.c*k.p:], k.p, g.c, k.p)
+		}
+		panels := (roundUp((s1-s0)*k.p, d.nr)) / d.nr
+		beta := float32(0)
+		if k.hasBias {
+			beta = 1
+			for m := range k.m {
+				convFill(c[m*ldc:m*ldc+panels*d.nr], k.bias[m])
+			}
+		}
+		d.pa1.MulIndirect(panels, stage, 0, d.offs, beta, c, ldc)
+		k.groupOut(c, ldc, s0, s1)
+	}
+}
+
+// groupOut copies samples [s0, s1) of a grouped block c into Y, with the
+// epilogue.
+func (k *convKernel) groupOut(c []float32, ldc, s0, s1 int) {
+	early := k.epi.act && !k.epi.res
+	if early {
+		all := c[:k.m*ldc]
+		unaryApply(k.epi.op, k.epi.alpha, k.epi.beta, all, all)
+	}
+	for s := s0; s < s1; s++ {
+		ys := k.y[s*k.m*k.p : (s+1)*k.m*k.p]
+		copyRows(ys, k.p, c[(s-s0)*k.p:], ldc, k.m, k.p)
+		if !early && (k.epi.res || k.epi.act) {
+			var rs []float32
+			if k.res != nil {
+				rs = k.res[s*k.m*k.p : (s+1)*k.m*k.p]
+			}
+			k.epi.apply(ys, rs)
+		}
 	}
 }
 
