@@ -433,7 +433,7 @@ func GraphSearchTable(rep *GraphSearchReport) report.Table {
 			fmt.Sprint(g.Bytes), fmt.Sprintf("%.1fx", g.Ratio), loss})
 	}
 	for _, g := range rep.Trials {
-		row("candidate", g)
+		row(map[bool]string{true: "candidate (size)", false: "candidate"}[g.SizeOnly], g)
 	}
 	for i, a := range rep.Attempts {
 		row(fmt.Sprintf("full %d (%s)", i+1, map[bool]string{true: "met", false: "missed"}[a.Met]), a.GraphTrial)
