@@ -19,6 +19,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/deepcompress/deepcompress/graph"
 	"github.com/deepcompress/deepcompress/internal/parallel"
@@ -77,6 +78,9 @@ func buildBinary(b *Build) (Kernel, error) {
 			return &intBinaryKernel{op: op, plan: k.plan}, nil
 		}
 	}
+	if op != binPow {
+		k.rowScalarPlan(shape, a.Shape, c.Shape)
+	}
 	if op == binPow && c.Const() {
 		b.NoGrad[1] = true
 		e, _, err := b.ConstFloats(1)
@@ -109,6 +113,12 @@ type binaryKernel struct {
 	k               int // operand whose gradient is being computed
 
 	spanFn, gradSpanFn, gradRowsFn, gradColsFn func(lo, hi int)
+
+	// inner > 0: one operand is a value per row of inner elements of the
+	// other (scalarA: a is), computed by rows (rowFn).
+	inner   int
+	scalarA bool
+	rowFn   func(lo, hi int)
 }
 
 func (k *binaryKernel) operands(in []*graph.Tensor) (a, b []float32) {
@@ -123,8 +133,50 @@ func (k *binaryKernel) operands(in []*graph.Tensor) (a, b []float32) {
 func (k *binaryKernel) Forward(in, out []*graph.Tensor) {
 	k.a, k.b = k.operands(in)
 	k.y = out[0].F
-	parallel.For(k.plan.n, bcastGrain, k.spanFn)
+	if k.inner > 0 {
+		parallel.For(len(k.y)/k.inner, max(1, bcastGrain/k.inner), k.rowFn)
+	} else {
+		parallel.For(k.plan.n, bcastGrain, k.spanFn)
+	}
 	k.a, k.b, k.y = nil, nil, nil
+}
+
+// rowScalarPlan recognises one operand of the output's shape and the other
+// one value per row of inner elements (shape [N, C, 1, 1] against
+// [N, C, H, W]: a squeeze-and-excitation gate), which Forward then
+// computes row by row without the general plan's index arithmetic.
+func (k *binaryKernel) rowScalarPlan(out, a, b []int) {
+	full, part := a, b
+	if !slices.Equal(a, out) {
+		full, part, k.scalarA = b, a, true
+	}
+	if !slices.Equal(full, out) || len(part) != len(out) || slices.Equal(part, out) {
+		k.scalarA = false
+		return
+	}
+	j := len(out)
+	for j > 0 && part[j-1] == 1 {
+		j--
+	}
+	if !slices.Equal(part[:j], out[:j]) || j == len(out) {
+		k.scalarA = false
+		return
+	}
+	k.inner = numel(out[j:])
+	k.rowFn = k.rows
+}
+
+// rows computes rows [lo, hi) of a row-scalar operation.
+func (k *binaryKernel) rows(lo, hi int) {
+	n := k.inner
+	for r := lo; r < hi; r++ {
+		y := k.y[r*n : (r+1)*n]
+		if k.scalarA {
+			binSV(k.op, y, k.a[r], k.b[r*n:(r+1)*n])
+		} else {
+			binVS(k.op, y, k.a[r*n:(r+1)*n], k.b[r])
+		}
+	}
 }
 
 // span computes elements [lo, hi) of the result, row piece by row piece.
