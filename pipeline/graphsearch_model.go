@@ -142,7 +142,7 @@ type GraphSearchReport struct {
 // With a size bound (exact from the cheap measure, up to the coding of
 // other positions) a miss steps one tolerance further. The result is the
 // best full run that met the goal, written to out, or, when none did, the
-// last: Search.Met says which (a miss is not an error). Config names
+// nearest: Search.Met says which (a miss is not an error). Config names
 // every setting chosen.
 func (c *GraphCompressor) SearchGraph(ctx context.Context, g *graph.Graph, data Samples, out string, s GraphSearch) (*GraphResult, error) {
 	if err := s.Validate(); err != nil {
@@ -210,30 +210,42 @@ func (r *graphRun) refine(ctx context.Context, g *graph.Graph, space *graphSpace
 		r.c.logf("search: full run %d: %s, %s", len(results), space.describe(a.GraphTrial), map[bool]string{true: "goal met", false: "goal missed"}[a.Met])
 		return m, nil
 	}
-	_, best, err := Refine(ctx, goal, space.Steps(), from, safe, budget, full)
+	tries, best, err := Refine(ctx, goal, space.Steps(), from, safe, budget, full)
 	if err != nil {
 		return nil, err
 	}
 	if len(results) == 0 {
 		return nil, errors.New("pipeline: the search ran no full run")
 	}
-	res := results[len(results)-1]
 	rep.Met = best >= 0
-	if rep.Met && best != len(results)-1 {
-		res = results[best]
-		if out != "" {
-			if err := dcz.WriteFile(out, res.File); err != nil {
-				return nil, err
-			}
-		}
-	}
 	if !rep.Met {
-		r.c.logf("search: goal missed after %d full runs; keeping the last", len(results))
+		best = nearest(goal, tries)
+		r.c.logf("search: goal missed after %d full runs; keeping the nearest, full run %d", len(results), best+1)
 	} else {
 		r.c.logf("search: keeping full run %d", best+1)
 	}
+	res := results[best]
+	if best != len(results)-1 && out != "" {
+		if err := dcz.WriteFile(out, res.File); err != nil {
+			return nil, err
+		}
+	}
 	res.Search = rep
 	return res, nil
+}
+
+// nearest is the index of the try nearest the goal: the lowest metric
+// (the smaller file on a tie), or the smallest file.
+func nearest(goal SearchGoal, tries []SearchTrial) int {
+	best := 0
+	for i, t := range tries {
+		b := tries[best]
+		if goal.MaxBytes > 0 && t.Bytes < b.Bytes ||
+			goal.MaxMetric > 0 && (t.Metric < b.Metric || t.Metric == b.Metric && t.Bytes < b.Bytes) {
+			best = i
+		}
+	}
+	return best
 }
 
 // searchLoss is what a max-drop goal bounds: points of held-out accuracy

@@ -193,7 +193,7 @@ func runGraphCompress(cmd *cobra.Command, a *graphArgs, modelPath, out string, a
 		return err
 	}
 	if res.Search != nil && !res.Search.Met {
-		return fmt.Errorf("the goal (%s) was missed after %d full runs; %s holds the last", res.Search.Goal, len(res.Search.Attempts), out)
+		return fmt.Errorf("the goal (%s) was missed after %d full runs; %s holds the nearest miss", res.Search.Goal, len(res.Search.Attempts), out)
 	}
 	return nil
 }
