@@ -85,7 +85,7 @@ func FitGraph(g *graph.Graph, base Options, maxBytes int64) (Config, map[string]
 					l.Kind = arch.Conv2D
 				}
 				if base.HalfCodebooks {
-					halfIfLossless(&l.Layer, t.F)
+					halfIfLossless(&l.Layer, t.F, grid)
 				}
 				frame, err := enc.EncodeLayer(&l.Layer)
 				if err != nil {

@@ -242,7 +242,7 @@ func compressParam(enc *dcz.Encoder, j *graphJob, workers int, half halfOptions)
 		}
 		layerHalf := false
 		if half.codebooks {
-			if hrms, ok := halfIfLossless(&l.Layer, j.t.F); ok {
+			if hrms, ok := halfIfLossless(&l.Layer, j.t.F, j.plan.Grid); ok {
 				rms, layerHalf = hrms, true
 			}
 		}
@@ -275,26 +275,77 @@ func floatSource(name string, data []float32) *source {
 
 // halfCodebook returns l with its shared values rounded to float16 before
 // the weights are assigned to them, so that each survivor carries the
-// stored value nearest to its weight in w (the tensor's dense values): the
-// codebook becomes the distinct rounded values that some survivor is
-// nearest to, ascending as the centroids were, stored as float16. It also
-// returns the sharing error with it (sharingRMS); ok is false when a
-// shared value lies beyond float16's range.
-func halfCodebook(l *dcz.Layer, w []float32) (h *dcz.Layer, rms float64, ok bool) {
+// stored value nearest to its weight in w (the tensor's dense values).
+// Rounding alone moves each k-means value off the mean of its weights by
+// up to 2^-11 of itself, an error all of them share, so with lloyd a few
+// Lloyd steps follow on float16 values: assign each weight to the nearest
+// value, then make each value the rounded mean of its weights, until
+// nothing changes (halfSteps at most); a uniform grid keeps its rounded
+// values. The codebook is the
+// distinct values some survivor is nearest to, ascending, stored as
+// float16. It also returns the sharing error (sharingRMS); ok is false
+// when a shared value lies beyond float16's range.
+func halfCodebook(l *dcz.Layer, w []float32, lloyd bool) (h *dcz.Layer, rms float64, ok bool) {
 	cb := slices.Clone(l.Codebook)
 	if dcz.RoundFloat16(cb) != nil {
 		return nil, 0, false
 	}
 	slices.Sort(cb)
 	cb = slices.Compact(cb)
-	idx := make([]uint16, len(l.Pos))
+	for step := 0; lloyd && step < halfSteps; step++ {
+		next, ok := halfMeans(cb, l.Pos, w)
+		if !ok {
+			return nil, 0, false
+		}
+		if slices.Equal(next, cb) {
+			break
+		}
+		cb = next
+	}
+	c := *l
+	c.Codebook, c.Idx = assignUsed(cb, l.Pos, w)
+	c.Precision = dcz.Float16
+	return &c, sharingRMS(&c.Layer, w), true
+}
+
+// halfMeans is one Lloyd step on float16 values: each survivor (w at
+// pos) goes to the nearest value of the ascending codebook cb, and each
+// value that received some becomes the rounded mean of theirs. The result
+// is ascending and distinct; ok is false if a mean rounds beyond float16's
+// range.
+func halfMeans(cb []float32, pos []uint32, w []float32) ([]float32, bool) {
+	sum := make([]float64, len(cb))
+	count := make([]int, len(cb))
+	for _, p := range pos {
+		j := nearestShared(cb, w[p])
+		sum[j] += float64(w[p])
+		count[j]++
+	}
+	next := make([]float32, 0, len(cb))
+	for j, n := range count {
+		if n > 0 {
+			next = append(next, float32(sum[j]/float64(n)))
+		}
+	}
+	if dcz.RoundFloat16(next) != nil {
+		return nil, false
+	}
+	slices.Sort(next)
+	return slices.Compact(next), true
+}
+
+// assignUsed assigns each survivor (w at pos) to the nearest value of the
+// ascending codebook cb and returns the values some survivor took, in
+// order, with the indices into them.
+func assignUsed(cb []float32, pos []uint32, w []float32) ([]float32, []uint16) {
+	idx := make([]uint16, len(pos))
 	used := make([]bool, len(cb))
-	for i, p := range l.Pos {
+	for i, p := range pos {
 		idx[i] = nearestShared(cb, w[p])
 		used[idx[i]] = true
 	}
 	remap := make([]uint16, len(cb))
-	kept := cb[:0]
+	kept := make([]float32, 0, len(cb))
 	for j, u := range used {
 		if u {
 			remap[j] = uint16(len(kept))
@@ -304,17 +355,19 @@ func halfCodebook(l *dcz.Layer, w []float32) (h *dcz.Layer, rms float64, ok bool
 	for i := range idx {
 		idx[i] = remap[idx[i]]
 	}
-	c := *l
-	c.Codebook, c.Idx, c.Precision = kept, idx, dcz.Float16
-	return &c, sharingRMS(&c.Layer, w), true
+	return kept, idx
 }
 
-// halfIfLossless gives l the float16 codebook of halfCodebook where that
-// makes its sharing error at most HalfTolerance larger, and then reports
-// true and the new error.
-func halfIfLossless(l *dcz.Layer, w []float32) (float64, bool) {
+// halfSteps bounds the Lloyd steps of halfCodebook; they converge in a
+// few, as the values start at the float32 optimum.
+const halfSteps = 8
+
+// halfIfLossless gives l, shared on grid, the float16 codebook of
+// halfCodebook where that makes its sharing error at most HalfTolerance
+// larger, and then reports true and the new error.
+func halfIfLossless(l *dcz.Layer, w []float32, grid string) (float64, bool) {
 	base := sharingRMS(&l.Layer, w)
-	h, rms, ok := halfCodebook(l, w)
+	h, rms, ok := halfCodebook(l, w, grid != GridUniform)
 	if !ok || rms > base*(1+HalfTolerance) {
 		return 0, false
 	}

@@ -231,14 +231,15 @@ func TestCompressGraphHalfCodebooks(t *testing.T) {
 	}
 }
 
-// TestHalfCodebookAssignment: rounding merges shared values that meet in
-// float16 and reassigns each weight to the nearest stored value, which
-// the unrounded assignment would not always give.
+// TestHalfCodebookAssignment: rounding (without Lloyd steps, as for a
+// uniform grid) merges shared values that meet in float16 and reassigns
+// each weight to the nearest stored value, which the unrounded assignment
+// would not always give.
 func TestHalfCodebookAssignment(t *testing.T) {
 	w := []float32{1, 1.0004, 1.0006, 2, 3}
 	l := &dcz.Layer{Layer: quantize.Layer{Name: "w", Shape: []int{5}, Bits: 2,
 		Codebook: []float32{1, 1.0002, 1.0007, 2.5}, Pos: []uint32{0, 1, 2, 3, 4}, Idx: []uint16{0, 1, 2, 3, 3}}}
-	h, rms, ok := halfCodebook(l, w)
+	h, rms, ok := halfCodebook(l, w, false)
 	if !ok {
 		t.Fatal("refused")
 	}
@@ -256,8 +257,47 @@ func TestHalfCodebookAssignment(t *testing.T) {
 		t.Errorf("rms %g, want %g", rms, want)
 	}
 	big := &dcz.Layer{Layer: quantize.Layer{Name: "w", Shape: []int{1}, Bits: 1, Codebook: []float32{1e5}, Pos: []uint32{0}, Idx: []uint16{0}}}
-	if _, _, ok := halfCodebook(big, []float32{1e5}); ok {
+	if _, _, ok := halfCodebook(big, []float32{1e5}, true); ok {
 		t.Error("a shared value beyond float16's range accepted")
+	}
+}
+
+// TestHalfCodebookLloyd: with Lloyd steps each float16 value is the
+// rounded mean of the weights nearest to it (a k-means fixed point on
+// float16 values), and the sharing error is smaller than with rounding and
+// reassignment alone.
+func TestHalfCodebookLloyd(t *testing.T) {
+	r := newRand(3)
+	w := bell(r, 5000, 0.05)
+	c, err := quantize.Cluster(w, 64, quantize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := make([]uint32, len(w))
+	for i := range pos {
+		pos[i] = uint32(i)
+	}
+	l := &dcz.Layer{Layer: quantize.Layer{Name: "w", Shape: []int{len(w)}, Bits: 6, Codebook: c.Centroids, Pos: pos, Idx: c.Assign}}
+	h, rms, ok := halfCodebook(l, w, true)
+	_, plain, _ := halfCodebook(l, w, false)
+	if !ok || rms >= plain {
+		t.Fatalf("ok %v, rms %g with Lloyd steps, %g without", ok, rms, plain)
+	}
+	sum := make([]float64, len(h.Codebook))
+	n := make([]int, len(h.Codebook))
+	for i, p := range h.Pos {
+		if j := nearestShared(h.Codebook, w[p]); j != h.Idx[i] {
+			t.Fatalf("weight %d: index %d, nearest %d", p, h.Idx[i], j)
+		}
+		sum[h.Idx[i]] += float64(w[p])
+		n[h.Idx[i]]++
+	}
+	for j, v := range h.Codebook {
+		mean := []float32{float32(sum[j] / float64(n[j]))}
+		dcz.RoundFloat16(mean)
+		if n[j] == 0 || mean[0] != v {
+			t.Errorf("value %d = %g, the rounded mean of its %d weights is %g", j, v, n[j], mean[0])
+		}
 	}
 }
 
