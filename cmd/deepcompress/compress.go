@@ -77,6 +77,7 @@ coding it would not make it smaller, and --max-bytes N|int8 picks the bits
   deepcompress compress --model ../shared/models/lenet300.onnx --out l300.dcz --config my.json
   deepcompress compress --model resnet.onnx --data my_images/ --out resnet.dcz
   deepcompress compress --model unet.onnx --data inputs.npy --out unet.dcz --tolerance 1
+  deepcompress compress --model resnet.onnx --data my_images/ --out resnet.dcz --max-drop 0.5
   deepcompress compress --data-free --model vgg16.safetensors --out vgg16.dcz --keep 0.1 --bits 5 --index-bits 5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
