@@ -43,6 +43,13 @@ package engine
 // cores at any batch size. The vector depthwise path reaches 15-35
 // GFLOP/s on two cores of a Zen 5 (the scalar loops 2-6), where gemm
 // reaches 60-180 per core.
+//
+// Inference programs take other paths: a single-group Conv runs gemm on
+// the input planes in place, through row offsets, with weights packed
+// once (convdirect.go); the vector depthwise forward pass stacks the
+// samples of a channel into one tap run (dwbatch.go, training too, with
+// the same sums); and a residual Add and an activation after a Conv are
+// applied in its output pass (fuse.go).
 
 import (
 	"fmt"

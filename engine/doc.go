@@ -13,7 +13,10 @@
 // the operators implemented.
 //
 // For inference, a BatchNormalization that follows a Conv is folded into
-// the Conv's weights and bias at compile time. For training nothing is
+// the Conv's weights and bias at compile time, residual Adds and
+// activations after a Conv are fused into it (fuse.go), and a large batch
+// runs as micro-batches, one stream per core, when no step mixes samples
+// (split.go). For training nothing is
 // folded, BatchNormalization uses its running statistics (frozen, as when
 // fine-tuning a pretrained network) and learns its scale and bias, and
 // Backward accumulates dL/dparam for every trainable parameter.
