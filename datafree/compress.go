@@ -41,7 +41,8 @@ type Options struct {
 	Progress func(TensorStats)
 	// HalfCodebooks stores codebooks in float16, 2 bytes a shared value
 	// (CompressGraph only): the centroids are rounded to float16 before
-	// the weights are assigned to them, and a tensor keeps the float16
+	// the weights are assigned to them (k-means values then take Lloyd
+	// steps on float16 values), and a tensor keeps the float16
 	// codebook where that loses nothing measurable, that is where its
 	// sharing error (RMS over the survivors) grows by at most
 	// HalfTolerance, and a float32 codebook elsewhere.
