@@ -4,8 +4,10 @@
 //   - Huffman: the relative indices and codebook indices as the file
 //     stores them (two Huffman blocks, tables included; the bytes of the
 //     file's 'L' sections, packages sparse and huffman);
-//   - cabac: the context-adaptive binary arithmetic coder of package
-//     cabac (profile byte included);
+//   - cabac: package cabac's stream (profile byte included; the profile
+//     column shows which the encoder chose: 0x40 the gap profile, symbols
+//     for runs of pruned weights and for indices, below 0x40 a bin per
+//     position with contexts);
 //   - zstd: klauspost/compress zstd at its highest level
 //     (SpeedBestCompression) on the raw index stream: one byte per
 //     position, 0 for a pruned weight and 1 + the codebook index otherwise
@@ -44,6 +46,7 @@ import (
 
 type row struct {
 	name                   string
+	prof                   byte // cabac's profile byte (0x40: the gap profile)
 	rows, cols, kept, m    int
 	huff, cab, zst         int
 	order0, bound          float64
@@ -82,8 +85,8 @@ func file(path string, reps int, useZstd bool) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	fmt.Printf("## %s (%d bytes)\n\n", path, st.Size())
-	fmt.Println("| tensor | rows x cols | kept | k | Huffman B | cabac B | cabac vs Huffman | zstd-max B | order-0 B | context bound B | cabac / bound | Huffman dec ms | cabac dec ms | dec ratio | Huffman enc ms | cabac enc ms | enc ratio |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| tensor | rows x cols | kept | k | profile | Huffman B | cabac B | cabac vs Huffman | zstd-max B | order-0 B | context bound B | cabac / bound | Huffman dec ms | cabac dec ms | dec ratio | Huffman enc ms | cabac enc ms | enc ratio |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	var tot row
 	tot.name = "total"
 	var zenc *zstd.Encoder
@@ -152,8 +155,12 @@ func print(r row) {
 	if r.name == "total" {
 		shape = fmt.Sprintf("%d", r.rows)
 	}
-	fmt.Printf("| %s | %s | %d | %d | %d | %d | %+.2f %% | %d | %.0f | %.0f | %.4f | %.2f | %.2f | %.2fx | %.2f | %.2f | %.2fx |\n",
-		r.name, shape, r.kept, r.m, r.huff, r.cab, 100*(float64(r.cab)/float64(r.huff)-1), r.zst,
+	prof := fmt.Sprintf("%#02x", r.prof)
+	if r.name == "total" {
+		prof = ""
+	}
+	fmt.Printf("| %s | %s | %d | %d | %s | %d | %d | %+.2f %% | %d | %.0f | %.0f | %.4f | %.2f | %.2f | %.2fx | %.2f | %.2f | %.2fx |\n",
+		r.name, shape, r.kept, r.m, prof, r.huff, r.cab, 100*(float64(r.cab)/float64(r.huff)-1), r.zst,
 		r.order0, r.bound, float64(r.cab)/r.bound, ms(r.hDec), ms(r.cDec), float64(r.cDec)/float64(r.hDec),
 		ms(r.hEnc), ms(r.cEnc), float64(r.cEnc)/float64(r.hEnc))
 }
@@ -247,6 +254,9 @@ func measure(s *dcz.Section, reps int, zenc *zstd.Encoder) (row, error) {
 		return r, err
 	}
 	r.cab = len(cbuf)
+	if len(cbuf) > 0 {
+		r.prof = cbuf[0]
+	}
 	var cPos []uint32
 	var cIdx []uint16
 	cDec := func() error {
