@@ -241,6 +241,18 @@ func (m *Model) ScaleDropout(factor func(weight *Param) float64) {
 	}
 }
 
+// HasDropout reports whether a dropout layer draws random masks in
+// training (a rate of 0 draws nothing): such a model cannot resume
+// training mid-run (see TrainState).
+func (m *Model) HasDropout() bool {
+	for i, l := range m.layers {
+		if _, ok := l.(*dropout); ok && m.Spec.Layers[i].Rate > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Snapshot is a copy of a model's parameters and masks.
 type Snapshot struct {
 	data, mask map[string][]float32

@@ -70,3 +70,12 @@ func (p *Param) Kept() int {
 // ResetMomentum forgets the optimizer's velocity, as when a new training
 // phase starts.
 func (p *Param) ResetMomentum() { p.velocity = nil }
+
+// Velocity is the optimizer's momentum buffer, nil before the first step
+// or after ResetMomentum: with the data and mask, the parameter's whole
+// training state, for checkpoints that resume mid-training.
+func (p *Param) Velocity() []float32 { return p.velocity }
+
+// SetVelocity installs a saved momentum buffer (nil: none); its length
+// must be the parameter's.
+func (p *Param) SetVelocity(v []float32) { p.velocity = v }

@@ -64,6 +64,25 @@ type TrainConfig struct {
 	// error instead (for outputs that are not class scores); it needs no
 	// labels.
 	MSE bool
+	// Start, if set, resumes a run after Start.Epoch epochs; the model
+	// (parameters, masks, velocities) and the optimizer must be as they
+	// were then. The run ends exactly as an uninterrupted one would.
+	Start *TrainState
+	// AfterEpoch, if set, is called at the end of every epoch but the
+	// last with the state to resume from, to checkpoint it; an error
+	// stops training.
+	AfterEpoch func(TrainState) error
+}
+
+// TrainState is where a run stands between two epochs besides the model:
+// the epochs done, the state of the generator that shuffles the samples
+// (and draws the augmentations), and the last epoch's sample order, which
+// the next shuffle permutes. Dropout layers draw from generators of their
+// own, which it does not hold: a model with dropout cannot resume.
+type TrainState struct {
+	Epoch int
+	RNG   []byte // rand.PCG.MarshalBinary
+	Order []int
 }
 
 // LRAt is the learning rate after `done` of `total` steps, epoch being the
@@ -146,7 +165,9 @@ func TrainContext(ctx context.Context, m *Model, data Dataset, cfg TrainConfig, 
 	if opt == nil {
 		opt = &SGD{Params: m.Params(), Momentum: cfg.Momentum, L2: cfg.L2, L1: cfg.L1}
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5851f42d4c957f2d))
+	src := rand.NewPCG(cfg.Seed, 0x5851f42d4c957f2d)
+	rng := rand.New(src)
+
 	n := data.Len()
 	batches := (n + cfg.Batch - 1) / cfg.Batch
 	rows := min(cfg.Batch, n) // a batch larger than the data holds the data
@@ -177,7 +198,14 @@ func TrainContext(ctx context.Context, m *Model, data Dataset, cfg TrainConfig, 
 	for i := range perm {
 		perm[i] = i
 	}
-	for epoch := 0; epoch < cfg.Epochs; epoch++ {
+	first, err := cfg.resume(m, src, perm)
+	if err != nil {
+		return err
+	}
+	for epoch := first; epoch < cfg.Epochs; epoch++ {
+		if err := cfg.endOfEpoch(epoch, src, perm); err != nil {
+			return err
+		}
 		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		start := time.Now()
 		var lossSum float64
@@ -225,6 +253,48 @@ func TrainContext(ctx context.Context, m *Model, data Dataset, cfg TrainConfig, 
 		}
 	}
 	return nil
+}
+
+// resume checks the config's resumption settings against m, restores the
+// generator and the sample order from Start and returns the first epoch
+// to run.
+func (c TrainConfig) resume(m *Model, src *rand.PCG, order []int) (int, error) {
+	if (c.Start != nil || c.AfterEpoch != nil) && m.HasDropout() {
+		return 0, fmt.Errorf("nn: a model with dropout cannot resume training (its dropout generators are not saved)")
+	}
+	if c.Start == nil {
+		return 0, nil
+	}
+	if c.Start.Epoch < 0 || c.Start.Epoch >= c.Epochs {
+		return 0, fmt.Errorf("nn: cannot resume after epoch %d of %d", c.Start.Epoch, c.Epochs)
+	}
+	if len(c.Start.Order) != len(order) {
+		return 0, fmt.Errorf("nn: resuming: a sample order of %d samples for %d", len(c.Start.Order), len(order))
+	}
+	seen := make([]bool, len(order))
+	for _, i := range c.Start.Order {
+		if i < 0 || i >= len(order) || seen[i] {
+			return 0, fmt.Errorf("nn: resuming: the saved sample order is not a permutation")
+		}
+		seen[i] = true
+	}
+	if err := src.UnmarshalBinary(c.Start.RNG); err != nil {
+		return 0, fmt.Errorf("nn: resuming: %w", err)
+	}
+	copy(order, c.Start.Order)
+	return c.Start.Epoch, nil
+}
+
+// endOfEpoch hands AfterEpoch the state before epoch (once one is done).
+func (c TrainConfig) endOfEpoch(epoch int, src *rand.PCG, order []int) error {
+	if c.AfterEpoch == nil || c.Start != nil && epoch == c.Start.Epoch || epoch == 0 {
+		return nil
+	}
+	state, err := src.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	return c.AfterEpoch(TrainState{Epoch: epoch, RNG: state, Order: append([]int(nil), order...)})
 }
 
 // WithTeacher returns data with Teacher set to the logits of m (its

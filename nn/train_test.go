@@ -79,3 +79,60 @@ func TestTrainContextStopsAtTheNextBatch(t *testing.T) {
 		t.Errorf("%d batches ran, want 3", batches)
 	}
 }
+
+// TestTrainResumes stops a run after each epoch in turn (AfterEpoch saves
+// the state, the parameters and the velocities), restarts it from there in
+// a fresh model and requires the uninterrupted run's weights, bit for bit.
+func TestTrainResumes(t *testing.T) {
+	spec := arch.Spec{Name: "tiny", Input: []int{8}, Layers: []arch.Layer{{Kind: arch.Dense, Name: "fc1", Out: 6}, {Kind: arch.ReLU}, {Kind: arch.Dense, Name: "fc2", Out: 3}}}
+	data := nn.Dataset{X: make([]float32, 50*8), Labels: make([]uint8, 50), Dim: 8}
+	for i := range data.X {
+		data.X[i] = float32(i%13)/13 - 0.4
+	}
+	for i := range data.Labels {
+		data.Labels[i] = uint8(i % 3)
+	}
+	cfg := nn.TrainConfig{Epochs: 4, Batch: 8, LR: 0.1, Momentum: 0.9, Schedule: nn.Cosine, Seed: 5}
+	whole, _ := nn.New(spec, 1)
+	if err := nn.Train(whole, data, cfg, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	errStop := errors.New("stop")
+	for stop := 1; stop < cfg.Epochs; stop++ {
+		m, _ := nn.New(spec, 1)
+		var saved nn.TrainState
+		params := map[string][2][]float32{}
+		c := cfg
+		c.AfterEpoch = func(s nn.TrainState) error {
+			if s.Epoch < stop {
+				return nil
+			}
+			saved = s
+			for _, p := range m.Params() {
+				params[p.Name] = [2][]float32{append([]float32(nil), p.Data...), append([]float32(nil), p.Velocity()...)}
+			}
+			return errStop
+		}
+		if err := nn.Train(m, data, c, nil, nil); !errors.Is(err, errStop) || saved.Epoch != stop {
+			t.Fatalf("stop after epoch %d: %v, state of epoch %d", stop, err, saved.Epoch)
+		}
+		again, _ := nn.New(spec, 99) // other weights: all must come from the checkpoint
+		for _, p := range again.Params() {
+			copy(p.Data, params[p.Name][0])
+			p.SetVelocity(params[p.Name][1])
+		}
+		c = cfg
+		c.Start = &saved
+		if err := nn.Train(again, data, c, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range whole.Params() {
+			q := again.Param(p.Name)
+			for i := range p.Data {
+				if p.Data[i] != q.Data[i] {
+					t.Fatalf("resumed after epoch %d: %s[%d] = %v, want %v", stop, p.Name, i, q.Data[i], p.Data[i])
+				}
+			}
+		}
+	}
+}

@@ -255,6 +255,9 @@ func (r *Runner) pruneStage(ctx context.Context, m *nn.Model) error {
 		done = round
 		r.logf("prune: rounds 1-%d done earlier, loaded %s", done, path)
 	}
+	if done > 0 {
+		r.roundDone(done) // a partial checkpoint the round's own one outdated
+	}
 	if c.Gradual && done == 0 {
 		return r.pruneGradually(ctx, m)
 	}
@@ -262,27 +265,37 @@ func (r *Runner) pruneStage(ctx context.Context, m *nn.Model) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := prune.Apply(m, c.Config.RoundConfig(round, c.Rounds)); err != nil {
-			return err
+		start := r.resumeRound(m, round)
+		if start == nil {
+			if err := prune.Apply(m, c.Config.RoundConfig(round, c.Rounds)); err != nil {
+				return err
+			}
+			for _, p := range m.Params() {
+				p.ResetMomentum()
+			}
 		}
 		prune.ScaleDropout(m)
-		for _, p := range m.Params() {
-			p.ResetMomentum()
-		}
 		_, total := prune.Stats(m)
 		r.logf("prune: round %d/%d keeps %.2f%% of the weights, retraining %d epochs", round, c.Rounds, total.KeptPct, c.Retrain.Epochs)
 		cfg := c.Retrain.TrainConfig(r.Config.Seed + uint64(round))
+		cfg.Start, cfg.AfterEpoch = start, r.epochCheckpoints(m, round)
 		if err := nn.TrainContext(ctx, m, r.Train, cfg, nil, r.progress(fmt.Sprintf("prune %d/%d", round, c.Rounds))); err != nil {
 			return err
 		}
-		if err := modelfile.SaveCheckpoint(roundFile(r.WorkDir, round), m, nil); err != nil {
-			return err
-		}
-		if err := r.checkpointed(); err != nil {
+		if err := r.saveRound(m, round); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// saveRound checkpoints a finished round in place of its partial one.
+func (r *Runner) saveRound(m *nn.Model, round int) error {
+	if err := modelfile.SaveCheckpoint(roundFile(r.WorkDir, round), m, nil); err != nil {
+		return err
+	}
+	r.roundDone(round)
+	return r.checkpointed()
 }
 
 // pruneGradually is the one-round form of the stage: prune while training
@@ -291,13 +304,11 @@ func (r *Runner) pruneGradually(ctx context.Context, m *nn.Model) error {
 	c := r.Config.Prune
 	r.logf("prune: gradually to the target over %d epochs", c.Retrain.Epochs)
 	cfg := c.Retrain.TrainConfig(r.Config.Seed + 1)
+	cfg.Start, cfg.AfterEpoch = r.resumeRound(m, c.Rounds), r.epochCheckpoints(m, c.Rounds)
 	if err := prune.TrainGradually(ctx, m, r.Train, c.Config, cfg, r.progress("prune (gradual)")); err != nil {
 		return err
 	}
-	if err := modelfile.SaveCheckpoint(roundFile(r.WorkDir, c.Rounds), m, nil); err != nil {
-		return err
-	}
-	return r.checkpointed()
+	return r.saveRound(m, c.Rounds)
 }
 
 // discard removes a checkpoint that failed to read, saying so: resuming

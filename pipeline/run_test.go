@@ -67,16 +67,29 @@ func distilledConfig() Config {
 	return c
 }
 
+// gradualConfig prunes in one gradual round of 3 epochs.
+func gradualConfig() Config {
+	c := smallConfig()
+	c.Prune.Rounds, c.Prune.Gradual, c.Prune.Retrain.Epochs = 1, true, 3
+	return c
+}
+
+// TestResumeGivesSameFile stops a run after each of its checkpoints in
+// turn (the partial ones after every epoch of a round but its last, the
+// rounds', the quantized model) and resumes it: the file must be the
+// uninterrupted run's, byte for byte.
 func TestResumeGivesSameFile(t *testing.T) {
-	for name, cfg := range map[string]Config{"plain": smallConfig(), "distilled": distilledConfig()} {
+	for name, cfg := range map[string]Config{"plain": smallConfig(), "distilled": distilledConfig(), "gradual": gradualConfig()} {
 		t.Run(name, func(t *testing.T) { testResume(t, cfg) })
 	}
 }
 
 func testResume(t *testing.T, cfg Config) {
 	dir := t.TempDir()
+	var log bytes.Buffer
 	run := func(out, work string, stopAfter int) (*Result, error) {
-		r := &Runner{Config: cfg, WorkDir: work, Train: synthetic(400, 1), Test: synthetic(200, 2)}
+		log.Reset()
+		r := &Runner{Config: cfg, WorkDir: work, Train: synthetic(400, 1), Test: synthetic(200, 2), Log: &log}
 		if stopAfter > 0 {
 			checkpoints := 0
 			r.afterCheckpoint = func() error {
@@ -96,19 +109,34 @@ func testResume(t *testing.T, cfg Config) {
 	if len(res.Stages) != 4 || res.Stages[3].Ratio <= res.Stages[1].Ratio {
 		t.Fatalf("stages %+v", res.Stages)
 	}
-	for stop := 1; stop <= 4; stop++ {
+	partials := 0
+	for stop := 1; ; stop++ {
 		out := filepath.Join(dir, "resumed.dcz")
 		work := filepath.Join(dir, "w-resume")
 		os.RemoveAll(work)
 		os.Remove(out)
-		if _, err := run(out, work, stop); !errors.Is(err, errStop) {
+		_, err := run(out, work, stop)
+		if err == nil { // fewer checkpoints than stop: all were tried
+			if want := cfg.Prune.Rounds * (cfg.Prune.Retrain.Epochs - 1); partials != want {
+				t.Errorf("%d partial checkpoints, want %d (every epoch of a round but its last)", partials, want)
+			}
+			break
+		}
+		if !errors.Is(err, errStop) {
 			t.Fatalf("stop after checkpoint %d: got %v", stop, err)
+		}
+		partial, _ := filepath.Glob(filepath.Join(work, "*-partial.safetensors"))
+		if len(partial) > 0 {
+			partials++
 		}
 		if _, err := os.Stat(out); err == nil {
 			t.Fatalf("stop after checkpoint %d: output written before the run ended", stop)
 		}
 		if _, err := run(out, work, 0); err != nil {
 			t.Fatal(err)
+		}
+		if len(partial) > 0 && !strings.Contains(log.String(), "resumes after epoch") {
+			t.Errorf("stop after checkpoint %d: the partial checkpoint was not resumed from:\n%s", stop, log.String())
 		}
 		a, _ := os.ReadFile(whole)
 		b, _ := os.ReadFile(out)
@@ -132,14 +160,16 @@ func TestCancelledRunResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, _ := os.ReadFile(whole)
-	// 7 batches an epoch: rounds 1-3 are batches 1-14, 15-28, 29-42, the
-	// fine-tuning 43-49.
+	// 7 batches an epoch, 2 epochs a round: rounds 1-3 are batches 1-14,
+	// 15-28, 29-42, the fine-tuning 43-49.
 	for _, at := range []struct {
 		batch int
 		kept  []string
 	}{
 		{5, nil},
+		{10, []string{"pruned-round1-partial.safetensors"}},
 		{20, []string{"pruned-round1.safetensors"}},
+		{26, []string{"pruned-round1.safetensors", "pruned-round2-partial.safetensors"}},
 		{33, []string{"pruned-round1.safetensors", "pruned-round2.safetensors"}},
 		{45, []string{"pruned-round3.safetensors"}},
 	} {

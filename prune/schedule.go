@@ -150,7 +150,9 @@ func TrainGradually(ctx context.Context, m *nn.Model, train nn.Dataset, cfg Conf
 }
 
 // TrainGraduallyUntil is TrainGradually with the pruning phase ending at
-// the fraction until of the run (0 < until <= 1).
+// the fraction until of the run (0 < until <= 1). A run resumed by
+// retrain.Start continues the schedule from that epoch (the masks come
+// with the model).
 func TrainGraduallyUntil(ctx context.Context, m *nn.Model, train nn.Dataset, cfg Config, retrain nn.TrainConfig, until float64, report func(nn.Progress)) error {
 	if !(until > 0 && until <= 1) {
 		return fmt.Errorf("prune: the pruning phase must end within the run, got %v", until)
@@ -161,8 +163,12 @@ func TrainGraduallyUntil(ctx context.Context, m *nn.Model, train nn.Dataset, cfg
 	if err := retrain.Validate(); err != nil {
 		return err
 	}
-	steps := retrain.Epochs * ((train.Len() + retrain.Batch - 1) / retrain.Batch)
+	perEpoch := (train.Len() + retrain.Batch - 1) / retrain.Batch
+	steps := retrain.Epochs * perEpoch
 	g := &Gradual{Inner: &nn.SGD{Params: m.Params(), Momentum: retrain.Momentum, L2: retrain.L2, L1: retrain.L1},
 		Model: m, Final: cfg, End: int(float64(steps) * until), Every: 100}
+	if retrain.Start != nil { // resumed: the schedule continues where it was
+		g.step = retrain.Start.Epoch * perEpoch
+	}
 	return nn.TrainContext(ctx, m, train, retrain, g, report)
 }
