@@ -47,10 +47,12 @@ Settings come from a built-in preset (--preset paper: the paper's per-layer
 settings for lenet300 and lenet5; --preset quick: a few minutes on 2 cores)
 or a JSON config file (start from "deepcompress compress print-config --arch lenet300").
 
-Each completed step is checkpointed in a work directory (default
-OUT.work); an interrupted run started again with the same arguments resumes
-there and ends with the same file, byte for byte. The work directory is
-removed after a successful run unless --keep-work is given.
+Each completed step (every epoch of the pruning retraining, each round, the
+quantized model) is checkpointed in a work directory (default OUT.work);
+an interrupted run started again with the same arguments resumes there and
+ends with the same file, byte for byte. Ctrl-C stops at the next training
+batch (a second Ctrl-C at once). The work directory is removed after a
+successful run unless --keep-work is given.
 
 --data DIR|FILE.npy|IDX compresses a real model (an ONNX graph: ResNets,
 MobileNets, U-Nets...) with your own inputs, no labels needed: the
