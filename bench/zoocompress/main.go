@@ -36,6 +36,7 @@ func main() {
 	search := pipeline.DefaultGraphSearch()
 	flag.IntVar(&search.Retries, "retries", search.Retries, "with a search: full runs after the first")
 	flag.IntVar(&search.RetrainSamples, "retrain-samples", search.RetrainSamples, "with a search: training samples of each candidate's brief retraining")
+	flag.Float64Var(&search.Slack, "slack", search.Slack, "with -max-drop: the first full run is of the smallest candidate within slack times the bound after the brief retraining")
 	flag.Parse()
 	search.MaxDrop, search.TargetRatio = *maxDrop, *ratio
 	if err := run(*model, *train, *testX, *testY, *out, *config, search, *saveConfig); err != nil {
