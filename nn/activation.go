@@ -65,6 +65,7 @@ type dropout struct {
 	inputGrad
 	rate  float32
 	rng   *rand.Rand
+	src   *rand.PCG // rng's source, whose state RandomState saves
 	keep  []float32 // per activation: 0 or 1/(1-rate)
 	y, dx Tensor
 	train bool

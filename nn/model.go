@@ -100,7 +100,8 @@ func buildLayer(ls arch.Layer, in, out []int, rng *rand.Rand) layer {
 	case arch.Flatten:
 		return &flatten{}
 	case arch.Dropout:
-		return &dropout{rate: ls.Rate, rng: rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))}
+		src := rand.NewPCG(rng.Uint64(), rng.Uint64())
+		return &dropout{rate: ls.Rate, rng: rand.New(src), src: src}
 	case arch.Softmax:
 		return &softmax{}
 	}
@@ -241,16 +242,40 @@ func (m *Model) ScaleDropout(factor func(weight *Param) float64) {
 	}
 }
 
-// HasDropout reports whether a dropout layer draws random masks in
-// training (a rate of 0 draws nothing): such a model cannot resume
-// training mid-run (see TrainState).
-func (m *Model) HasDropout() bool {
-	for i, l := range m.layers {
-		if _, ok := l.(*dropout); ok && m.Spec.Layers[i].Rate > 0 {
-			return true
+// RandomState is the state of the generators the model draws from in
+// training (its dropout layers'), empty when it has none: saved with a
+// checkpoint and restored by SetRandomState, it lets training continue
+// from the checkpoint exactly as it would have gone on.
+func (m *Model) RandomState() []byte {
+	var out []byte
+	for _, l := range m.layers {
+		if d, ok := l.(*dropout); ok {
+			b, _ := d.src.MarshalBinary() // never fails
+			out = append(out, b...)
 		}
 	}
-	return false
+	return out
+}
+
+// SetRandomState restores the generators from RandomState's result; an
+// empty state leaves them as they are.
+func (m *Model) SetRandomState(state []byte) error {
+	if len(state) == 0 {
+		return nil
+	}
+	if len(state) != len(m.RandomState()) {
+		return fmt.Errorf("nn: a random state of %d bytes for a model whose state takes %d", len(state), len(m.RandomState()))
+	}
+	for _, l := range m.layers {
+		if d, ok := l.(*dropout); ok {
+			b, _ := d.src.MarshalBinary()
+			if err := d.src.UnmarshalBinary(state[:len(b)]); err != nil {
+				return fmt.Errorf("nn: random state: %w", err)
+			}
+			state = state[len(b):]
+		}
+	}
+	return nil
 }
 
 // Snapshot is a copy of a model's parameters and masks.

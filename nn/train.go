@@ -74,15 +74,16 @@ type TrainConfig struct {
 	AfterEpoch func(TrainState) error
 }
 
-// TrainState is where a run stands between two epochs besides the model:
-// the epochs done, the state of the generator that shuffles the samples
-// (and draws the augmentations), and the last epoch's sample order, which
-// the next shuffle permutes. Dropout layers draw from generators of their
-// own, which it does not hold: a model with dropout cannot resume.
+// TrainState is where a run stands between two epochs besides the
+// model's parameters: the epochs done, the state of the generator that
+// shuffles the samples (and draws the augmentations), the last epoch's
+// sample order, which the next shuffle permutes, and the model's dropout
+// generators (Model.RandomState).
 type TrainState struct {
-	Epoch int
-	RNG   []byte // rand.PCG.MarshalBinary
-	Order []int
+	Epoch   int
+	RNG     []byte // rand.PCG.MarshalBinary
+	Order   []int
+	Dropout []byte
 }
 
 // LRAt is the learning rate after `done` of `total` steps, epoch being the
@@ -203,7 +204,7 @@ func TrainContext(ctx context.Context, m *Model, data Dataset, cfg TrainConfig, 
 		return err
 	}
 	for epoch := first; epoch < cfg.Epochs; epoch++ {
-		if err := cfg.endOfEpoch(epoch, src, perm); err != nil {
+		if err := cfg.endOfEpoch(m, epoch, src, perm); err != nil {
 			return err
 		}
 		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
@@ -259,9 +260,6 @@ func TrainContext(ctx context.Context, m *Model, data Dataset, cfg TrainConfig, 
 // generator and the sample order from Start and returns the first epoch
 // to run.
 func (c TrainConfig) resume(m *Model, src *rand.PCG, order []int) (int, error) {
-	if (c.Start != nil || c.AfterEpoch != nil) && m.HasDropout() {
-		return 0, fmt.Errorf("nn: a model with dropout cannot resume training (its dropout generators are not saved)")
-	}
 	if c.Start == nil {
 		return 0, nil
 	}
@@ -281,12 +279,15 @@ func (c TrainConfig) resume(m *Model, src *rand.PCG, order []int) (int, error) {
 	if err := src.UnmarshalBinary(c.Start.RNG); err != nil {
 		return 0, fmt.Errorf("nn: resuming: %w", err)
 	}
+	if err := m.SetRandomState(c.Start.Dropout); err != nil {
+		return 0, err
+	}
 	copy(order, c.Start.Order)
 	return c.Start.Epoch, nil
 }
 
 // endOfEpoch hands AfterEpoch the state before epoch (once one is done).
-func (c TrainConfig) endOfEpoch(epoch int, src *rand.PCG, order []int) error {
+func (c TrainConfig) endOfEpoch(m *Model, epoch int, src *rand.PCG, order []int) error {
 	if c.AfterEpoch == nil || c.Start != nil && epoch == c.Start.Epoch || epoch == 0 {
 		return nil
 	}
@@ -294,7 +295,7 @@ func (c TrainConfig) endOfEpoch(epoch int, src *rand.PCG, order []int) error {
 	if err != nil {
 		return err
 	}
-	return c.AfterEpoch(TrainState{Epoch: epoch, RNG: state, Order: append([]int(nil), order...)})
+	return c.AfterEpoch(TrainState{Epoch: epoch, RNG: state, Order: append([]int(nil), order...), Dropout: m.RandomState()})
 }
 
 // WithTeacher returns data with Teacher set to the logits of m (its

@@ -82,9 +82,11 @@ func TestTrainContextStopsAtTheNextBatch(t *testing.T) {
 
 // TestTrainResumes stops a run after each epoch in turn (AfterEpoch saves
 // the state, the parameters and the velocities), restarts it from there in
-// a fresh model and requires the uninterrupted run's weights, bit for bit.
+// a fresh model of other weights and dropout generators, and requires the
+// uninterrupted run's weights, bit for bit.
 func TestTrainResumes(t *testing.T) {
-	spec := arch.Spec{Name: "tiny", Input: []int{8}, Layers: []arch.Layer{{Kind: arch.Dense, Name: "fc1", Out: 6}, {Kind: arch.ReLU}, {Kind: arch.Dense, Name: "fc2", Out: 3}}}
+	spec := arch.Spec{Name: "tiny", Input: []int{8}, Layers: []arch.Layer{{Kind: arch.Dense, Name: "fc1", Out: 6}, {Kind: arch.ReLU},
+		{Kind: arch.Dropout, Rate: 0.3}, {Kind: arch.Dense, Name: "fc2", Out: 3}}}
 	data := nn.Dataset{X: make([]float32, 50*8), Labels: make([]uint8, 50), Dim: 8}
 	for i := range data.X {
 		data.X[i] = float32(i%13)/13 - 0.4

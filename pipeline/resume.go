@@ -23,6 +23,11 @@ func partialFile(dir string, round int) string {
 	return filepath.Join(dir, fmt.Sprintf("pruned-round%d-partial.safetensors", round))
 }
 
+// metaRandomState is the checkpoints' metadata key of the model's dropout
+// generators (nn.Model.RandomState, in hex), without which a model with
+// dropout would train on differently after a resume.
+const metaRandomState = "random_state"
+
 // orderTensor holds the sample order, exact in float32 below 2^24 samples.
 const (
 	orderTensor = "train.order"
@@ -30,9 +35,9 @@ const (
 )
 
 // epochCheckpoints returns the AfterEpoch hook that checkpoints round's
-// retraining, or nil where it cannot resume (dropout, too many samples).
+// retraining, or nil where the sample order would not fit (2^24 samples).
 func (r *Runner) epochCheckpoints(m *nn.Model, round int) func(nn.TrainState) error {
-	if m.HasDropout() || r.Train.Len() >= maxOrder {
+	if r.Train.Len() >= maxOrder {
 		return nil
 	}
 	return func(s nn.TrainState) error {
@@ -47,7 +52,8 @@ func (r *Runner) epochCheckpoints(m *nn.Model, round int) func(nn.TrainState) er
 // velocities ("NAME.velocity") with the training state into one file,
 // atomically.
 func savePartial(path string, m *nn.Model, s nn.TrainState) error {
-	f := &safetensors.File{Metadata: map[string]string{"epoch": strconv.Itoa(s.Epoch), "rng": hex.EncodeToString(s.RNG)}}
+	f := &safetensors.File{Metadata: map[string]string{"epoch": strconv.Itoa(s.Epoch), "rng": hex.EncodeToString(s.RNG),
+		metaRandomState: hex.EncodeToString(s.Dropout)}}
 	for _, p := range m.Params() {
 		f.Tensors = append(f.Tensors, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: p.Data})
 		if p.Mask != nil {
@@ -94,7 +100,8 @@ func loadPartial(path string, m *nn.Model) (*nn.TrainState, error) {
 	}
 	epoch, err1 := strconv.Atoi(f.Metadata["epoch"])
 	rng, err2 := hex.DecodeString(f.Metadata["rng"])
-	if err := errors.Join(err1, err2); err != nil {
+	dropout, err3 := hex.DecodeString(f.Metadata[metaRandomState])
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return nil, fmt.Errorf("pipeline: training state: %w", err)
 	}
 	for _, p := range m.Params() {
@@ -116,7 +123,7 @@ func loadPartial(path string, m *nn.Model) (*nn.TrainState, error) {
 		p.SetVelocity(clone(byName[p.Name+".velocity"]))
 		p.SetMask(clone(byName[p.Name+".mask"]))
 	}
-	return &nn.TrainState{Epoch: epoch, RNG: rng, Order: order}, nil
+	return &nn.TrainState{Epoch: epoch, RNG: rng, Order: order, Dropout: dropout}, nil
 }
 
 func clone(v []float32) []float32 {

@@ -21,6 +21,7 @@ import (
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/prune"
 	"github.com/deepcompress/deepcompress/quantize"
+	"github.com/deepcompress/deepcompress/safetensors"
 	"github.com/deepcompress/deepcompress/sparse"
 )
 
@@ -257,6 +258,9 @@ func (r *Runner) pruneStage(ctx context.Context, m *nn.Model) error {
 	}
 	if done > 0 {
 		r.roundDone(done) // a partial checkpoint the round's own one outdated
+		if !c.Gradual {
+			prune.ScaleDropout(m) // the rates round done trained with
+		}
 	}
 	if c.Gradual && done == 0 {
 		return r.pruneGradually(ctx, m)
@@ -291,7 +295,8 @@ func (r *Runner) pruneStage(ctx context.Context, m *nn.Model) error {
 
 // saveRound checkpoints a finished round in place of its partial one.
 func (r *Runner) saveRound(m *nn.Model, round int) error {
-	if err := modelfile.SaveCheckpoint(roundFile(r.WorkDir, round), m, nil); err != nil {
+	meta := map[string]string{metaRandomState: hex.EncodeToString(m.RandomState())}
+	if err := modelfile.SaveCheckpoint(roundFile(r.WorkDir, round), m, meta); err != nil {
 		return err
 	}
 	r.roundDone(round)
@@ -339,7 +344,8 @@ func (r *Runner) loadQuantized(m *nn.Model) (*dcz.Model, error) {
 	return f, nil
 }
 
-// loadInto replaces m's parameters (and masks) by a checkpoint's.
+// loadInto replaces m's parameters (and masks) and its dropout generators
+// by a checkpoint's.
 func loadInto(m *nn.Model, path string) error {
 	saved, err := modelfile.Load(path, modelfile.Options{})
 	if err != nil {
@@ -349,6 +355,18 @@ func loadInto(m *nn.Model, path string) error {
 		if q := saved.Param(p.Name); q == nil || len(q.Data) != len(p.Data) {
 			return fmt.Errorf("pipeline: %s does not hold parameter %s of this network", path, p.Name)
 		}
+	}
+	rd, err := safetensors.Open(path)
+	if err != nil {
+		return err
+	}
+	state, err := hex.DecodeString(rd.Metadata()[metaRandomState])
+	rd.Close()
+	if err == nil {
+		err = m.SetRandomState(state) // checked before any parameter changes
+	}
+	if err != nil {
+		return fmt.Errorf("pipeline: %s: %w", path, err)
 	}
 	for _, p := range m.Params() {
 		q := saved.Param(p.Name)

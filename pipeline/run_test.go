@@ -46,7 +46,20 @@ func smallConfig() Config {
 
 func trainedSmall(t *testing.T) *nn.Model {
 	t.Helper()
-	m, err := nn.New(smallSpec(), 3)
+	return trained(t, smallSpec())
+}
+
+// dropoutSpec is smallSpec with dropout after the hidden layer, whose
+// draws a resumed run must continue as the uninterrupted one does.
+func dropoutSpec() arch.Spec {
+	s := smallSpec()
+	s.Layers = append(s.Layers[:2:2], arch.Layer{Kind: arch.Dropout, Rate: 0.3}, s.Layers[2])
+	return s
+}
+
+func trained(t *testing.T, spec arch.Spec) *nn.Model {
+	t.Helper()
+	m, err := nn.New(spec, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,12 +92,18 @@ func gradualConfig() Config {
 // rounds', the quantized model) and resumes it: the file must be the
 // uninterrupted run's, byte for byte.
 func TestResumeGivesSameFile(t *testing.T) {
-	for name, cfg := range map[string]Config{"plain": smallConfig(), "distilled": distilledConfig(), "gradual": gradualConfig()} {
-		t.Run(name, func(t *testing.T) { testResume(t, cfg) })
+	for name, c := range map[string]struct {
+		cfg  Config
+		spec arch.Spec
+	}{
+		"plain": {smallConfig(), smallSpec()}, "distilled": {distilledConfig(), smallSpec()},
+		"gradual": {gradualConfig(), smallSpec()}, "dropout": {smallConfig(), dropoutSpec()},
+	} {
+		t.Run(name, func(t *testing.T) { testResume(t, c.cfg, c.spec) })
 	}
 }
 
-func testResume(t *testing.T, cfg Config) {
+func testResume(t *testing.T, cfg Config, spec arch.Spec) {
 	dir := t.TempDir()
 	var log bytes.Buffer
 	run := func(out, work string, stopAfter int) (*Result, error) {
@@ -99,7 +118,7 @@ func testResume(t *testing.T, cfg Config) {
 				return nil
 			}
 		}
-		return r.Run(context.Background(), trainedSmall(t), out)
+		return r.Run(context.Background(), trained(t, spec), out)
 	}
 	whole := filepath.Join(dir, "whole.dcz")
 	res, err := run(whole, filepath.Join(dir, "w1"), 0)
