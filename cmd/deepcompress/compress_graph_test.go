@@ -40,7 +40,7 @@ func TestCompressMaxDrop(t *testing.T) {
 	if _, err := os.Stat(out); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run(t, "compress", "--model", "x.onnx", "--data", "x.npy", "--out", out, "--max-drop", "1", "--target-ratio", "5"); err == nil {
-		t.Error("--max-drop with --target-ratio accepted")
+	if _, err := run(t, "compress", "--model", "x.onnx", "--data", "x.npy", "--out", out, "--max-drop", "1", "--target-ratio", "5"); err == nil || !strings.Contains(err.Error(), "[max-drop target-ratio] were all set") {
+		t.Errorf("--max-drop with --target-ratio: error %v, want the flags' exclusion", err)
 	}
 }

@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 // TestWidths: --bits and --index-bits take one width for every weight,
 // widths by name, or both.
@@ -12,8 +16,8 @@ func TestWidths(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "0", "fc1=", "=3", "fc1=x", "-1"} {
-		if err := (widths{}).Set(bad); err == nil {
-			t.Errorf("%q accepted", bad)
+		if err := (widths{}).Set(bad); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("positive whole number, got %q", bad)) {
+			t.Errorf("%q: error %v, want the BITS or NAME=BITS usage", bad, err)
 		}
 	}
 	if b, ok := (widths{all: 5}).only(); b != 5 || !ok {
