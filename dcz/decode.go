@@ -46,9 +46,14 @@ type Section struct {
 	Size   int   // bytes on disk: type, length, body and checksum
 	// For layers: entries (survivors plus fillers), fillers, and the bytes
 	// of the Huffman blocks of the weight indices and of the gaps (0 for a
-	// dense layer, which stores no gaps).
+	// dense layer, which stores no gaps). An arithmetic-coded layer has
+	// no blocks (WeightBytes and IndexBytes are 0) and Entries and Fillers
+	// count what its Huffman form with the stored gap width would hold.
 	Entries, Fillers        int
 	WeightBytes, IndexBytes int
+	// CodedBytes is the entropy-coded part of a layer section: both
+	// Huffman blocks, or the cabac stream.
+	CodedBytes int
 }
 
 // Frame is a section read and checksummed but not yet decoded; Decode may
@@ -379,7 +384,6 @@ func (f *Frame) decodeLayer(s *Section) (*Layer, error) {
 	if err != nil {
 		return nil, c.failAt(c.byteAt, "%v", err)
 	}
-	n := numel(shape)
 	bits, _ := c.byte("weight bits")
 	ibits, _ := c.byte("index bits")
 	k, _ := c.uvarint("codebook size")
@@ -399,16 +403,58 @@ func (f *Frame) decodeLayer(s *Section) (*Layer, error) {
 	codebook := make([]float32, k)
 	readValues(codebook, c.b[c.off:], prec)
 	c.off += prec.size() * int(k)
+	l := &Layer{
+		Layer: quantize.Layer{Name: name, Shape: shape, Bits: int(bits), Codebook: codebook},
+		Kind:  kind, IndexBits: int(ibits), Precision: prec,
+	}
+	if kb&flagArith != 0 {
+		return c.decodeArith(l, s)
+	}
+	if err := c.decodeHuffman(l, s); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// decodeArith decodes the cabac stream that fills the rest of the body of
+// an arithmetic-coded layer section. The stream must use every byte.
+func (c *cursor) decodeArith(l *Layer, s *Section) (*Layer, error) {
+	start := c.off
+	src := c.rest()
+	// An arithmetic code may spend far less than a bit a position (a few
+	// bytes can hold a million kept weights), so the output, 6 bytes a
+	// kept weight at most, is checked against the budget first, as the
+	// dense form was (Decoder.countDense).
+	n := int64(numel(l.Shape))
+	if err := budget.Default.Check("the decoded positions and indices of the tensor", n, 6); err != nil {
+		c.err = &FormatError{Offset: c.base + int64(start), What: c.what, Err: err}
+		return nil, c.err
+	}
+	var err error
+	if l.Pos, l.Idx, err = decodeArith(src, l.Shape, numel(l.Shape), len(l.Codebook)); err != nil {
+		return nil, c.wrapArith(start, err)
+	}
+	l.Coder = CoderArith
+	s.Fillers = fillerCount(l.Pos, l.IndexBits)
+	s.Entries = len(l.Pos) + s.Fillers
+	s.CodedBytes = len(src)
+	return l, nil
+}
+
+// decodeHuffman decodes the Huffman blocks of the indices and gaps that
+// fill the rest of the body of a layer section.
+func (c *cursor) decodeHuffman(l *Layer, s *Section) error {
+	n, k, ibits := numel(l.Shape), uint64(len(l.Codebook)), uint8(l.IndexBits)
 	start := c.off
 	// A block of one distinct symbol codes it beside a dummy, so a
 	// one-entry codebook still needs a two-symbol alphabet.
 	idx, used, err := huffman.Decode([]uint16(nil), c.b[c.off:], n, max(int(k), 2))
 	if err != nil {
-		return nil, c.wrap(start, "weight indices", err)
+		return c.wrap(start, "weight indices", err)
 	}
 	for _, v := range idx {
 		if uint64(v) >= k {
-			return nil, c.failAt(start, "weight index %d outside the codebook of %d", v, k)
+			return c.failAt(start, "weight index %d outside the codebook of %d", v, k)
 		}
 	}
 	c.off += used
@@ -428,7 +474,7 @@ func (f *Frame) decodeLayer(s *Section) (*Layer, error) {
 		// the last is a survivor: at most n entries.
 		gaps, used, err := huffman.Decode([]uint32(nil), c.b[c.off:], n, int(span)+2)
 		if err != nil {
-			return nil, c.wrap(start, "gaps", err)
+			return c.wrap(start, "gaps", err)
 		}
 		c.off += used
 		s.IndexBytes = used
@@ -440,20 +486,19 @@ func (f *Frame) decodeLayer(s *Section) (*Layer, error) {
 			}
 		}
 		if len(gaps)-len(fillers) != len(idx) {
-			return nil, c.failAt(start, "%d weight indices but %d survivors in the gaps", len(idx), len(gaps)-len(fillers))
+			return c.failAt(start, "%d weight indices but %d survivors in the gaps", len(idx), len(gaps)-len(fillers))
 		}
 		if pos, err = sparse.Decode(gaps, fillers, n, int(ibits)); err != nil {
-			return nil, c.wrap(start, "gaps", err)
+			return c.wrap(start, "gaps", err)
 		}
 		s.Entries, s.Fillers = len(gaps), len(fillers)
 	}
 	if c.left() != 0 {
-		return nil, c.fail("%d unexpected bytes at the end", c.left())
+		return c.fail("%d unexpected bytes at the end", c.left())
 	}
-	return &Layer{
-		Layer: quantize.Layer{Name: name, Shape: shape, Bits: int(bits), Codebook: codebook, Pos: pos, Idx: idx},
-		Kind:  kind, IndexBits: int(ibits), Precision: prec,
-	}, nil
+	l.Pos, l.Idx = pos, idx
+	s.CodedBytes = s.WeightBytes + s.IndexBytes
+	return nil
 }
 
 func (f *Frame) decodeRaw() (*Tensor, error) {

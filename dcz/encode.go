@@ -132,11 +132,13 @@ func (e *Encoder) Close() error {
 // only reads the Encoder, so several goroutines may call it at once.
 //
 // Layout of the body: name, kind byte, shape, weight bits b, index bits
-// ib, codebook (uvarint size, float32 values), the Huffman block of the
-// codebook index of every survivor and, unless every position survives,
-// the Huffman block of the gaps of all entries, where the symbol 2^ib+1
-// marks a filler (an entry that advances 2^ib positions and holds no
-// weight).
+// ib, codebook (uvarint size, float32 or float16 values), then with
+// CoderHuffman the Huffman block of the codebook index of every survivor
+// and, unless every position survives, the Huffman block of the gaps of
+// all entries, where the symbol 2^ib+1 marks a filler (an entry that
+// advances 2^ib positions and holds no weight); with CoderArith (kind
+// flag 0x20) one cabac stream of the whole tensor; with CoderAuto the
+// smaller of the two.
 func (e *Encoder) EncodeLayer(l *Layer) ([]byte, error) {
 	if err := e.params.check(l.Name, l.Shape); err != nil {
 		return nil, fmt.Errorf("dcz: layer: %w", err)
@@ -164,31 +166,56 @@ func encodeLayer(l *Layer, kind arch.Kind, ibits int) ([]byte, error) {
 	if n <= 0 || len(l.Shape) > MaxDims {
 		return nil, fmt.Errorf("dcz: layer %s: shape %s outside the limits", l.Name, budget.Shape(l.Shape))
 	}
-	gaps, err := gapSymbols(l.Pos, n, ibits)
-	if err != nil {
-		return nil, fmt.Errorf("dcz: layer %s: %w", l.Name, err)
-	}
-
 	if err := checkExact(l.Codebook, l.Precision); err != nil {
 		return nil, fmt.Errorf("dcz: layer %s: codebook: %w", l.Name, err)
 	}
 	if l.Precision == Float16 {
 		kb |= flagHalfCodebook
 	}
-
+	if ibits < 1 || ibits > sparse.MaxBits {
+		return nil, fmt.Errorf("dcz: layer %s: index bits %d outside 1..%d", l.Name, ibits, sparse.MaxBits)
+	}
+	var huff, arith []byte
+	var err error
+	if l.Coder != CoderArith {
+		if huff, err = appendHuffman(nil, l, n, ibits); err != nil {
+			return nil, err
+		}
+	}
+	if l.Coder == CoderArith || l.Coder == CoderAuto {
+		if arith, err = appendArith(nil, l, n); err != nil {
+			return nil, fmt.Errorf("dcz: layer %s: arithmetic coding: %w", l.Name, err)
+		}
+	}
+	coded := huff
+	if l.Coder == CoderArith || l.Coder == CoderAuto && len(arith) < len(huff) {
+		coded, kb = arith, kb|flagArith
+	}
 	body := appendHeader(nil, l.Name, l.Shape, true, kb)
 	body = append(body, byte(l.Bits), byte(ibits))
 	body = binary.AppendUvarint(body, uint64(len(l.Codebook)))
 	body = appendValues(body, l.Codebook, l.Precision)
-	if body, err = huffman.Encode(body, l.Idx, nil); err != nil {
+	body = append(body, coded...)
+	return appendFrame(nil, secLayer, body, 0), nil
+}
+
+// appendHuffman appends the Huffman block of the codebook index of every
+// survivor and, unless every position survives, the Huffman block of the
+// gaps of all entries.
+func appendHuffman(dst []byte, l *Layer, n, ibits int) ([]byte, error) {
+	gaps, err := gapSymbols(l.Pos, n, ibits)
+	if err != nil {
+		return nil, fmt.Errorf("dcz: layer %s: %w", l.Name, err)
+	}
+	if dst, err = huffman.Encode(dst, l.Idx, nil); err != nil {
 		return nil, fmt.Errorf("dcz: layer %s: weight indices: %w", l.Name, err)
 	}
 	if len(l.Pos) != n {
-		if body, err = huffman.Encode(body, gaps, nil); err != nil {
+		if dst, err = huffman.Encode(dst, gaps, nil); err != nil {
 			return nil, fmt.Errorf("dcz: layer %s: gaps: %w", l.Name, err)
 		}
 	}
-	return appendFrame(nil, secLayer, body, 0), nil
+	return dst, nil
 }
 
 // gapSymbols returns the gap stream of a layer: the gap of every entry,

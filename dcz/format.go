@@ -64,7 +64,8 @@ const (
 	kindMask   = 0x0f
 
 	flagHalfCodebook = 0x10 // codebook stored as binary16, 2 bytes an entry
-	knownFlags       = flagHalfCodebook
+	flagArith        = 0x20 // indices and positions in one cabac stream
+	knownFlags       = flagHalfCodebook | flagArith
 )
 
 // Element type bytes of typed raw sections ('T').
@@ -142,6 +143,9 @@ type Layer struct {
 	// Float16, whose values the codebook must then hold exactly (see
 	// SetFloat16).
 	Precision Precision
+	// Coder is the entropy coder of the indices and positions: Huffman
+	// (the default), the arithmetic coder, or whichever is smaller.
+	Coder Coder
 }
 
 // Tensor is a parameter stored as raw values, row-major.

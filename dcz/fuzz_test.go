@@ -19,13 +19,15 @@ func seedFiles(tb testing.TB) map[string][]byte {
 	flipped := bytes.Clone(small)
 	flipped[len(flipped)/2] ^= 4
 	return map[string][]byte{
-		"tiny":      tiny,
-		"small":     small,
-		"truncated": small[:len(small)*2/3],
-		"flipped":   flipped,
-		"header":    tiny[:5],
-		"tensors":   encode(tb, tensorsOnlyModel()),
-		"half":      encode(tb, halfTiny(tb)),
+		"tiny":       tiny,
+		"small":      small,
+		"truncated":  small[:len(small)*2/3],
+		"flipped":    flipped,
+		"header":     tiny[:5],
+		"tensors":    encode(tb, tensorsOnlyModel()),
+		"half":       encode(tb, halfTiny(tb)),
+		"arith":      encode(tb, arithModel(tinyModel(), CoderArith)),
+		"arithsmall": encode(tb, arithModel(smallModel(), CoderArith)),
 	}
 }
 
@@ -91,6 +93,7 @@ func FuzzReadBehindChecksums(f *testing.F) {
 	f.Add(encode(f, tinyModel()))
 	f.Add(encode(f, tensorsOnlyModel()))
 	f.Add(encode(f, halfTiny(f)))
+	f.Add(encode(f, arithModel(tinyModel(), CoderArith)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		data = FixChecksums(bytes.Clone(data))
 		m, err := Read(bytes.NewReader(data))

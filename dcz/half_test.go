@@ -244,7 +244,7 @@ func TestHalfDecoderErrors(t *testing.T) {
 		b    byte
 		want string
 	}{
-		{"unknown flag", kindAt, 0x21, "unknown flags 0x20"},
+		{"unknown flag", kindAt, 0x41, "unknown flags 0x40"},
 		{"unknown kind", kindAt, 0x13, "unknown layer kind 3"},
 		{"unknown element type", elemAt, 2, "unknown element type 2"},
 		{"float32 element type", elemAt, 0, "unknown element type 0"},

@@ -205,6 +205,8 @@ func equalModels(a, b *Model) error {
 			return fmt.Errorf("layer %s: index bits %d vs %d", x.Name, x.IndexBits, y.IndexBits)
 		case x.Precision != y.Precision:
 			return fmt.Errorf("layer %s: codebook %v vs %v", x.Name, x.Precision, y.Precision)
+		case x.Coder != CoderAuto && y.Coder != CoderAuto && x.Coder != y.Coder:
+			return fmt.Errorf("layer %s: coder %v vs %v", x.Name, x.Coder, y.Coder)
 		}
 	}
 	for i := range a.Raw {

@@ -41,6 +41,18 @@ type LayerStats struct {
 	PQPct  float64 `json:"pq_pct"`
 	PQHPct float64 `json:"pqh_pct"`
 	Bytes  int     `json:"bytes"` // section bytes in the file
+	// Coder is the entropy coder of the section: "huffman" or "arith"
+	// (package cabac). An arithmetic-coded section is one stream, which
+	// WeightBitsHuffman and IndexBitsHuffman then split in proportion to
+	// the context model's ideal cost of the indices and of the positions
+	// (cabac.Encoder.Bound).
+	Coder string `json:"coder"`
+	// CodedBytes is the entropy-coded part of the section (both Huffman
+	// blocks, or the cabac stream); BitsPerWeight = 8*CodedBytes/Kept and
+	// BitsPerPosition = 8*CodedBytes/Weights.
+	CodedBytes      int     `json:"coded_bytes"`
+	BitsPerWeight   float64 `json:"bits_per_weight"`
+	BitsPerPosition float64 `json:"bits_per_position"`
 }
 
 // RawStats describes a tensor stored raw.
@@ -64,8 +76,16 @@ type TotalStats struct {
 	IndexBitsHuffman  float64 `json:"index_bits_huffman"`
 	PQPct             float64 `json:"pq_pct"`
 	PQHPct            float64 `json:"pqh_pct"`
-	LayerBytes        int64   `json:"layer_bytes"` // sections of the layers
-	RawBytes          int64   `json:"raw_bytes"`   // sections of raw tensors
+	// CodedBytes, BitsPerWeight and BitsPerPosition as per layer, summed
+	// over the layers.
+	CodedBytes      int64   `json:"coded_bytes"`
+	BitsPerWeight   float64 `json:"bits_per_weight"`
+	BitsPerPosition float64 `json:"bits_per_position"`
+	// ArithLayers counts the arithmetic-coded layer sections.
+	ArithLayers int `json:"arith_layers"`
+
+	LayerBytes int64 `json:"layer_bytes"` // sections of the layers
+	RawBytes   int64 `json:"raw_bytes"`   // sections of raw tensors
 	// OverheadBytes holds the header, network description and end section.
 	OverheadBytes int64 `json:"overhead_bytes"`
 	Params        int64 `json:"params"` // all parameters, weights and biases
@@ -144,10 +164,17 @@ func layerStats(s *Section) LayerStats {
 		Entries: s.Entries, Fillers: s.Fillers, Codebook: len(l.Codebook), CodebookType: l.Precision.String(),
 		KeptPct:    pct(float64(len(l.Pos)), float64(n)),
 		WeightBits: l.Bits, IndexBits: l.IndexBits, Bytes: s.Size,
+		Coder: l.Coder.String(), CodedBytes: s.CodedBytes,
+		BitsPerPosition: float64(8*s.CodedBytes) / float64(n),
+	}
+	wb, ib := float64(s.WeightBytes), float64(s.IndexBytes)
+	if l.Coder == CoderArith {
+		wb, ib = arithSplit(l, s.CodedBytes)
 	}
 	if kept := len(l.Pos); kept > 0 {
-		ls.WeightBitsHuffman = float64(8*s.WeightBytes) / float64(kept)
-		ls.IndexBitsHuffman = float64(8*s.IndexBytes) / float64(kept)
+		ls.WeightBitsHuffman = 8 * wb / float64(kept)
+		ls.IndexBitsHuffman = 8 * ib / float64(kept)
+		ls.BitsPerWeight = float64(8*s.CodedBytes) / float64(kept)
 	}
 	ls.PQPct = pct(float64(s.Entries*(l.Bits+l.IndexBits)+8*l.Precision.size()*len(l.Codebook)), float64(32*n))
 	ls.PQHPct = pct(float64(8*s.Size), float64(32*n))
@@ -169,6 +196,10 @@ func (st *Stats) total(fileBytes, params, head int64) {
 		t.Kept += l.Kept
 		t.Entries += l.Entries
 		t.LayerBytes += int64(l.Bytes)
+		t.CodedBytes += int64(l.CodedBytes)
+		if l.Coder == CoderArith.String() {
+			t.ArithLayers++
+		}
 		e := float64(l.Kept)
 		wbits += e * float64(l.WeightBits)
 		wbitsH += e * l.WeightBitsHuffman
@@ -183,6 +214,10 @@ func (st *Stats) total(fileBytes, params, head int64) {
 		e := float64(t.Kept)
 		t.WeightBits, t.WeightBitsHuffman = wbits/e, wbitsH/e
 		t.IndexBits, t.IndexBitsHuffman = ibits/e, ibitsH/e
+		t.BitsPerWeight = float64(8*t.CodedBytes) / e
+	}
+	if t.Weights > 0 {
+		t.BitsPerPosition = float64(8*t.CodedBytes) / float64(t.Weights)
 	}
 	t.KeptPct = pct(float64(t.Kept), float64(t.Weights))
 	t.PQPct = pct(pqBits, float64(32*t.Weights))
@@ -200,16 +235,17 @@ func (st *Stats) total(fileBytes, params, head int64) {
 // by the raw tensors and the whole-file comparison.
 func (st *Stats) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "layer\t#weights\tkept\tw bits\tw bits +H\tidx bits\tidx bits +H\tP+Q\tP+Q+H\tbytes\tcodebook\t\n")
+	fmt.Fprintf(tw, "layer\t#weights\tkept\tw bits\tw bits +H\tidx bits\tidx bits +H\tcoder\tbits/w\tbits/pos\tP+Q\tP+Q+H\tbytes\tcodebook\t\n")
 	for _, l := range st.Layers {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%d\t%.2f\t%d\t%.2f\t%.2f%%\t%.2f%%\t%d\t%d %s\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%d\t%.2f\t%d\t%.2f\t%s\t%.2f\t%.3f\t%.2f%%\t%.2f%%\t%d\t%d %s\t\n",
 			l.Name, l.Weights, l.KeptPct, l.WeightBits, l.WeightBitsHuffman,
-			l.IndexBits, l.IndexBitsHuffman, l.PQPct, l.PQHPct, l.Bytes, l.Codebook, l.CodebookType)
+			l.IndexBits, l.IndexBitsHuffman, l.Coder, l.BitsPerWeight, l.BitsPerPosition,
+			l.PQPct, l.PQHPct, l.Bytes, l.Codebook, l.CodebookType)
 	}
 	t := st.Total
-	fmt.Fprintf(tw, "total\t%d\t%.1f%%\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f%%\t%.2f%%\t%d\t\t\n",
+	fmt.Fprintf(tw, "total\t%d\t%.1f%%\t%.2f\t%.2f\t%.2f\t%.2f\t\t%.2f\t%.3f\t%.2f%%\t%.2f%%\t%d\t\t\n",
 		t.Weights, t.KeptPct, t.WeightBits, t.WeightBitsHuffman,
-		t.IndexBits, t.IndexBitsHuffman, t.PQPct, t.PQHPct, t.LayerBytes)
+		t.IndexBits, t.IndexBitsHuffman, t.BitsPerWeight, t.BitsPerPosition, t.PQPct, t.PQHPct, t.LayerBytes)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
