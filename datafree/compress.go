@@ -52,6 +52,9 @@ type Options struct {
 	// than 2^-11 of the tensor's largest magnitude (dcz.Float16Fits);
 	// others stay float32 (CompressGraph only).
 	HalfRaw bool
+	// Coder is the entropy coder of the shared tensors (dcz.Coder):
+	// Huffman (the default), arithmetic, or the smaller per tensor.
+	Coder dcz.Coder
 	// MaxBytes, if positive, makes CompressGraph choose the bits and grid
 	// of each weight by FitGraph so that the file takes at most MaxBytes;
 	// MaxBytesInt8 (-1) means the size of Int8Baseline's file.
@@ -215,7 +218,7 @@ func Compress(w io.Writer, r io.ReaderAt, size int64, opt Options) (*Result, err
 		cost:  func(i int) int64 { return jobs[i].cost(workers) },
 		admit: func(i int) (*job, error) { return jobs[i], nil },
 		work: func(_ int, j *job) (*encoded, error) {
-			return compressTensor(enc, newSource(r, rd.DataOffset(), j.entry), j, workers)
+			return compressTensor(enc, newSource(r, rd.DataOffset(), j.entry), j, workers, opt.Coder)
 		},
 		emit: func(i int, e *encoded) error {
 			if err := enc.WriteFrame(e.frame); err != nil {
@@ -311,7 +314,7 @@ type encoded struct {
 	stats TensorStats
 }
 
-func compressTensor(enc *dcz.Encoder, src *source, j *job, workers int) (*encoded, error) {
+func compressTensor(enc *dcz.Encoder, src *source, j *job, workers int, coder dcz.Coder) (*encoded, error) {
 	start := time.Now()
 	e := j.entry
 	st := TensorStats{
@@ -335,6 +338,7 @@ func compressTensor(enc *dcz.Encoder, src *source, j *job, workers int) (*encode
 		}
 		st.Setting, st.Kept, st.Codebook, st.RMSError = j.plan.Setting, len(l.Pos), len(l.Codebook), rms
 		st.Threshold = l.threshold
+		l.Coder = coder
 		if frame, err = enc.EncodeLayer(&l.Layer); err != nil {
 			return nil, err
 		}

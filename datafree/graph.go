@@ -91,7 +91,7 @@ func CompressGraph(g *graph.Graph, opt Options) (*dcz.Model, *Result, error) {
 		cost:  func(i int) int64 { return jobs[i].cost() },
 		admit: func(i int) (*graphJob, error) { return jobs[i], nil },
 		work: func(_ int, j *graphJob) (*graphEncoded, error) {
-			return compressParam(enc, j, workers, opt.half())
+			return compressParam(enc, j, workers, opt.half(), opt.Coder)
 		},
 		emit: func(_ int, e *graphEncoded) error {
 			if err := enc.WriteFrame(e.frame); err != nil {
@@ -214,7 +214,7 @@ func (o *Options) half() halfOptions { return halfOptions{o.HalfCodebooks, o.Hal
 // fewer is a small fraction of the spacing between shared values.
 const HalfTolerance = 0.01
 
-func compressParam(enc *dcz.Encoder, j *graphJob, workers int, half halfOptions) (*graphEncoded, error) {
+func compressParam(enc *dcz.Encoder, j *graphJob, workers int, half halfOptions, coder dcz.Coder) (*graphEncoded, error) {
 	start := time.Now()
 	n := len(j.t.F)
 	st := TensorStats{
@@ -246,6 +246,7 @@ func compressParam(enc *dcz.Encoder, j *graphJob, workers int, half halfOptions)
 				rms, layerHalf = hrms, true
 			}
 		}
+		l.Coder = coder
 		frame, err := enc.EncodeLayer(&l.Layer)
 		if err != nil {
 			return nil, err

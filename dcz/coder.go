@@ -56,6 +56,25 @@ func ParseCoder(s string) (Coder, error) {
 	return 0, fmt.Errorf("unknown coder %q (want auto, huffman or arith)", s)
 }
 
+// MarshalText writes the coder's name, so that JSON configs say
+// "coder": "auto".
+func (c Coder) MarshalText() ([]byte, error) {
+	if c > CoderAuto {
+		return nil, fmt.Errorf("dcz: unknown coder %d", uint8(c))
+	}
+	return []byte(c.String()), nil
+}
+
+// UnmarshalText reads a coder's name (ParseCoder).
+func (c *Coder) UnmarshalText(b []byte) error {
+	v, err := ParseCoder(string(b))
+	if err != nil {
+		return err
+	}
+	*c = v
+	return nil
+}
+
 // SetCoder sets the coder of every layer of m.
 func (m *Model) SetCoder(c Coder) {
 	for i := range m.Layers {

@@ -2,6 +2,7 @@ package dcz
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -171,6 +172,21 @@ func TestParseCoder(t *testing.T) {
 	}
 	if _, err := ParseCoder("cabac"); err == nil {
 		t.Error("ParseCoder accepted an unknown name")
+	}
+	var cfg struct {
+		Coder Coder `json:"coder,omitempty"`
+	}
+	if b, _ := json.Marshal(cfg); string(b) != "{}" {
+		t.Errorf("the default coder marshals to %s", b)
+	}
+	if err := json.Unmarshal([]byte(`{"coder":"arith"}`), &cfg); err != nil || cfg.Coder != CoderArith {
+		t.Errorf("unmarshal: %v, %v", cfg.Coder, err)
+	}
+	if b, _ := json.Marshal(cfg); string(b) != `{"coder":"arith"}` {
+		t.Errorf("marshal: %s", b)
+	}
+	if err := json.Unmarshal([]byte(`{"coder":"zip"}`), &cfg); err == nil {
+		t.Error("unmarshal accepted an unknown coder")
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/prune"
 	"github.com/deepcompress/deepcompress/quantize"
@@ -64,6 +65,10 @@ type EncodeConfig struct {
 	// IndexBits is the width of the relative index (gap) per layer name;
 	// unnamed layers get 8 bits (conv) or 5 (dense).
 	IndexBits map[string]int `json:"index_bits,omitempty"`
+	// Coder is the entropy coder of the shared weights: huffman (the
+	// default, the paper's), arith (package cabac) or auto, the smaller
+	// per layer (dcz.Coder).
+	Coder dcz.Coder `json:"coder,omitempty"`
 }
 
 // Recipe is a training schedule in JSON form.

@@ -56,6 +56,9 @@ type GraphConfig struct {
 	// HeldOut is the fraction of the data kept aside to measure agreement.
 	HeldOut float64 `json:"held_out"`
 	Seed    uint64  `json:"seed"`
+	// Coder is the entropy coder of the shared weights (dcz.Coder; the
+	// default is Huffman).
+	Coder dcz.Coder `json:"coder,omitempty"`
 }
 
 // DefaultGraphConfig is the recipe `compress --data` starts from.
@@ -273,6 +276,7 @@ func (r *graphRun) finish(ctx context.Context, student *nn.Model, keep map[strin
 		return nil, err
 	}
 	file.Ancillary = r.ancillary()
+	file.SetCoder(r.cfg.Coder)
 	layers, _ := prune.Stats(student)
 	used := r.cfg
 	used.Keep = keep

@@ -453,6 +453,7 @@ func defaultIndexBits(k arch.Kind) int {
 
 // encodeStage writes the final file and measures the decoded model.
 func (r *Runner) encodeStage(file *dcz.Model, out string, dense int64) (Stage, error) {
+	file.SetCoder(r.Config.Encode.Coder)
 	if err := dcz.WriteFile(out, file); err != nil {
 		return Stage{}, err
 	}

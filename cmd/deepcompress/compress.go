@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/modelfile"
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/pipeline"
@@ -34,6 +35,7 @@ func compressCmd() *cobra.Command {
 		df         *dataFreeArgs
 		ga         *graphArgs
 		reportDir  string
+		coder      dcz.Coder
 	)
 	cmd := &cobra.Command{
 		Use:   "compress --model FILE --out FILE.dcz [--preset paper|quick | --config FILE.json]",
@@ -88,9 +90,11 @@ coding it would not make it smaller, and --max-bytes N|int8 picks the bits
 				if err != nil {
 					return err
 				}
+				opt.Coder = coder
 				return runDataFree(cmd, model, out, opt)
 			}
 			if ga.data != "" {
+				ga.coder = coder
 				return runGraphCompress(cmd, ga, model, out, asJSON)
 			}
 			m, err := modelfile.Load(model, modelfile.Options{Arch: archArg})
@@ -103,6 +107,9 @@ coding it would not make it smaller, and --max-bytes N|int8 picks the bits
 			}
 			if err := cfg.Validate(m); err != nil { // before loading any data
 				return err
+			}
+			if cmd.Flags().Changed("coder") {
+				cfg.Encode.Coder = coder
 			}
 			if workDir == "" {
 				workDir = out + ".work"
@@ -141,6 +148,7 @@ coding it would not make it smaller, and --max-bytes N|int8 picks the bits
 	f.BoolVar(&asJSON, "json", false, "print the stage table as JSON")
 	f.StringVar(&reportDir, "report", "", "also write REPORT.md and its PNG figures (weight distributions, shared weights) into this folder")
 	f.BoolVar(&dataFree, "data-free", false, "compress any safetensors file without data or retraining: prune, share and Huffman-code tensor by tensor, streaming (see --keep, --bits, --index-bits, --min-size)")
+	f.TextVar(&coder, "coder", dcz.CoderHuffman, "entropy coder of the shared weights: huffman (the paper's), arith (context-adaptive binary arithmetic coding, DeepCABAC) or auto (per tensor the smaller of the two, never larger than huffman); older readers refuse arith tensors")
 	df = addDataFreeFlags(cmd)
 	ga = addGraphFlags(cmd)
 	cmd.MarkFlagsMutuallyExclusive("data", "data-free")

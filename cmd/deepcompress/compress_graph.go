@@ -35,6 +35,7 @@ type graphArgs struct {
 	maxDrop, targetRatio     float64
 	retries                  int
 	saveConfig               string
+	coder                    dcz.Coder // compress's --coder
 }
 
 func addGraphFlags(cmd *cobra.Command) *graphArgs {
@@ -94,6 +95,9 @@ func (a *graphArgs) recipe(cmd *cobra.Command) (pipeline.GraphConfig, error) {
 	}
 	if set("held-out") {
 		cfg.HeldOut = a.heldOut
+	}
+	if set("coder") {
+		cfg.Coder = a.coder
 	}
 	return cfg, cfg.Validate()
 }

@@ -19,14 +19,18 @@ func inspectCmd() *cobra.Command {
 		Use:   "inspect FILE.dcz [--json]",
 		Short: "Print the per-layer table of a compressed file (the paper's Tables 2 and 3)",
 		Long: `Print, per layer: weights, kept %, weight bits before (P+Q) and after
-Huffman coding, index bits before and after Huffman coding, the size
-against dense 32-bit weights for P+Q and P+Q+H, and the codebook (its
+Huffman coding, index bits before and after Huffman coding, the entropy
+coder (huffman, or arith: one arithmetic-coded stream, whose bits the
+"+H" columns split by the context model's cost of indices and of
+positions) with its coded bits per kept weight and per position, the
+size against dense 32-bit weights for P+Q and P+Q+H, and the codebook (its
 shared values and how they are stored, float32 or float16); then the
 total, and every raw tensor (biases, weights left uncompressed) with its
 storage type and bytes; then the file's size on disk against the 32-bit
 size of all parameters (weights and biases). --json prints one object; its
 "total" has dense_bytes, file_bytes and ratio, each layer its
-codebook_type, each raw tensor its type.`,
+codebook_type, coder, coded_bytes, bits_per_weight and bits_per_position,
+each raw tensor its type.`,
 		Example: "  deepcompress inspect lenet300.dcz",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -66,17 +70,18 @@ func inspectTable(path string) (report.Table, error) {
 
 func statsTable(st *dcz.Stats) report.Table {
 	t := report.Table{Header: []string{"layer", "#weights", "kept %", "weight bits (P+Q)", "weight bits (+H)",
-		"index bits (P+Q)", "index bits (+H)", "vs dense (P+Q)", "vs dense (P+Q+H)", "codebook"}}
+		"index bits (P+Q)", "index bits (+H)", "coder", "bits/weight", "bits/position", "vs dense (P+Q)", "vs dense (P+Q+H)", "codebook"}}
 	for _, l := range st.Layers {
 		t.Rows = append(t.Rows, []string{l.Name, strconv.Itoa(l.Weights), fmt.Sprintf("%.1f%%", l.KeptPct),
 			strconv.Itoa(l.WeightBits), fmt.Sprintf("%.1f", l.WeightBitsHuffman), strconv.Itoa(l.IndexBits),
-			fmt.Sprintf("%.1f", l.IndexBitsHuffman), fmt.Sprintf("%.2f%%", l.PQPct), fmt.Sprintf("%.2f%%", l.PQHPct),
-			fmt.Sprintf("%d %s", l.Codebook, l.CodebookType)})
+			fmt.Sprintf("%.1f", l.IndexBitsHuffman), l.Coder, fmt.Sprintf("%.2f", l.BitsPerWeight), fmt.Sprintf("%.3f", l.BitsPerPosition),
+			fmt.Sprintf("%.2f%%", l.PQPct), fmt.Sprintf("%.2f%%", l.PQHPct), fmt.Sprintf("%d %s", l.Codebook, l.CodebookType)})
 	}
 	tt := st.Total
 	t.Rows = append(t.Rows, []string{"total", strconv.Itoa(tt.Weights), fmt.Sprintf("%.1f%%", tt.KeptPct),
 		fmt.Sprintf("%.1f", tt.WeightBits), fmt.Sprintf("%.1f", tt.WeightBitsHuffman), fmt.Sprintf("%.1f", tt.IndexBits),
-		fmt.Sprintf("%.1f", tt.IndexBitsHuffman), fmt.Sprintf("%.2f%%", tt.PQPct), fmt.Sprintf("%.2f%%", tt.PQHPct), ""})
+		fmt.Sprintf("%.1f", tt.IndexBitsHuffman), "", fmt.Sprintf("%.2f", tt.BitsPerWeight), fmt.Sprintf("%.3f", tt.BitsPerPosition),
+		fmt.Sprintf("%.2f%%", tt.PQPct), fmt.Sprintf("%.2f%%", tt.PQHPct), ""})
 	return t
 }
 
