@@ -16,6 +16,7 @@ import (
 	"github.com/deepcompress/deepcompress/internal/atomicfile"
 	"github.com/deepcompress/deepcompress/quantize"
 	"github.com/deepcompress/deepcompress/safetensors"
+	"github.com/deepcompress/deepcompress/settings"
 )
 
 // Options controls Compress. The zero value compresses with the default
@@ -383,19 +384,10 @@ func shareTensor(src *source, s Setting, shape []int, workers int) (*sharedLayer
 			Name: src.name, Shape: slices.Clone(shape), Bits: s.Bits,
 			Codebook: c.Centroids, Pos: sv.pos, Idx: c.Assign,
 		},
-		Kind:      kindOf(shape),
+		Kind:      settings.KindOfShape(shape),
 		IndexBits: s.IndexBits,
 	}}
 	return l, rms, nil
-}
-
-// kindOf labels a tensor for the file: rank-4 tensors are convolution
-// kernels, the others are treated as fully connected weights.
-func kindOf(shape []int) arch.Kind {
-	if len(shape) == 4 {
-		return arch.Conv2D
-	}
-	return arch.Dense
 }
 
 func (r *Result) add(st TensorStats) {
@@ -423,7 +415,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // size bytes in r by s, as Compress does, on up to workers goroutines
 // (0 means GOMAXPROCS). Unset fields of s take the built-in defaults.
 func ShareTensor(r io.ReaderAt, size int64, name string, s Setting, workers int) (*dcz.Layer, error) {
-	if err := s.validate(); err != nil {
+	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("datafree: tensor %q: %w", name, err)
 	}
 	rd, err := safetensors.NewReader(r, size)
@@ -440,7 +432,7 @@ func ShareTensor(r io.ReaderAt, size int64, name string, s Setting, workers int)
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	l, _, err := shareTensor(newSource(r, rd.DataOffset(), e), fill(s, Setting{}, len(e.Shape)), e.Shape, workers)
+	l, _, err := shareTensor(newSource(r, rd.DataOffset(), e), fill(s, Setting{}, e.Shape), e.Shape, workers)
 	if err != nil {
 		return nil, err
 	}

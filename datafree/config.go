@@ -5,46 +5,27 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"regexp"
 	"strings"
 
 	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/dcz"
-	"github.com/deepcompress/deepcompress/sparse"
+	"github.com/deepcompress/deepcompress/settings"
 )
 
-// Setting is how one weight tensor is compressed. Zero fields are unset:
-// a rule's unset fields come from Config.Default, and those unset there
-// from the built-in defaults (keep everything, 8 weight bits for rank-4
-// convolution kernels and 5 for other tensors, the gap bits of
-// dcz.DefaultIndexBits: 8 for convolutions, 5 otherwise).
-type Setting struct {
-	// Keep is the fraction of the tensor's weights kept, in (0, 1]: the
-	// round(Keep*n) largest magnitudes (ties at the threshold are kept
-	// too, as in package prune).
-	Keep float64 `json:"keep,omitempty"`
-	// Quality q prunes |w| < q*std(W) instead (population standard
-	// deviation over the whole tensor). At most one of Keep and Quality.
-	Quality float64 `json:"quality,omitempty"`
-	// Bits is the weight index width b: at most 2^b shared values, 1..16.
-	Bits int `json:"bits,omitempty"`
-	// IndexBits is the width of the gap between survivors, 1..sparse.MaxBits.
-	IndexBits int `json:"index_bits,omitempty"`
-	// Grid is how the 2^Bits shared values are placed: "kmeans" (the
-	// default, 1-D k-means to a fixed point: the paper's weight sharing)
-	// or "uniform" (evenly spaced from the smallest to the largest
-	// survivor, each weight to the nearest, only the values used kept: a
-	// linear quantizer whose indices the Huffman coding then compresses,
-	// better than k-means for the same file size at 6 bits and more).
-	Grid string `json:"grid,omitempty"`
-}
+// Setting is how one weight tensor is compressed (see settings.Setting).
+// Zero fields are unset: a rule's unset fields come from Config.Default,
+// and those unset there from the built-in defaults: keep everything, and
+// the paper's widths (settings.Paper) for the tensor's rank, 8 bits for
+// the shared values and the gaps of rank-4 convolution kernels and 5 for
+// other tensors.
+type Setting = settings.Setting
 
 // Grids.
 const (
-	GridKMeans  = "kmeans"
-	GridUniform = "uniform"
+	GridKMeans  = settings.GridKMeans
+	GridUniform = settings.GridUniform
 )
 
 // Rule applies a Setting to the tensors whose names match a pattern.
@@ -53,6 +34,11 @@ type Rule struct {
 	// characters (dots and slashes included), "?" one character, "[...]"
 	// a character class. With the prefix "re:" it is instead a regular
 	// expression (RE2 syntax) that must match the whole name.
+	// Match names the tensors (see package settings): a weight name, a
+	// layer name (the name less ".weight"), a glob ("*" matches any run of
+	// characters, dots and slashes included, "?" one character, "[...]" a
+	// character class) or, with the prefix "re:", a regular expression
+	// (RE2 syntax); globs and expressions match whole names.
 	Match string `json:"match"`
 	Setting
 	// Dense true stores the matching tensors as float32; false compresses
@@ -60,7 +46,7 @@ type Rule struct {
 	// the size rule (see Config.MinSize).
 	Dense *bool `json:"dense,omitempty"`
 
-	re *regexp.Regexp
+	pattern *settings.Pattern
 }
 
 // Config chooses a Setting for each tensor: the first rule whose pattern
@@ -143,7 +129,7 @@ func (c *Config) Validate() error {
 	if c.MinSize < 0 {
 		return &ConfigError{Rule: -1, Msg: fmt.Sprintf("min_size %d is negative", c.MinSize)}
 	}
-	if err := c.Default.validate(); err != nil {
+	if err := c.Default.Validate(); err != nil {
 		return &ConfigError{Rule: -1, Msg: "default: " + err.Error()}
 	}
 	for i := range c.Rules {
@@ -154,80 +140,22 @@ func (c *Config) Validate() error {
 		if err := r.compile(); err != nil {
 			return &ConfigError{Rule: i, Msg: err.Error()}
 		}
-		if err := r.Setting.validate(); err != nil {
+		if err := r.Setting.Validate(); err != nil {
 			return &ConfigError{Rule: i, Msg: fmt.Sprintf("%q: %v", r.Match, err)}
 		}
 	}
 	return nil
 }
 
-func (s Setting) validate() error {
-	switch {
-	case s.Keep != 0 && s.Quality != 0:
-		return fmt.Errorf("give keep or quality, not both")
-	case s.Keep < 0 || s.Keep > 1 || math.IsNaN(s.Keep):
-		return fmt.Errorf("keep %v outside (0, 1]", s.Keep)
-	case s.Quality < 0 || math.IsNaN(s.Quality) || math.IsInf(s.Quality, 0):
-		return fmt.Errorf("quality %v is not a finite non-negative number", s.Quality)
-	case s.Bits < 0 || s.Bits > 16:
-		return fmt.Errorf("bits %d outside 1..16", s.Bits)
-	case s.IndexBits < 0 || s.IndexBits > sparse.MaxBits:
-		return fmt.Errorf("index_bits %d outside 1..%d", s.IndexBits, sparse.MaxBits)
-	case s.Grid != "" && s.Grid != GridKMeans && s.Grid != GridUniform:
-		return fmt.Errorf("grid %q: want %q or %q", s.Grid, GridKMeans, GridUniform)
-	}
-	return nil
-}
-
 func (r *Rule) compile() error {
-	if r.Match == "" {
-		return fmt.Errorf("empty match pattern")
-	}
-	expr, isRE := strings.CutPrefix(r.Match, "re:")
-	if !isRE {
-		var err error
-		if expr, err = globRegexp(r.Match); err != nil {
-			return err
-		}
-	}
-	re, err := regexp.Compile(`^(?:` + expr + `)$`)
-	if err != nil {
-		return fmt.Errorf("pattern %q: %v", r.Match, err)
-	}
-	r.re = re
-	return nil
-}
-
-// globRegexp translates a glob into a regular expression.
-func globRegexp(glob string) (string, error) {
-	var b strings.Builder
-	for i := 0; i < len(glob); i++ {
-		switch c := glob[i]; c {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		case '[':
-			end := strings.IndexByte(glob[i+1:], ']')
-			if end < 0 {
-				return "", fmt.Errorf("pattern %q: unclosed [", glob)
-			}
-			class := glob[i+1 : i+1+end]
-			if strings.HasPrefix(class, "!") {
-				class = "^" + class[1:]
-			}
-			b.WriteString("[" + strings.ReplaceAll(class, `\`, `\\`) + "]")
-			i += end + 1
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	return b.String(), nil
+	p, err := settings.Compile(r.Match)
+	r.pattern = p
+	return err
 }
 
 // Matches reports whether the rule's pattern matches name. The config must
 // have been validated.
-func (r *Rule) Matches(name string) bool { return r.re != nil && r.re.MatchString(name) }
+func (r *Rule) Matches(name string) bool { return r.pattern != nil && r.pattern.Match(name) }
 
 // plan is what happens to one tensor.
 type plan struct {
@@ -256,39 +184,16 @@ func (c *Config) planFor(name string, shape []int) plan {
 	} else {
 		p.raw = len(shape) <= 1 || n < minSize
 	}
-	p.Setting = fill(p.Setting, c.Default, len(shape))
+	p.Setting = fill(p.Setting, c.Default, shape)
 	return p
 }
 
-// fill completes s from the defaults d and then the built-in ones. Keep
-// and Quality are one choice, taken together.
-func fill(s, d Setting, rank int) Setting {
-	if s.Keep == 0 && s.Quality == 0 {
-		s.Keep, s.Quality = d.Keep, d.Quality
-		if s.Keep == 0 && s.Quality == 0 {
-			s.Keep = 1
-		}
-	}
-	s.Bits = width(s.Bits, d.Bits, rank)
-	s.IndexBits = width(s.IndexBits, d.IndexBits, rank)
-	if s.Grid == "" {
-		s.Grid = d.Grid
-	}
-	return s
-}
-
-// width is a bit width: v if set, else the default d, else the built-in
-// one, 8 bits for convolution kernels (rank 4) and 5 for other tensors.
-func width(v, d, rank int) int {
-	switch {
-	case v != 0:
-		return v
-	case d != 0:
-		return d
-	case rank == 4:
-		return 8
-	}
-	return 5
+// fill completes s from the defaults d and then the built-in ones: keep
+// everything, the paper's widths for a tensor of that shape.
+func fill(s, d Setting, shape []int) Setting {
+	builtin := settings.Paper(settings.KindOfShape(shape))
+	builtin.Keep = 1
+	return s.Fill(d).Fill(builtin)
 }
 
 // vgg16Table5 lists the kept fractions of Table 5 of the paper by layer,
@@ -320,9 +225,9 @@ func Preset(name string) (Config, error) {
 	case "vgg16-paper":
 		var c Config
 		for _, l := range vgg16Table5 {
-			bits := 8
+			bits := settings.PaperBits(arch.Conv2D)
 			if strings.HasPrefix(l.layer, "fc") {
-				bits = 5
+				bits = settings.PaperBits(arch.Dense)
 			}
 			match := fmt.Sprintf(`re:(%s|%s)\.weight`, l.layer, regexp.QuoteMeta(l.torch))
 			c.Rules = append(c.Rules, Rule{Match: match, Setting: Setting{Keep: l.keep, Bits: bits, IndexBits: 5}})

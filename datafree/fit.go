@@ -75,7 +75,7 @@ func FitGraph(g *graph.Graph, base Options, maxBytes int64) (Config, map[string]
 		}
 		for _, bits := range FitBits {
 			for _, grid := range []string{GridKMeans, GridUniform} {
-				st := fill(Setting{Keep: 1, Bits: bits, Grid: grid, IndexBits: base.Config.Default.IndexBits}, Setting{}, len(t.Shape))
+				st := fill(Setting{Keep: 1, Bits: bits, Grid: grid, IndexBits: base.Config.Default.IndexBits}, Setting{}, t.Shape)
 				l, _, err := shareTensor(floatSource(w.Param, t.F), st, t.Shape, workers)
 				if err != nil {
 					return Config{}, nil, err

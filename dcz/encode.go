@@ -10,6 +10,7 @@ import (
 	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/huffman"
 	"github.com/deepcompress/deepcompress/internal/atomicfile"
+	"github.com/deepcompress/deepcompress/settings"
 	"github.com/deepcompress/deepcompress/sparse"
 )
 
@@ -149,7 +150,7 @@ func (e *Encoder) EncodeLayer(l *Layer) ([]byte, error) {
 	}
 	ib := l.IndexBits
 	if ib == 0 {
-		ib = DefaultIndexBits(kind)
+		ib = settings.PaperBits(kind)
 	}
 	return encodeLayer(l, kind, ib)
 }

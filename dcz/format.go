@@ -9,6 +9,7 @@ import (
 	"github.com/deepcompress/deepcompress/budget"
 	"github.com/deepcompress/deepcompress/graph"
 	"github.com/deepcompress/deepcompress/quantize"
+	"github.com/deepcompress/deepcompress/settings"
 )
 
 // Magic starts every .dcz file. The high first byte catches transfers that
@@ -137,7 +138,7 @@ type Layer struct {
 	// or arch.Conv2D). The Encoder fills it from the Spec when empty.
 	Kind arch.Kind
 	// IndexBits is the width b of the gap between survivors (package
-	// sparse); 0 selects DefaultIndexBits(Kind).
+	// sparse); 0 selects the paper's width for Kind (settings.PaperBits).
 	IndexBits int
 	// Precision is how the codebook is stored: Float32 (the default) or
 	// Float16, whose values the codebook must then hold exactly (see
@@ -159,14 +160,10 @@ type Tensor struct {
 	Precision Precision
 }
 
-// DefaultIndexBits is the paper's gap width: 8 bits for convolutional
-// layers, 5 for fully connected ones.
-func DefaultIndexBits(k arch.Kind) int {
-	if k == arch.Conv2D {
-		return 8
-	}
-	return 5
-}
+// DefaultIndexBits is the paper's gap width for a layer of kind k.
+//
+// Deprecated: use settings.PaperBits, the one home of the paper's widths.
+func DefaultIndexBits(k arch.Kind) int { return settings.PaperBits(k) }
 
 func kindByte(k arch.Kind) (byte, bool) {
 	switch k {
@@ -257,10 +254,8 @@ func (t *paramTable) kindFor(name string, given arch.Kind, shape []int) arch.Kin
 		return t.kind[name]
 	case given != "":
 		return given
-	case len(shape) == 4:
-		return arch.Conv2D
 	}
-	return arch.Dense
+	return settings.KindOfShape(shape)
 }
 
 func equalShape(a, b []int) bool {

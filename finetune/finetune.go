@@ -6,6 +6,7 @@
 package finetune
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/deepcompress/deepcompress/arch"
@@ -32,7 +33,7 @@ func Quantize(m *nn.Model, bits map[string]int, opt quantize.Options) ([]*quanti
 	for _, p := range weights {
 		b, ok := settings.Lookup(bits, p.Name)
 		if !ok {
-			b = settings.PaperBits(kindOf(m, p.Name))
+			b = settings.PaperBits(m.WeightKind(p.Name))
 		}
 		o := opt
 		o.Bits = b
@@ -45,13 +46,15 @@ func Quantize(m *nn.Model, bits map[string]int, opt quantize.Options) ([]*quanti
 	return layers, nil
 }
 
-// kindOf is the layer kind of the weight called name: arch.Conv2D for a
-// convolution kernel, arch.Dense for any other weight.
-func kindOf(m *nn.Model, name string) arch.Kind {
-	if m.IsConv(name) {
-		return arch.Conv2D
+// Tune is the fine-tuning stage of trained quantization: it ties m's
+// weights to layers (see New) and, when cfg.Epochs > 0, trains the shared
+// values on train with cfg, cfg.Momentum the momentum of the codebooks.
+func Tune(ctx context.Context, m *nn.Model, layers []*quantize.Layer, train nn.Dataset, cfg nn.TrainConfig, report func(nn.Progress)) error {
+	ft, err := New(m, layers, cfg.Momentum)
+	if err != nil || cfg.Epochs == 0 {
+		return err
 	}
-	return arch.Dense
+	return nn.TrainContext(ctx, m, train, cfg, ft, report)
 }
 
 // FineTuner is the optimizer of trained quantization (paper, section 3.3):

@@ -1,6 +1,7 @@
 package finetune
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -122,5 +123,33 @@ func TestQuantizePaperBits(t *testing.T) {
 		if l.Bits != want {
 			t.Errorf("%s %v: %d bits, want %d", l.Name, l.Shape, l.Bits, want)
 		}
+	}
+}
+
+// TestTuneWithoutEpochs: with no epochs Tune only ties the weights to the
+// codebooks: every weight is its shared value and the pruned ones are
+// masked.
+func TestTuneWithoutEpochs(t *testing.T) {
+	m, err := nn.New(arch.LeNet300(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := m.Param("fc3.weight")
+	w.Data[0] = 0
+	layers, err := Quantize(m, map[string]int{"*": 2}, quantize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Tune(context.Background(), m, layers, nn.Dataset{}, nn.TrainConfig{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	dense := layers[2].Dense()
+	for i, v := range w.Data {
+		if v != dense[i] {
+			t.Fatalf("fc3.weight[%d] = %v, its codebook says %v", i, v, dense[i])
+		}
+	}
+	if w.Mask == nil || w.Mask[0] != 0 || w.Mask[1] != 1 {
+		t.Error("the pruned weight is not masked")
 	}
 }

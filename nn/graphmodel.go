@@ -210,6 +210,16 @@ func (m *Model) checkBatch(n int, train bool) error {
 	return nil
 }
 
+// WeightKind is the layer kind of the weight called name, as the paper's
+// defaults distinguish them: arch.Conv2D for a convolution kernel (see
+// IsConv), arch.Dense for any other weight.
+func (m *Model) WeightKind(name string) arch.Kind {
+	if m.IsConv(name) {
+		return arch.Conv2D
+	}
+	return arch.Dense
+}
+
 // IsConv reports whether the weight called name is a convolution kernel
 // (a conv2d layer's, or a Conv or ConvTranspose node's) rather than a
 // fully connected matrix: the paper gives the two different defaults.

@@ -12,12 +12,13 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 
 	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/prune"
 	"github.com/deepcompress/deepcompress/quantize"
+	"github.com/deepcompress/deepcompress/settings"
+	"github.com/deepcompress/deepcompress/sparse"
 )
 
 // Config drives one compression run. It is read from JSON; the zero value
@@ -46,7 +47,8 @@ type PruneConfig struct {
 
 // QuantizeConfig is stage 2.
 type QuantizeConfig struct {
-	// Bits per layer name; unnamed layers get 8 bits (conv) or 5 (dense).
+	// Bits by layer name, weight name or pattern (see settings.Lookup);
+	// unnamed layers get the paper's 8 bits (conv) or 5 (dense).
 	Bits map[string]int `json:"bits,omitempty"`
 	// Init is the centroid initialisation: linear (default), density,
 	// forgy or kmeans++.
@@ -62,8 +64,9 @@ type QuantizeConfig struct {
 
 // EncodeConfig is stage 3.
 type EncodeConfig struct {
-	// IndexBits is the width of the relative index (gap) per layer name;
-	// unnamed layers get 8 bits (conv) or 5 (dense).
+	// IndexBits is the width of the relative index (gap) by layer name,
+	// weight name or pattern; unnamed layers get the paper's 8 bits (conv)
+	// or 5 (dense).
 	IndexBits map[string]int `json:"index_bits,omitempty"`
 	// Coder is the entropy coder of the shared weights: huffman (the
 	// default, the paper's), arith (package cabac) or auto, the smaller
@@ -161,20 +164,20 @@ func (c Config) Validate(m *nn.Model) error {
 	if err := c.Quantize.FineTune.TrainConfig(0).Validate(); err != nil {
 		return fmt.Errorf("pipeline: fine-tuning: %w", err)
 	}
-	layers := map[string]bool{}
+	var weights []string
 	for _, p := range m.Weights() {
-		layers[strings.TrimSuffix(p.Name, ".weight")] = true
+		weights = append(weights, p.Name)
 	}
 	for _, set := range []struct {
 		what string
 		m    map[string]int
 		lo   int
 		hi   int
-	}{{"quantize bits", c.Quantize.Bits, 1, 16}, {"index bits", c.Encode.IndexBits, 1, 16}} {
+	}{{"quantize bits", c.Quantize.Bits, 1, settings.MaxBits}, {"index bits", c.Encode.IndexBits, 1, sparse.MaxBits}} {
+		if err := settings.Check(set.m, weights); err != nil {
+			return fmt.Errorf("pipeline: %s: %w", set.what, err)
+		}
 		for _, name := range sortedKeys(set.m) {
-			if !layers[name] {
-				return fmt.Errorf("pipeline: %s: unknown layer %q (the model's layers are %v)", set.what, name, sortedKeys(layers))
-			}
 			if b := set.m[name]; b < set.lo || b > set.hi {
 				return fmt.Errorf("pipeline: %s: layer %s: %d outside %d..%d", set.what, name, b, set.lo, set.hi)
 			}

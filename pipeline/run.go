@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/finetune"
 	"github.com/deepcompress/deepcompress/internal/atomicfile"
@@ -22,8 +21,13 @@ import (
 	"github.com/deepcompress/deepcompress/prune"
 	"github.com/deepcompress/deepcompress/quantize"
 	"github.com/deepcompress/deepcompress/safetensors"
+	"github.com/deepcompress/deepcompress/settings"
 	"github.com/deepcompress/deepcompress/sparse"
 )
+
+// ErrWorkDirTaken is wrapped by the error of Run when its work directory
+// holds a run of another model or config.
+var ErrWorkDirTaken = errors.New("pipeline: the work directory is taken")
 
 // Runner compresses one model. Train is needed for retraining and
 // fine-tuning; Test measures each stage's accuracy. A recipe that distills
@@ -215,7 +219,7 @@ func (r *Runner) prepareWorkDir(m *nn.Model) error {
 	case err != nil:
 		return fmt.Errorf("pipeline: %w", err)
 	case strings.TrimSpace(string(got)) != want:
-		return fmt.Errorf("pipeline: work directory %s holds a run of another model or config; remove it or pick another --work-dir", r.WorkDir)
+		return fmt.Errorf("%w: %s holds a run of another model or config; remove it or pick another", ErrWorkDirTaken, r.WorkDir)
 	}
 	r.logf("resuming from work directory %s", r.WorkDir)
 	return nil
@@ -266,26 +270,14 @@ func (r *Runner) pruneStage(ctx context.Context, m *nn.Model) error {
 		return r.pruneGradually(ctx, m)
 	}
 	for round := done + 1; round <= c.Rounds; round++ {
-		if err := ctx.Err(); err != nil {
+		r.logf("prune: round %d/%d, retraining %d epochs", round, c.Rounds, c.Retrain.Epochs)
+		retrain := c.Retrain.TrainConfig(r.Config.Seed)
+		retrain.Start, retrain.AfterEpoch = r.resumeRound(m, round), r.epochCheckpoints(m, round)
+		if err := prune.Round(ctx, m, r.Train, c.Config, round, c.Rounds, retrain, r.progress(fmt.Sprintf("prune %d/%d", round, c.Rounds))); err != nil {
 			return err
 		}
-		start := r.resumeRound(m, round)
-		if start == nil {
-			if err := prune.Apply(m, c.Config.RoundConfig(round, c.Rounds)); err != nil {
-				return err
-			}
-			for _, p := range m.Params() {
-				p.ResetMomentum()
-			}
-		}
-		prune.ScaleDropout(m)
 		_, total := prune.Stats(m)
-		r.logf("prune: round %d/%d keeps %.2f%% of the weights, retraining %d epochs", round, c.Rounds, total.KeptPct, c.Retrain.Epochs)
-		cfg := c.Retrain.TrainConfig(r.Config.Seed + uint64(round))
-		cfg.Start, cfg.AfterEpoch = start, r.epochCheckpoints(m, round)
-		if err := nn.TrainContext(ctx, m, r.Train, cfg, nil, r.progress(fmt.Sprintf("prune %d/%d", round, c.Rounds))); err != nil {
-			return err
-		}
+		r.logf("prune: round %d/%d keeps %.2f%% of the weights", round, c.Rounds, total.KeptPct)
 		if err := r.saveRound(m, round); err != nil {
 			return err
 		}
@@ -389,36 +381,23 @@ func (r *Runner) quantizeStage(ctx context.Context, m *nn.Model) (*dcz.Model, er
 		return nil, err
 	}
 	q := r.Config.Quantize
-	file := &dcz.Model{Spec: m.Spec}
+	var layers []*quantize.Layer
 	if !q.Skip {
-		layers, err := finetune.Quantize(m, q.Bits, quantize.Options{Init: q.Init, Optimal: q.Optimal, Seed: int64(r.Config.Seed)})
-		if err != nil {
-			return nil, err
-		}
-		ft, err := finetune.New(m, layers, q.FineTune.Momentum)
-		if err != nil {
+		var err error
+		if layers, err = finetune.Quantize(m, q.Bits, quantize.Options{Init: q.Init, Optimal: q.Optimal, Seed: int64(r.Config.Seed)}); err != nil {
 			return nil, err
 		}
 		if q.FineTune.Epochs > 0 {
 			r.logf("quantize: fine-tuning the shared weights %d epochs", q.FineTune.Epochs)
-			cfg := q.FineTune.TrainConfig(r.Config.Seed + 1000)
-			if err := nn.TrainContext(ctx, m, r.Train, cfg, ft, r.progress("fine-tune")); err != nil {
-				return nil, err
-			}
 		}
-		ib := r.indexBits(m)
-		for _, l := range layers {
-			file.Layers = append(file.Layers, dcz.Layer{Layer: *l, IndexBits: ib[l.Name]})
+		cfg := q.FineTune.TrainConfig(r.Config.Seed + 1000)
+		if err := finetune.Tune(ctx, m, layers, r.Train, cfg, r.progress("fine-tune")); err != nil {
+			return nil, err
 		}
 	}
-	quantized := map[string]bool{}
-	for _, l := range file.Layers {
-		quantized[l.Name] = true
-	}
-	for _, p := range m.Params() {
-		if !quantized[p.Name] {
-			file.Raw = append(file.Raw, dcz.Tensor{Name: p.Name, Shape: p.Shape, Data: append([]float32(nil), p.Data...)})
-		}
+	file, err := modelfile.Pack(m, layers, r.Config.Encode.IndexBits)
+	if err != nil {
+		return nil, err
 	}
 	if err := dcz.WriteFile(r.quantizedFile(), file); err != nil {
 		return nil, err
@@ -426,29 +405,18 @@ func (r *Runner) quantizeStage(ctx context.Context, m *nn.Model) (*dcz.Model, er
 	return file, r.checkpointed()
 }
 
-// indexBits maps each weight name to its gap width.
+// indexBits maps each weight name to its gap width: the config's, else
+// the paper's for the layer's kind.
 func (r *Runner) indexBits(m *nn.Model) map[string]int {
 	out := map[string]int{}
-	infos, _ := m.Spec.Params()
-	for _, info := range infos {
-		if !info.Weight {
-			continue
-		}
-		l := m.Spec.Layers[info.Layer]
-		b, ok := r.Config.Encode.IndexBits[l.Name]
+	for _, p := range m.Weights() {
+		b, ok := settings.Lookup(r.Config.Encode.IndexBits, p.Name)
 		if !ok {
-			b = defaultIndexBits(l.Kind)
+			b = settings.PaperBits(m.WeightKind(p.Name))
 		}
-		out[info.Name] = b
+		out[p.Name] = b
 	}
 	return out
-}
-
-func defaultIndexBits(k arch.Kind) int {
-	if k == arch.Conv2D {
-		return 8
-	}
-	return 5
 }
 
 // encodeStage writes the final file and measures the decoded model.

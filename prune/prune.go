@@ -13,39 +13,34 @@ package prune
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
 	"github.com/deepcompress/deepcompress/nn"
+	"github.com/deepcompress/deepcompress/settings"
 )
 
-// Rule says how much of one layer to prune. Exactly one of Quality and Keep
-// is set.
-type Rule struct {
-	// Quality q sets the threshold to q * std(W) over the layer's weights.
-	Quality float64 `json:"quality,omitempty"`
-	// Keep is the fraction of the layer's weights to keep, in (0, 1].
-	Keep float64 `json:"keep,omitempty"`
-}
+// Rule says how much of one layer to prune: the pruning part of the
+// per-tensor setting. Exactly one of Quality and Keep is set.
+type Rule = settings.Pruning
 
-func (r Rule) validate(layer string) error {
-	switch {
-	case r.Quality != 0 && r.Keep != 0:
-		return fmt.Errorf("prune: layer %s: give either quality or keep, not both", layer)
-	case r.Quality < 0 || math.IsNaN(r.Quality) || math.IsInf(r.Quality, 0):
-		return fmt.Errorf("prune: layer %s: quality %v must be a non-negative number", layer, r.Quality)
-	case r.Keep < 0 || r.Keep > 1 || math.IsNaN(r.Keep):
-		return fmt.Errorf("prune: layer %s: keep %v outside (0, 1]", layer, r.Keep)
-	case r.Quality == 0 && r.Keep == 0:
+// validateRule checks that r prunes, and by a valid amount.
+func validateRule(layer string, r Rule) error {
+	if r.IsZero() {
 		return fmt.Errorf("prune: layer %s: a rule needs quality > 0 or keep in (0, 1]", layer)
+	}
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("prune: layer %s: %w", layer, err)
 	}
 	return nil
 }
 
 // Config chooses the rule for each weight tensor.
 type Config struct {
-	// Layers maps a layer name ("fc1") or weight name ("fc1.weight") to its
-	// rule. Names that match no weight of the model are an error.
+	// Layers maps a layer name ("fc1"), a weight name ("fc1.weight") or a
+	// pattern ("conv*") to its rule (see settings.Lookup). Names that
+	// match no weight of the model are an error.
 	Layers map[string]Rule `json:"layers,omitempty"`
 	// Default applies to weights not named in Layers; if it is zero they
 	// are left alone.
@@ -63,59 +58,34 @@ func (c Config) Validate(m *nn.Model) error {
 		}
 		return nil
 	}
-	for name, r := range c.Layers {
-		if weightOf(m, name) == nil {
-			return fmt.Errorf("prune: unknown layer %q (the model's weights are %v)", name, weightNames(m))
-		}
-		if err := r.validate(name); err != nil {
+	if err := settings.Check(c.Layers, weightNames(m)); err != nil {
+		return fmt.Errorf("prune: %w", err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Layers)) {
+		if err := validateRule(name, c.Layers[name]); err != nil {
 			return err
 		}
 	}
-	if c.Default != (Rule{}) {
-		return c.Default.validate("default")
+	if !c.Default.IsZero() {
+		return validateRule("default", c.Default)
 	}
 	return nil
 }
 
 // ruleFor returns the rule of weight p and whether one applies.
 func (c Config) ruleFor(p *nn.Param) (Rule, bool) {
-	layer := layerName(p.Name)
-	if r, ok := c.Layers[layer]; ok {
+	if r, ok := settings.Lookup(c.Layers, p.Name); ok {
 		return r, true
 	}
-	if r, ok := c.Layers[p.Name]; ok {
-		return r, true
-	}
-	return c.Default, c.Default != (Rule{})
+	return c.Default, !c.Default.IsZero()
 }
 
-func layerName(weight string) string {
-	if n, ok := cutSuffix(weight, ".weight"); ok {
-		return n
-	}
-	return weight
-}
-
-func cutSuffix(s, suffix string) (string, bool) {
-	if len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix {
-		return s[:len(s)-len(suffix)], true
-	}
-	return s, false
-}
-
-func weightOf(m *nn.Model, name string) *nn.Param {
-	for _, p := range m.Weights() {
-		if p.Name == name || layerName(p.Name) == name {
-			return p
-		}
-	}
-	return nil
-}
+var layerName = settings.LayerName
 
 func weightNames(m *nn.Model) []string {
 	var names []string
 	for _, p := range m.Weights() {
-		names = append(names, layerName(p.Name))
+		names = append(names, p.Name)
 	}
 	return names
 }

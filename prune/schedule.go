@@ -39,9 +39,7 @@ func (c Config) RoundConfig(r, n int) Config {
 
 // Iterative prunes in rounds, retraining after each with retrain (its
 // epochs per round). after, if non-nil, is called when a round's
-// retraining is done. Momentum is reset at each round, since the pruned
-// network is a new starting point. Once ctx is done the retraining stops
-// at its next batch and Iterative returns an error wrapping ctx.Err().
+// retraining is done.
 func Iterative(ctx context.Context, m *nn.Model, train nn.Dataset, cfg Config, rounds int, retrain nn.TrainConfig,
 	report func(nn.Progress), after func(round int) error) error {
 	if rounds < 1 {
@@ -51,16 +49,7 @@ func Iterative(ctx context.Context, m *nn.Model, train nn.Dataset, cfg Config, r
 		return err
 	}
 	for r := 1; r <= rounds; r++ {
-		if err := Apply(m, cfg.RoundConfig(r, rounds)); err != nil {
-			return err
-		}
-		ScaleDropout(m)
-		for _, p := range m.Params() {
-			p.ResetMomentum()
-		}
-		round := retrain
-		round.Seed += uint64(r)
-		if err := nn.TrainContext(ctx, m, train, round, nil, report); err != nil {
+		if err := Round(ctx, m, train, cfg, r, rounds, retrain, report); err != nil {
 			return err
 		}
 		if after != nil {
@@ -70,6 +59,31 @@ func Iterative(ctx context.Context, m *nn.Model, train nn.Dataset, cfg Config, r
 		}
 	}
 	return nil
+}
+
+// Round is round r (1-based) of n of iterative pruning: prune by
+// cfg.RoundConfig(r, n), scale the dropout to the sparser network, and
+// retrain with retrain, its seed plus r. Momentum is reset first, since
+// the pruned network is a new starting point. A run that stopped after
+// round r-1 resumes by calling Round from r on the model it saved then;
+// one that stopped within round r calls it with retrain.Start set and m
+// as it was then (pruned already, its momentum kept).
+func Round(ctx context.Context, m *nn.Model, train nn.Dataset, cfg Config, r, n int, retrain nn.TrainConfig,
+	report func(nn.Progress)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if retrain.Start == nil {
+		if err := Apply(m, cfg.RoundConfig(r, n)); err != nil {
+			return err
+		}
+		for _, p := range m.Params() {
+			p.ResetMomentum()
+		}
+	}
+	ScaleDropout(m)
+	retrain.Seed += uint64(r)
+	return nn.TrainContext(ctx, m, train, retrain, nil, report)
 }
 
 // ScaleDropout sets the rate of each dropout layer that follows a pruned
