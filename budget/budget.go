@@ -77,8 +77,7 @@ func (e *ExceededError) Error() string {
 	if e.Need == math.MaxInt64 {
 		need = "more bytes than int64 can count"
 	}
-	return fmt.Sprintf("%s needs %s, over the memory budget of %s "+
-		"(raise it with --max-memory, or budget.New in the Go API)",
+	return fmt.Sprintf("%s needs %s, over the memory budget of %s (a Budget's limit: New, SetLimit)",
 		e.What, need, FormatBytes(e.Limit))
 }
 

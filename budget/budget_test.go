@@ -42,7 +42,7 @@ func TestCheck(t *testing.T) {
 	if !errors.As(err, &ex) || ex.Need != 1<<20+4 || ex.Limit != 1<<20 {
 		t.Fatalf("got %v", err)
 	}
-	for _, want := range []string{"layer fc1", "1 MiB", "--max-memory"} {
+	for _, want := range []string{"layer fc1", "1 MiB", "SetLimit"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("message %q lacks %q", err, want)
 		}

@@ -55,7 +55,7 @@ func DefaultDir() (string, error) {
 		tried = append(tried, dir)
 	}
 	return "", fmt.Errorf("%w: the %s@%s module is not in the Go module cache (looked in %s); "+
-		"run `go mod download %s` in the deepcompress module, or pass --data-dir with a directory holding "+
+		"run `go mod download %s` in the deepcompress module, or load from a directory holding "+
 		"%s, %s, %s and %s (each optionally .gz)",
 		ErrNotFound, modPath, version, strings.Join(tried, ", "), GoMNISTModule,
 		TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile)

@@ -2,7 +2,6 @@ package modelfile
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 
@@ -34,7 +33,7 @@ func FromDCZ(f *dcz.Model, seed uint64) (*nn.Model, error) {
 		return fromGraphDCZ(f, seed)
 	}
 	if dcz.TensorsOnly(f.Spec) {
-		return nil, errors.New("modelfile: the file holds tensors, not a network (made by compress --data-free): decode it to .safetensors")
+		return nil, ErrTensorsOnly
 	}
 	// The expanded weights, and the model's values, gradients and masks.
 	if err := f.Spec.CheckBudget(nil, 4, 1); err != nil {
@@ -102,10 +101,7 @@ func Pack(m *nn.Model, layers []*quantize.Layer, indexBits map[string]int) (*dcz
 		if m.Param(l.Name) == nil {
 			return nil, fmt.Errorf("modelfile: the model has no parameter %s", l.Name)
 		}
-		kind := arch.Dense
-		if m.IsConv(l.Name) {
-			kind = arch.Conv2D
-		}
+		kind := m.WeightKind(l.Name)
 		ib, ok := settings.Lookup(indexBits, l.Name)
 		if !ok {
 			ib = settings.PaperBits(kind)

@@ -6,6 +6,7 @@
 package modelfile
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,6 +22,15 @@ const (
 	MetaArch   = "arch"   // the arch.Spec as JSON
 	MetaPruned = "pruned" // "true" when zero weights are pruned ones (masks recoverable)
 )
+
+// ErrNoArch is wrapped by the error of Load for a checkpoint that records
+// no architecture when Options.Arch names none either.
+var ErrNoArch = errors.New("modelfile: the checkpoint records no architecture")
+
+// ErrTensorsOnly is the error of Load for a .dcz file of named tensors
+// without a network (datafree.Compress writes them): datafree.Decode
+// expands it to safetensors.
+var ErrTensorsOnly = errors.New("modelfile: the file holds tensors, not a network: decode it to .safetensors")
 
 // Options tell Load what a file cannot say itself.
 type Options struct {
@@ -52,7 +62,7 @@ func ResolveArch(name string) (arch.Spec, error) {
 	}
 	data, err := os.ReadFile(name)
 	if err != nil {
-		return arch.Spec{}, fmt.Errorf("modelfile: --arch %q is neither lenet300, lenet5 nor a readable JSON description: %w", name, err)
+		return arch.Spec{}, fmt.Errorf("modelfile: architecture %q is neither lenet300, lenet5 nor a readable JSON description: %w", name, err)
 	}
 	return arch.Parse(data)
 }
@@ -100,7 +110,7 @@ func readSafetensors(path string, opt Options) (*safetensors.File, arch.Spec, ma
 	case f.Metadata[MetaArch] != "":
 		spec, err = arch.Parse([]byte(f.Metadata[MetaArch]))
 	default:
-		err = fmt.Errorf("modelfile: %s records no architecture; pass --arch lenet300|lenet5|FILE.json", path)
+		err = fmt.Errorf("%w: %s (give Options.Arch: lenet300, lenet5 or a JSON description)", ErrNoArch, path)
 	}
 	if err != nil {
 		return nil, arch.Spec{}, nil, err

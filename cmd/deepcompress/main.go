@@ -56,7 +56,7 @@ func (e resumable) Unwrap() error { return e.err }
 // shell's status for the signal, anything else its error with status 1.
 func failure(ctx context.Context, err error) (string, int) {
 	if ctx.Err() == nil || !errors.Is(err, context.Canceled) {
-		return err.Error(), 1
+		return withFlagHint(err).Error(), 1
 	}
 	if errors.As(err, new(resumable)) {
 		return "interrupted; rerun the same command to resume", signalStatus(ctx)
