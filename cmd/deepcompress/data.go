@@ -66,6 +66,16 @@ func (d *dataFlags) both() (train, test nn.Dataset, err error) {
 	return train, test, err
 }
 
+// withBaseline loads the training and test sets and counts m's correct
+// predictions on the test set before a stage changes it.
+func (d *dataFlags) withBaseline(m *nn.Model) (train, test nn.Dataset, before int, err error) {
+	if train, test, err = d.both(); err != nil {
+		return train, test, 0, err
+	}
+	before, err = nn.Evaluate(m, test, 500)
+	return train, test, before, err
+}
+
 // loadAndScore loads a model and the test set and counts the model's
 // correct predictions on it.
 func loadAndScore(model, archArg string, data *dataFlags) (*nn.Model, nn.Dataset, int, error) {

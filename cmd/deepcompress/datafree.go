@@ -20,22 +20,23 @@ import (
 // dataFreeArgs are the flags of compress --data-free that compress does not
 // already have (it has --model, --out, --config, --preset and --json).
 type dataFreeArgs struct {
-	keep, quality            float64
-	bits, indexBits, minSize int
-	workers, maxInFlight     int
-	memoryMiB                int64
-	halfCodebooks, halfRaw   bool
-	grid, maxBytes           string
+	keep, quality          float64
+	bits, indexBits        widths
+	minSize                int
+	workers, maxInFlight   int
+	memoryMiB              int64
+	halfCodebooks, halfRaw bool
+	grid, maxBytes         string
 }
 
 // addDataFreeFlags registers the data-free flags on cmd.
 func addDataFreeFlags(cmd *cobra.Command) *dataFreeArgs {
-	a := &dataFreeArgs{}
+	a := &dataFreeArgs{bits: widths{}, indexBits: widths{}}
 	f := cmd.Flags()
 	f.Float64Var(&a.keep, "keep", 0, "data-free: fraction of each tensor's weights kept, (0,1] (default 1: no pruning)")
 	f.Float64Var(&a.quality, "quality", 0, "data-free: prune |w| < QUALITY*std(W) instead of --keep")
-	f.IntVar(&a.bits, "bits", 0, "data-free: weight bits, 1..16 (default 8 for rank-4 tensors, 5 for others)")
-	f.IntVar(&a.indexBits, "index-bits", 0, "data-free: gap bits between survivors (default 8 for rank-4 tensors, 5 for others)")
+	f.Var(a.bits, "bits", "data-free: weight bits of every tensor, 1..16 (default 8 for rank-4 tensors, 5 for others; by name: rules in --config)")
+	f.Var(a.indexBits, "index-bits", "data-free: gap bits between survivors of every tensor (default 8 for rank-4 tensors, 5 for others)")
 	f.IntVar(&a.minSize, "min-size", 0, fmt.Sprintf("data-free: tensors with fewer elements stay float32 (default %d; rank-1 tensors always do)", datafree.DefaultMinSize))
 	f.IntVar(&a.workers, "workers", 0, "data-free: tensors processed at once (default: all cores)")
 	f.IntVar(&a.maxInFlight, "max-in-flight", 0, "data-free: most tensors read and not yet written (default 2*workers)")
@@ -44,6 +45,7 @@ func addDataFreeFlags(cmd *cobra.Command) *dataFreeArgs {
 	f.StringVar(&a.maxBytes, "max-bytes", "", "data-free, .onnx models: choose bits and grid per weight so that the file takes at most N bytes, or \"int8\": the size of plain per-tensor int8")
 	f.BoolVar(&a.halfCodebooks, "half-codebooks", false, "data-free, .onnx models: store codebooks in float16 (values rounded before the weights are assigned), where the tensor's sharing error grows by at most 1%")
 	f.BoolVar(&a.halfRaw, "half-raw", false, "data-free, .onnx models: store raw tensors (biases, normalisation) in float16 where that moves no value by more than 2^-11 of the tensor's largest magnitude")
+	cmd.MarkFlagsMutuallyExclusive("keep", "quality")
 	return a
 }
 
@@ -65,7 +67,7 @@ func (a *dataFreeArgs) options(cmd *cobra.Command, configPath, preset string) (d
 		return datafree.Options{}, err
 	}
 	f := cmd.Flags()
-	for _, name := range []string{"keep", "quality", "bits", "index-bits"} {
+	for _, name := range []string{"keep", "quality"} {
 		if v := f.Lookup(name).Value.String(); f.Changed(name) && (v == "0" || strings.HasPrefix(v, "-")) {
 			return datafree.Options{}, fmt.Errorf("--%s %s: must be positive", name, v)
 		}
@@ -73,11 +75,19 @@ func (a *dataFreeArgs) options(cmd *cobra.Command, configPath, preset string) (d
 	if f.Changed("keep") || f.Changed("quality") {
 		cfg.Default.Keep, cfg.Default.Quality = a.keep, a.quality
 	}
-	if f.Changed("bits") {
-		cfg.Default.Bits = a.bits
-	}
-	if f.Changed("index-bits") {
-		cfg.Default.IndexBits = a.indexBits
+	for _, w := range []struct {
+		flag string
+		v    widths
+		to   *int
+	}{{"bits", a.bits, &cfg.Default.Bits}, {"index-bits", a.indexBits, &cfg.Default.IndexBits}} {
+		if !f.Changed(w.flag) {
+			continue
+		}
+		b, ok := w.v.only()
+		if !ok {
+			return datafree.Options{}, fmt.Errorf("--%s %s: data-free takes one width for every tensor; give widths by name as rules in --config", w.flag, w.v)
+		}
+		*w.to = b
 	}
 	if f.Changed("grid") {
 		cfg.Default.Grid = a.grid

@@ -15,15 +15,21 @@ import (
 	"github.com/deepcompress/deepcompress/safetensors"
 )
 
-// dataFreeCmd is a command with the data-free flags and those of compress
-// that the data-free mode reads, parsed from args.
-func dataFreeCmd(t *testing.T, args ...string) (*cobra.Command, *dataFreeArgs, *bytes.Buffer) {
-	t.Helper()
+// newDataFreeCmd is a command with the data-free flags and those of
+// compress that the data-free mode reads.
+func newDataFreeCmd() (*cobra.Command, *dataFreeArgs) {
 	cmd := &cobra.Command{}
 	a := addDataFreeFlags(cmd)
 	cmd.Flags().String("config", "", "")
 	cmd.Flags().String("preset", "paper", "")
 	cmd.Flags().Bool("json", false, "")
+	return cmd, a
+}
+
+// dataFreeCmd is newDataFreeCmd with args parsed.
+func dataFreeCmd(t *testing.T, args ...string) (*cobra.Command, *dataFreeArgs, *bytes.Buffer) {
+	t.Helper()
+	cmd, a := newDataFreeCmd()
 	if err := cmd.ParseFlags(args); err != nil {
 		t.Fatal(err)
 	}
@@ -33,8 +39,16 @@ func dataFreeCmd(t *testing.T, args ...string) (*cobra.Command, *dataFreeArgs, *
 	return cmd, a, &out
 }
 
+// dataFreeOptions parses args and builds the options, as compress does:
+// flag errors first, then the flag groups, then the settings.
 func dataFreeOptions(t *testing.T, args ...string) (datafree.Options, error) {
-	cmd, a, _ := dataFreeCmd(t, args...)
+	cmd, a := newDataFreeCmd()
+	if err := cmd.ParseFlags(args); err != nil {
+		return datafree.Options{}, err
+	}
+	if err := cmd.ValidateFlagGroups(); err != nil {
+		return datafree.Options{}, err
+	}
 	config, _ := cmd.Flags().GetString("config")
 	preset, _ := cmd.Flags().GetString("preset")
 	return a.options(cmd, config, preset)
@@ -68,10 +82,11 @@ func TestDataFreeOptions(t *testing.T) {
 		{[]string{"--preset", "paper"}, `unknown preset "paper"`},
 		{[]string{"--keep", "0"}, "--keep 0: must be positive"},
 		{[]string{"--keep", "1.5"}, "keep 1.5 outside (0, 1]"},
-		{[]string{"--bits", "0"}, "--bits 0: must be positive"},
+		{[]string{"--bits", "0"}, `invalid argument "0" for "--bits"`},
 		{[]string{"--bits", "17"}, "bits 17 outside 1..16"},
-		{[]string{"--index-bits", "-1"}, "--index-bits -1: must be positive"},
-		{[]string{"--keep", "0.5", "--quality", "1"}, "give keep or quality, not both"},
+		{[]string{"--index-bits", "-1"}, "BITS a positive whole number"},
+		{[]string{"--keep", "0.5", "--quality", "1"}, "none of the others can be"},
+		{[]string{"--bits", "fc1=4"}, "give widths by name as rules in --config"},
 		{[]string{"--config", "does-not-exist.json"}, "open does-not-exist.json"},
 	} {
 		if _, err := dataFreeOptions(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {

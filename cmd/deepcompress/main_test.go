@@ -128,8 +128,8 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"train", "--model", "lenet300"}, `required flag(s) "out" not set`},
-		{[]string{"train", "--model", "vgg", "--out", out("x.safetensors")}, `unknown architecture "vgg"`},
+		{[]string{"train", "--arch", "lenet300"}, `required flag(s) "out" not set`},
+		{[]string{"train", "--arch", "vgg", "--out", out("x.safetensors")}, `unknown architecture "vgg"`},
 		{[]string{"prune", "--model", embedded, "--out", out("p.safetensors")}, "say how much to prune"},
 		{[]string{"prune", "--model", embedded, "--out", out("p.safetensors"), "--layers", "fc1"}, `--layers wants NAME=FRACTION,..., got "fc1"`},
 		{[]string{"prune", "--model", embedded, "--out", out("p.safetensors"), "--keep", "0.5", "--distill", "2"}, "distillation weight 2 must be in [0, 1]"},
@@ -137,7 +137,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"eval", "--model", "nope.bin"}, "nope.bin: unknown model format"},
 		{[]string{"inspect", "../../go.mod"}, "not a .dcz file"},
 		{[]string{"decode", embedded, "--out", out("x.txt")}, "--out must end in .onnx or .safetensors"},
-		{[]string{"quantize", "--model", embedded, "--out", out("q.dcz"), "--bits", "fc1=x"}, `--bits wants NAME=BITS,..., got "fc1=x"`},
+		{[]string{"quantize", "--model", embedded, "--out", out("q.dcz"), "--bits", "fc1=x"}, `invalid argument "fc1=x" for "--bits" flag`},
 		{[]string{"compress", "--model", embedded, "--out", out("c.dcz"), "--preset", "fast"}, `unknown preset "fast"`},
 	} {
 		_, err := run(t, tc.args...)

@@ -17,23 +17,21 @@ import (
 
 func init() { registry = append(registry, pruneCmd) }
 
+// pruneOptions are the settings of prune.
+type pruneOptions struct {
+	data                      dataFlags
+	model                     modelFlags
+	out, teacher, configPath  string
+	layers, schedule          string
+	keep, quality, globalKeep float64
+	rounds                    int
+	gradual                   bool
+	until                     float64
+	retrain                   nn.TrainConfig
+}
+
 func pruneCmd() *cobra.Command {
-	var (
-		data       dataFlags
-		model, out string
-		teacher    string
-		archArg    string
-		configPath string
-		layers     string
-		keep       float64
-		quality    float64
-		globalKeep float64
-		rounds     int
-		gradual    bool
-		until      float64
-		retrain    nn.TrainConfig
-		schedule   string
-	)
+	var o pruneOptions
 	cmd := &cobra.Command{
 		Use:   "prune --model FILE --out FILE.safetensors [--config FILE.json | --layers fc1=0.08,... | --keep F | --quality Q | --global-keep F]",
 		Short: "Stage 1: prune small weights by magnitude and retrain the rest",
@@ -62,90 +60,90 @@ Config file (JSON): {"layers": {"fc1": {"keep": 0.08}, "fc2": {"quality": 1.2}},
   deepcompress prune --model lenet300.safetensors --out pruned.safetensors --global-keep 0.05 --gradual --epochs 20
   deepcompress prune --model lenet300.safetensors --out pruned.safetensors --layers fc1=0.077,fc2=0.09,fc3=0.26 --gradual --epochs 30 --lr 0.02 --l2 1e-4 --distill 0.9 --temperature 2`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := pruneConfig(configPath, layers, keep, quality, globalKeep)
-			if err != nil {
-				return err
-			}
-			m, err := modelfile.Load(model, modelfile.Options{Arch: archArg})
-			if err != nil {
-				return err
-			}
-			retrain.Schedule = nn.Schedule(schedule)
-			if err := retrain.Validate(); err != nil {
-				return err
-			}
-			if gradual {
-				if err := prune.ValidateGradual(m, cfg); err != nil {
-					return err
-				}
-			} else if err := cfg.Validate(m); err != nil {
-				return err
-			}
-			train, test, err := data.both()
-			if err != nil {
-				return err
-			}
-			before, err := nn.Evaluate(m, test, 500)
-			if err != nil {
-				return err
-			}
-			if retrain.Distill > 0 {
-				if train, err = withTeacher(train, m, teacher, archArg); err != nil {
-					return err
-				}
-			}
-			if gradual {
-				err = prune.TrainGraduallyUntil(cmd.Context(), m, train, cfg, retrain, until, trainingBar("gradual"))
-			} else {
-				err = prune.Iterative(cmd.Context(), m, train, cfg, rounds, retrain, trainingBar("retrain"), nil)
-			}
-			if err != nil {
-				return err
-			}
-			after, err := nn.Evaluate(m, test, 500)
-			if err != nil {
-				return err
-			}
-			if err := modelfile.SaveCheckpoint(out, m, nil); err != nil {
-				return err
-			}
-			layers, total := prune.Stats(m)
-			fmt.Fprint(cmd.OutOrStdout(), pipeline.PruneTable(append(layers, total)).Text())
-			fmt.Fprintf(cmd.OutOrStdout(), "test accuracy: before %s, after %s\nwrote %s\n",
-				pct(before, test.Len()), pct(after, test.Len()), out)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&model, "model", "", "input model (.safetensors, .onnx or .dcz)")
-	f.StringVar(&out, "out", "", "pruned checkpoint to write (.safetensors)")
-	f.StringVar(&archArg, "arch", "", "architecture for safetensors files that record none")
-	f.StringVar(&configPath, "config", "", "JSON file with per-layer rules")
-	f.StringVar(&layers, "layers", "", "per-layer kept fractions, NAME=FRACTION,...")
-	f.Float64Var(&keep, "keep", 0, "kept fraction for every layer not named otherwise")
-	f.Float64Var(&quality, "quality", 0, "threshold = QUALITY x std(W) for every layer not named otherwise")
-	f.Float64Var(&globalKeep, "global-keep", 0, "one threshold for all layers keeping this fraction of all weights")
-	f.IntVar(&rounds, "rounds", 3, "prune/retrain rounds")
-	f.BoolVar(&gradual, "gradual", false, "prune gradually during training (Zhu & Gupta polynomial schedule) instead of in rounds")
-	f.Float64Var(&until, "prune-until", 0.8, "with --gradual: the fraction of the run over which pruning proceeds; the rest fine-tunes the final network")
-	f.IntVar(&retrain.Epochs, "epochs", 5, "retraining epochs per round (with --gradual: in all)")
-	f.IntVar(&retrain.Batch, "batch", 64, "minibatch size")
-	f.Float32Var(&retrain.LR, "lr", 0.01, "retraining learning rate")
-	f.StringVar(&schedule, "schedule", "cosine", "learning-rate schedule: constant, step or cosine")
-	f.Float32Var(&retrain.Gamma, "gamma", 0.1, "step schedule: multiply the learning rate by GAMMA every --step-epochs")
-	f.IntVar(&retrain.StepEpochs, "step-epochs", 0, "step schedule: epochs between learning-rate drops")
-	f.Float32Var(&retrain.Momentum, "momentum", 0.9, "SGD momentum")
-	f.Float32Var(&retrain.L2, "l2", 5e-5, "L2 weight decay while retraining")
-	f.Float32Var(&retrain.L1, "l1", 0, "L1 weight decay while retraining")
-	f.Uint64Var(&retrain.Seed, "seed", 1, "random seed")
-	f.Float32Var(&retrain.Distill, "distill", 0, "weight in [0,1] of distillation from the unpruned model while retraining (0: labels only)")
-	f.Float32Var(&retrain.Temperature, "temperature", 1, "with --distill: softmax temperature of the distillation")
-	f.StringVar(&teacher, "teacher", "", "with --distill: the model to distill from (default: the input model as loaded)")
-	data.register(cmd)
-	cmd.MarkFlagRequired("model")
+	o.model.register(cmd, "input model (.safetensors, .onnx or .dcz)")
+	f.StringVar(&o.out, "out", "", "pruned checkpoint to write (.safetensors)")
+	f.StringVar(&o.configPath, "config", "", "JSON file with per-layer rules")
+	f.StringVar(&o.layers, "layers", "", "per-layer kept fractions, NAME=FRACTION,... (layer names, weight names or globs)")
+	f.Float64Var(&o.keep, "keep", 0, "kept fraction for every layer not named otherwise")
+	f.Float64Var(&o.quality, "quality", 0, "threshold = QUALITY x std(W) for every layer not named otherwise")
+	f.Float64Var(&o.globalKeep, "global-keep", 0, "one threshold for all layers keeping this fraction of all weights")
+	f.IntVar(&o.rounds, "rounds", 3, "prune/retrain rounds")
+	f.BoolVar(&o.gradual, "gradual", false, "prune gradually during training (Zhu & Gupta polynomial schedule) instead of in rounds")
+	f.Float64Var(&o.until, "prune-until", 0.8, "with --gradual: the fraction of the run over which pruning proceeds; the rest fine-tunes the final network")
+	f.IntVar(&o.retrain.Epochs, "epochs", 5, "retraining epochs per round (with --gradual: in all)")
+	f.IntVar(&o.retrain.Batch, "batch", 64, "minibatch size")
+	f.Float32Var(&o.retrain.LR, "lr", 0.01, "retraining learning rate")
+	f.StringVar(&o.schedule, "schedule", "cosine", "learning-rate schedule: constant, step or cosine")
+	f.Float32Var(&o.retrain.Gamma, "gamma", 0.1, "step schedule: multiply the learning rate by GAMMA every --step-epochs")
+	f.IntVar(&o.retrain.StepEpochs, "step-epochs", 0, "step schedule: epochs between learning-rate drops")
+	f.Float32Var(&o.retrain.Momentum, "momentum", 0.9, "SGD momentum")
+	f.Float32Var(&o.retrain.L2, "l2", 5e-5, "L2 weight decay while retraining")
+	f.Float32Var(&o.retrain.L1, "l1", 0, "L1 weight decay while retraining")
+	f.Uint64Var(&o.retrain.Seed, "seed", 1, "random seed")
+	f.Float32Var(&o.retrain.Distill, "distill", 0, "weight in [0,1] of distillation from the unpruned model while retraining (0: labels only)")
+	f.Float32Var(&o.retrain.Temperature, "temperature", 1, "with --distill: softmax temperature of the distillation")
+	f.StringVar(&o.teacher, "teacher", "", "with --distill: the model to distill from (default: the input model as loaded)")
+	o.data.register(cmd)
 	cmd.MarkFlagRequired("out")
+	// One rule for the unnamed layers, and a global fraction replaces every
+	// per-layer rule.
+	cmd.MarkFlagsMutuallyExclusive("keep", "quality", "global-keep")
+	cmd.MarkFlagsMutuallyExclusive("layers", "global-keep")
 	return cmd
+}
+
+func (o *pruneOptions) run(cmd *cobra.Command) error {
+	cfg, err := o.config()
+	if err != nil {
+		return err
+	}
+	m, err := o.model.load()
+	if err != nil {
+		return err
+	}
+	o.retrain.Schedule = nn.Schedule(o.schedule)
+	if err := o.retrain.Validate(); err != nil {
+		return err
+	}
+	if o.gradual {
+		if err := prune.ValidateGradual(m, cfg); err != nil {
+			return err
+		}
+	} else if err := cfg.Validate(m); err != nil {
+		return err
+	}
+	train, test, before, err := o.data.withBaseline(m)
+	if err != nil {
+		return err
+	}
+	if o.retrain.Distill > 0 {
+		if train, err = withTeacher(train, m, o.teacher, o.model.arch); err != nil {
+			return err
+		}
+	}
+	if o.gradual {
+		err = prune.TrainGraduallyUntil(cmd.Context(), m, train, cfg, o.retrain, o.until, trainingBar("gradual"))
+	} else {
+		err = prune.Iterative(cmd.Context(), m, train, cfg, o.rounds, o.retrain, trainingBar("retrain"), nil)
+	}
+	if err != nil {
+		return err
+	}
+	after, err := nn.Evaluate(m, test, 500)
+	if err != nil {
+		return err
+	}
+	if err := modelfile.SaveCheckpoint(o.out, m, nil); err != nil {
+		return err
+	}
+	layers, total := prune.Stats(m)
+	fmt.Fprint(cmd.OutOrStdout(), pipeline.PruneTable(append(layers, total)).Text())
+	fmt.Fprintf(cmd.OutOrStdout(), "test accuracy: before %s, after %s\nwrote %s\n",
+		pct(before, test.Len()), pct(after, test.Len()), o.out)
+	return nil
 }
 
 // withTeacher attaches the outputs of the teacher model to train: the
@@ -166,10 +164,10 @@ func withTeacher(train nn.Dataset, m *nn.Model, teacher, archArg string) (nn.Dat
 	return train.WithTeacher(t)
 }
 
-// pruneConfig builds the rules from a config file and flags (flags win).
-func pruneConfig(path, layers string, keep, quality, global float64) (prune.Config, error) {
+// config builds the rules from a config file and flags (flags win).
+func (o *pruneOptions) config() (prune.Config, error) {
 	var cfg prune.Config
-	if path != "" {
+	if path := o.configPath; path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return cfg, err
@@ -180,11 +178,11 @@ func pruneConfig(path, layers string, keep, quality, global float64) (prune.Conf
 			return cfg, fmt.Errorf("prune config %s: %w", path, err)
 		}
 	}
-	if layers != "" {
+	if o.layers != "" {
 		if cfg.Layers == nil {
 			cfg.Layers = map[string]prune.Rule{}
 		}
-		for _, kv := range strings.Split(layers, ",") {
+		for _, kv := range strings.Split(o.layers, ",") {
 			name, val, ok := strings.Cut(kv, "=")
 			f, err := strconv.ParseFloat(val, 64)
 			if !ok || err != nil {
@@ -194,13 +192,13 @@ func pruneConfig(path, layers string, keep, quality, global float64) (prune.Conf
 		}
 	}
 	switch {
-	case keep != 0:
-		cfg.Default = prune.Rule{Keep: keep}
-	case quality != 0:
-		cfg.Default = prune.Rule{Quality: quality}
+	case o.keep != 0:
+		cfg.Default = prune.Rule{Keep: o.keep}
+	case o.quality != 0:
+		cfg.Default = prune.Rule{Quality: o.quality}
 	}
-	if global != 0 {
-		cfg.GlobalKeep = global
+	if o.globalKeep != 0 {
+		cfg.GlobalKeep = o.globalKeep
 	}
 	if cfg.GlobalKeep == 0 && len(cfg.Layers) == 0 && cfg.Default == (prune.Rule{}) {
 		return cfg, fmt.Errorf("say how much to prune: --config, --layers, --keep, --quality or --global-keep")

@@ -17,18 +17,20 @@ import (
 
 func init() { registry = append(registry, quantizeCmd) }
 
+// quantizeOptions are the settings of quantize.
+type quantizeOptions struct {
+	data            dataFlags
+	model           modelFlags
+	out             string
+	bits, indexBits widths
+	init            string
+	optimal         bool
+	compare         bool
+	tune            nn.TrainConfig
+}
+
 func quantizeCmd() *cobra.Command {
-	var (
-		data       dataFlags
-		model, out string
-		archArg    string
-		bitsArg    string
-		indexArg   string
-		initMethod string
-		optimal    bool
-		compare    bool
-		tune       nn.TrainConfig
-	)
+	o := quantizeOptions{bits: widths{}, indexBits: widths{}}
 	cmd := &cobra.Command{
 		Use:   "quantize --model FILE --out FILE.dcz|FILE.safetensors [--bits fc1=6,...]",
 		Short: "Stage 2: share weights through per-layer k-means codebooks and fine-tune them",
@@ -36,6 +38,10 @@ func quantizeCmd() *cobra.Command {
 k = 2^bits shared values (defaults: 8 bits for conv, 5 for fc layers), then
 fine-tune the shared values: each moves by the summed gradient of the
 weights in its cluster, indices fixed, pruned weights kept at zero.
+
+--bits takes one width for every layer (--bits 6), widths by name (--bits
+fc1=6,conv*=8: layer names, weight names or globs), or both (--bits
+5,fc1=6); --index-bits likewise.
 
 --out FILE.dcz writes the compressed file directly (see "encode" for the
 index settings); --out FILE.safetensors writes a dense checkpoint with the
@@ -45,101 +51,66 @@ clustering inertia (with --compare-optimal, also the globally optimal
 inertia found by dynamic programming).`,
 		Example: "  deepcompress quantize --model pruned.safetensors --bits fc1=6,fc2=6,fc3=6 --epochs 3 --out lenet300.dcz",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			bits, err := layerInts(bitsArg, "--bits")
-			if err != nil {
-				return err
-			}
-			indexBits, err := layerInts(indexArg, "--index-bits")
-			if err != nil {
-				return err
-			}
-			m, err := modelfile.Load(model, modelfile.Options{Arch: archArg})
-			if err != nil {
-				return err
-			}
-			if err := tune.Validate(); err != nil {
-				return err
-			}
-			train, test, err := data.both()
-			if err != nil {
-				return err
-			}
-			before, err := nn.Evaluate(m, test, 500)
-			if err != nil {
-				return err
-			}
-			opt := quantize.Options{Init: quantize.Init(initMethod), Optimal: optimal, Seed: int64(tune.Seed)}
-			layers, err := finetune.Quantize(m, bits, opt)
-			if err != nil {
-				return err
-			}
-			table, err := quantizeTable(m, layers, compare)
-			if err != nil {
-				return err
-			}
-			ft, err := finetune.New(m, layers, tune.Momentum)
-			if err != nil {
-				return err
-			}
-			if tune.Epochs > 0 {
-				if err := nn.TrainContext(cmd.Context(), m, train, tune, ft, trainingBar("fine-tune")); err != nil {
-					return err
-				}
-			}
-			after, err := nn.Evaluate(m, test, 500)
-			if err != nil {
-				return err
-			}
-			if strings.EqualFold(filepath.Ext(out), ".dcz") {
-				err = writeDCZ(out, m, layers, indexBits)
-			} else {
-				err = modelfile.SaveCheckpoint(out, m, map[string]string{modelfile.MetaQuantized: bitsJSON(layers)})
-			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprint(cmd.OutOrStdout(), table.Text())
-			fmt.Fprintf(cmd.OutOrStdout(), "test accuracy: before %s, after quantization and %d epochs of fine-tuning %s\nwrote %s\n",
-				pct(before, test.Len()), tune.Epochs, pct(after, test.Len()), out)
-			return nil
-		},
+		RunE:    func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&model, "model", "", "input model, usually pruned (.safetensors, .onnx or .dcz)")
-	f.StringVar(&out, "out", "", "output: FILE.dcz (compressed) or FILE.safetensors (shared values expanded)")
-	f.StringVar(&archArg, "arch", "", "architecture for safetensors files that record none")
-	f.StringVar(&bitsArg, "bits", "", "bits per layer, NAME=BITS,... (default 8 conv, 5 fc)")
-	f.StringVar(&indexArg, "index-bits", "", "relative-index bits per layer for .dcz output, NAME=BITS,... (default 8 conv, 5 fc)")
-	f.StringVar(&initMethod, "init", "linear", "centroid initialisation: linear, density, forgy or kmeans++")
-	f.BoolVar(&optimal, "optimal", false, "use the globally optimal 1-D clustering (dynamic programming) instead of Lloyd's algorithm")
-	f.BoolVar(&compare, "compare-optimal", false, "also report the optimal clustering's inertia per layer")
-	f.IntVar(&tune.Epochs, "epochs", 2, "fine-tuning epochs (0: none)")
-	f.IntVar(&tune.Batch, "batch", 64, "minibatch size")
-	f.Float32Var(&tune.LR, "lr", 1e-4, "fine-tuning learning rate of the shared values")
-	f.Float32Var(&tune.Momentum, "momentum", 0.9, "momentum")
-	f.Uint64Var(&tune.Seed, "seed", 1, "random seed")
-	data.register(cmd)
-	cmd.MarkFlagRequired("model")
+	o.model.register(cmd, "input model, usually pruned (.safetensors, .onnx or .dcz)")
+	f.StringVar(&o.out, "out", "", "output: FILE.dcz (compressed) or FILE.safetensors (shared values expanded)")
+	f.Var(o.bits, "bits", "shared-value bits, for every layer or by name (default 8 conv, 5 fc)")
+	f.Var(o.indexBits, "index-bits", "relative-index bits for .dcz output, for every layer or by name (default 8 conv, 5 fc)")
+	f.StringVar(&o.init, "init", "linear", "centroid initialisation: linear, density, forgy or kmeans++")
+	f.BoolVar(&o.optimal, "optimal", false, "use the globally optimal 1-D clustering (dynamic programming) instead of Lloyd's algorithm")
+	f.BoolVar(&o.compare, "compare-optimal", false, "also report the optimal clustering's inertia per layer")
+	f.IntVar(&o.tune.Epochs, "epochs", 2, "fine-tuning epochs (0: none)")
+	f.IntVar(&o.tune.Batch, "batch", 64, "minibatch size")
+	f.Float32Var(&o.tune.LR, "lr", 1e-4, "fine-tuning learning rate of the shared values")
+	f.Float32Var(&o.tune.Momentum, "momentum", 0.9, "momentum")
+	f.Uint64Var(&o.tune.Seed, "seed", 1, "random seed")
+	o.data.register(cmd)
 	cmd.MarkFlagRequired("out")
 	return cmd
 }
 
-// layerInts parses NAME=INT,... .
-func layerInts(s, flag string) (map[string]int, error) {
-	out := map[string]int{}
-	if s == "" {
-		return out, nil
+func (o *quantizeOptions) run(cmd *cobra.Command) error {
+	m, err := o.model.load()
+	if err != nil {
+		return err
 	}
-	for _, kv := range strings.Split(s, ",") {
-		name, val, ok := strings.Cut(kv, "=")
-		n, err := strconv.Atoi(strings.TrimSpace(val))
-		if !ok || err != nil {
-			return nil, fmt.Errorf("%s wants NAME=BITS,..., got %q", flag, kv)
-		}
-		out[strings.TrimSpace(name)] = n
+	if err := o.tune.Validate(); err != nil {
+		return err
 	}
-	return out, nil
+	train, test, before, err := o.data.withBaseline(m)
+	if err != nil {
+		return err
+	}
+	opt := quantize.Options{Init: quantize.Init(o.init), Optimal: o.optimal, Seed: int64(o.tune.Seed)}
+	layers, err := finetune.Quantize(m, o.bits, opt)
+	if err != nil {
+		return err
+	}
+	table, err := quantizeTable(m, layers, o.compare)
+	if err != nil {
+		return err
+	}
+	if err := finetune.Tune(cmd.Context(), m, layers, train, o.tune, trainingBar("fine-tune")); err != nil {
+		return err
+	}
+	after, err := nn.Evaluate(m, test, 500)
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(filepath.Ext(o.out), ".dcz") {
+		err = writeDCZ(o.out, m, layers, o.indexBits)
+	} else {
+		err = modelfile.SaveCheckpoint(o.out, m, map[string]string{modelfile.MetaQuantized: bitsJSON(layers)})
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(cmd.OutOrStdout(), table.Text())
+	fmt.Fprintf(cmd.OutOrStdout(), "test accuracy: before %s, after quantization and %d epochs of fine-tuning %s\nwrote %s\n",
+		pct(before, test.Len()), o.tune.Epochs, pct(after, test.Len()), o.out)
+	return nil
 }
 
 func quantizeTable(m *nn.Model, layers []*quantize.Layer, compare bool) (report.Table, error) {

@@ -43,3 +43,44 @@ func TestDecodeIsExport(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainArch: train names its architecture --arch, as every command
+// does; --model, its former name, still works and says it is deprecated.
+func TestTrainArch(t *testing.T) {
+	for _, tt := range []struct {
+		args       []string
+		deprecated bool
+	}{{[]string{"--arch", "lenet5"}, false}, {[]string{"--model", "lenet5"}, true}} {
+		cmd := trainCmd()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		if err := cmd.ParseFlags(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		if got := cmd.Flags().Lookup("arch").Value.String(); got != "lenet5" {
+			t.Errorf("%v: architecture %q", tt.args, got)
+		}
+		if got := strings.Contains(out.String(), "--model has been deprecated, use --arch"); got != tt.deprecated {
+			t.Errorf("%v: printed %q", tt.args, out.String())
+		}
+	}
+	if _, err := run(t, "train", "--arch", "lenet5", "--model", "lenet300", "--out", "x.safetensors"); err == nil {
+		t.Error("--arch and --model together accepted")
+	}
+}
+
+// TestExclusiveFlags: flags that would silently override each other are
+// refused together.
+func TestExclusiveFlags(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "p.safetensors")
+	for _, args := range [][]string{
+		{"prune", "--model", embedded, "--out", out, "--keep", "0.5", "--quality", "1"},
+		{"prune", "--model", embedded, "--out", out, "--keep", "0.5", "--global-keep", "0.1"},
+		{"prune", "--model", embedded, "--out", out, "--layers", "fc1=0.1", "--global-keep", "0.1"},
+		{"compress", "--data-free", "--model", embedded, "--out", out, "--keep", "0.5", "--quality", "1"},
+	} {
+		if _, err := run(t, args...); err == nil || !strings.Contains(err.Error(), "none of the others can be") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
