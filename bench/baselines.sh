@@ -9,6 +9,6 @@ out=${1:-out}
 mkdir -p "$out"
 go build -o "$out/deepcompress" ./cmd/deepcompress
 for m in lenet300 lenet5; do
-  /usr/bin/time -v "$out/deepcompress" train --model "$m" --out "$out/$m.safetensors" 2> "$out/train-$m.err" | tee "$out/train-$m.log"
+  /usr/bin/time -v "$out/deepcompress" train --arch "$m" --out "$out/$m.safetensors" 2> "$out/train-$m.err" | tee "$out/train-$m.log"
   grep -E 'Elapsed|Maximum resident' "$out/train-$m.err"
 done

@@ -26,7 +26,7 @@ echo "compress wall time: $(( $(date +%s) - start )) s"
 "$dc" inspect "$tmp/lenet300.dcz" --json | /usr/bin/python3 -c 'import json,sys; t=json.load(sys.stdin)["total"]; print("dense_bytes", t["dense_bytes"], "file_bytes", t["file_bytes"], "ratio %.1fx" % t["ratio"])'
 "$dc" eval --model "$tmp/lenet300.dcz"
 echo "== decode to ONNX and check with the onnx package"
-"$dc" decode "$tmp/lenet300.dcz" --out "$tmp/decoded.onnx"
+"$dc" export --model "$tmp/lenet300.dcz" --out "$tmp/decoded.onnx"
 "$dc" eval --model "$tmp/decoded.onnx" --predictions "$tmp/ours.txt"
 datadir=$(go run ./bench/mnistdir)
 /usr/bin/python3 bench/onnx_numpy_check.py "$tmp/decoded.onnx" "$datadir" "$tmp/ours.txt"

@@ -20,6 +20,6 @@ prune() {
 echo "| seed | dense recipe | pruned 7.92 % | pruned 7.92 %, distilled |"
 echo "|---|---|---|---|"
 for s in $seeds; do
-  dense=$("$tmp/dc" train --model lenet300 --out "$tmp/d.safetensors" --seed "$s" 2>/dev/null | accuracy)
+  dense=$("$tmp/dc" train --arch lenet300 --out "$tmp/d.safetensors" --seed "$s" 2>/dev/null | accuracy)
   echo "| $s | $dense | $(prune --seed "$s") | $(prune --seed "$s" --distill 0.9 --temperature 2) |"
 done

@@ -67,7 +67,7 @@ measure compress "$WORK/deepcompress" compress --data-free --model "$orig" --out
 cat "$WORK/compress.out"
 
 echo "== decode"
-measure decode "$WORK/deepcompress" decode "$dcz" --out "$decoded"
+measure decode "$WORK/deepcompress" export --model "$dcz" --out "$decoded"
 
 echo "== verify"
 "$WORK/vgg16gen" -verify "$orig" "$dcz" "$decoded"

@@ -31,7 +31,7 @@ for net in "${nets[@]}"; do
   /usr/bin/time -v "$out/zoocompress" "${args[@]}" >"$out/$net.json" 2>"$out/$net.log"
   rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$out/$net.log")
   echo "$(cat "$out/$net.json") peak_rss_kb=$rss"
-  "$out/deepcompress" decode "$out/$net.dcz" --out "$out/$net.onnx" >/dev/null
+  "$out/deepcompress" export --model "$out/$net.dcz" --out "$out/$net.onnx" >/dev/null
   "$out/deepcompress" run --model "$out/$net.dcz" --input "testdata/zoo/${net}_input.npy" --out "$out/$net.run" >/dev/null
   node bench/ort/run.js "$out/$net.onnx" --input "input=testdata/zoo/${net}_input.npy" --out "$out/$net.ort" >/dev/null
   for o in "$out/$net.ort"/*.npy; do

@@ -62,7 +62,7 @@ original model teaches the compressed one. A sensitivity pass on held-out
 inputs picks each layer's kept fraction, pruning retrains against the
 original's outputs (soft targets for a classifier, squared error for any
 other output), the codebooks are fine-tuned the same way, and the .dcz
-file carries the whole graph and the preprocessing ("deepcompress decode"
+file carries the whole graph and the preprocessing ("deepcompress export"
 gives an ONNX model back; "deepcompress run" runs the .dcz). The stage
 table reports top-1 agreement with the original (classifiers), relative
 error of the outputs, and accuracy when labels are given.
