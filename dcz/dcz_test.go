@@ -224,13 +224,24 @@ func smallModel() *Model {
 // TestBitFlipsLeNet300 flips 10,000 random bits (1,000 with -short) of a compressed
 // LeNet-300-100 (every bit with -dcz.allflips): each must be an error.
 func TestBitFlipsLeNet300(t *testing.T) {
-	data := encode(t, lenet300(t, false))
+	flipSample(t, encode(t, lenet300(t, false)), 10000)
+}
+
+// TestBitFlipsLeNet300Arith is TestBitFlipsLeNet300 on the file written
+// with CoderArith, 2,000 random bits (every bit with -dcz.allflips).
+func TestBitFlipsLeNet300Arith(t *testing.T) {
+	flipSample(t, encode(t, arithModel(lenet300(t, false), CoderArith)), 2000)
+}
+
+// flipSample flips n random bits of data (1,000 with -short, all with
+// -dcz.allflips), one at a time: each must be an error.
+func flipSample(t *testing.T, data []byte, n int) {
 	flips := rand.New(rand.NewPCG(7, 8)).Perm(8 * len(data))
 	switch {
 	case testing.Short():
-		flips = flips[:1000]
+		flips = flips[:min(n, 1000)]
 	case !*allFlips:
-		flips = flips[:10000]
+		flips = flips[:n]
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
