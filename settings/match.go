@@ -2,6 +2,7 @@ package settings
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -138,7 +139,7 @@ func Lookup[V any](m map[string]V, name string) (V, bool) {
 // of the tensors called names, so that a misspelt name is an error rather
 // than a setting silently ignored.
 func Check[V any](m map[string]V, names []string) error {
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		p, err := Compile(k)
 		if err != nil {
 			return err
@@ -150,14 +151,6 @@ func Check[V any](m map[string]V, names []string) error {
 	return nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
 
 // layerList names the layers of names, at most 20 of them, for errors.
 func layerList(names []string) string {
