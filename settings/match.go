@@ -151,7 +151,6 @@ func Check[V any](m map[string]V, names []string) error {
 	return nil
 }
 
-
 // layerList names the layers of names, at most 20 of them, for errors.
 func layerList(names []string) string {
 	const most = 20
