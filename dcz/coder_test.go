@@ -170,6 +170,11 @@ func TestParseCoder(t *testing.T) {
 			t.Errorf("%v: %v, %v", c, got, err)
 		}
 	}
+	m := tinyModel()
+	m.Layers[0].Coder = 7
+	if err := Write(io.Discard, m); err == nil {
+		t.Error("an unknown coder was written")
+	}
 	if _, err := ParseCoder("cabac"); err == nil {
 		t.Error("ParseCoder accepted an unknown name")
 	}

@@ -176,21 +176,12 @@ func encodeLayer(l *Layer, kind arch.Kind, ibits int) ([]byte, error) {
 	if ibits < 1 || ibits > sparse.MaxBits {
 		return nil, fmt.Errorf("dcz: layer %s: index bits %d outside 1..%d", l.Name, ibits, sparse.MaxBits)
 	}
-	var huff, arith []byte
-	var err error
-	if l.Coder != CoderArith {
-		if huff, err = appendHuffman(nil, l, n, ibits); err != nil {
-			return nil, err
-		}
+	coded, arith, err := entropyCode(l, n, ibits)
+	if err != nil {
+		return nil, err
 	}
-	if l.Coder == CoderArith || l.Coder == CoderAuto {
-		if arith, err = appendArith(nil, l, n); err != nil {
-			return nil, fmt.Errorf("dcz: layer %s: arithmetic coding: %w", l.Name, err)
-		}
-	}
-	coded := huff
-	if l.Coder == CoderArith || l.Coder == CoderAuto && len(arith) < len(huff) {
-		coded, kb = arith, kb|flagArith
+	if arith {
+		kb |= flagArith
 	}
 	body := appendHeader(nil, l.Name, l.Shape, true, kb)
 	body = append(body, byte(l.Bits), byte(ibits))
@@ -198,6 +189,29 @@ func encodeLayer(l *Layer, kind arch.Kind, ibits int) ([]byte, error) {
 	body = appendValues(body, l.Codebook, l.Precision)
 	body = append(body, coded...)
 	return appendFrame(nil, secLayer, body, 0), nil
+}
+
+// entropyCode returns the entropy-coded part of l's section as l.Coder
+// asks: the Huffman blocks, the cabac stream (arith true), or with
+// CoderAuto the shorter, the Huffman blocks on a tie, which every reader
+// reads.
+func entropyCode(l *Layer, n, ibits int) (coded []byte, arith bool, err error) {
+	if l.Coder > CoderAuto {
+		return nil, false, fmt.Errorf("dcz: layer %s: unknown coder %d", l.Name, l.Coder)
+	}
+	var huff []byte
+	if l.Coder != CoderArith {
+		if huff, err = appendHuffman(nil, l, n, ibits); err != nil || l.Coder == CoderHuffman {
+			return huff, false, err
+		}
+	}
+	if coded, err = appendArith(nil, l, n); err != nil {
+		return nil, false, fmt.Errorf("dcz: layer %s: arithmetic coding: %w", l.Name, err)
+	}
+	if l.Coder == CoderAuto && len(huff) <= len(coded) {
+		return huff, false, nil
+	}
+	return coded, true, nil
 }
 
 // appendHuffman appends the Huffman block of the codebook index of every
