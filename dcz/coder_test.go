@@ -122,6 +122,9 @@ func TestCoderRoundTrip(t *testing.T) {
 		"empty":    func() *Model { return layerModel(quantize.Layer{Shape: []int{10, 20}, Bits: 1}, 5) },
 		"random":   func() *Model { return layerModel(random, 1) },
 		"dense":    func() *Model { return layerModel(dense, 4) },
+		"scalar": func() *Model {
+			return &Model{Spec: tensorsOnlyModel().Spec, Layers: []Layer{{Layer: quantize.Layer{Name: "s", Shape: []int{}, Bits: 1, Codebook: []float32{3}, Pos: []uint32{0}, Idx: []uint16{0}}}}}
+		},
 	}
 	for name, mk := range models {
 		t.Run(name, func(t *testing.T) {
