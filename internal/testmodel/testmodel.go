@@ -1,7 +1,7 @@
 // Package testmodel finds the reference models that tests read: the trained
 // LeNet-300-100 exported from PyTorch (lenet300.onnx, lenet300.safetensors),
-// kept in ../shared/models beside the repository, or in the folder named by
-// $DEEPCOMPRESS_MODELS. The tests that read them check figures only a trained
+// committed under testdata/models (a copy of ../shared/models, so that a
+// clean clone tests alone), or in the folder named by $DEEPCOMPRESS_MODELS. The tests that read them check figures only a trained
 // network gives (the paper's 40x, the sidecar's 9825 correct), so a missing
 // model fails the test, with where it was looked for: no test passes by
 // skipping.
@@ -29,7 +29,7 @@ func Path(tb testing.TB, name string) string {
 	return p
 }
 
-// Find looks for name in $DEEPCOMPRESS_MODELS, else in shared/models beside
+// Find looks for name in $DEEPCOMPRESS_MODELS, else in testdata/models at
 // the module root (the nearest folder above the working directory that holds
 // go.mod), for callers that have no test to fail (helpers run once,
 // benchmarks).
@@ -40,11 +40,11 @@ func Find(name string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		dir = filepath.Join(filepath.Dir(root), "shared", "models")
+		dir = filepath.Join(root, "testdata", "models")
 	}
 	p := filepath.Join(dir, name)
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("reference model %s: %w (it lives in ../shared/models beside the repository; $%s names another folder)", name, err, EnvDir)
+		return "", fmt.Errorf("reference model %s: %w (it lives in testdata/models; $%s names another folder)", name, err, EnvDir)
 	}
 	return p, nil
 }

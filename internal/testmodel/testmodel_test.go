@@ -12,7 +12,7 @@ func TestFindsSharedModel(t *testing.T) {
 	if _, err := os.Stat(p); err != nil {
 		t.Fatal(err)
 	}
-	want := filepath.Join("shared", "models", "lenet300.safetensors")
+	want := filepath.Join("testdata", "models", "lenet300.safetensors")
 	if os.Getenv(EnvDir) != "" {
 		want = filepath.Join(os.Getenv(EnvDir), "lenet300.safetensors")
 	}
@@ -24,7 +24,7 @@ func TestFindsSharedModel(t *testing.T) {
 func TestMissingModelNamesTheFolder(t *testing.T) {
 	t.Setenv(EnvDir, t.TempDir())
 	_, err := Find("lenet300.onnx")
-	if err == nil || !strings.Contains(err.Error(), "../shared/models") || !strings.Contains(err.Error(), EnvDir) {
+	if err == nil || !strings.Contains(err.Error(), "testdata/models") || !strings.Contains(err.Error(), EnvDir) {
 		t.Errorf("error %v does not say where the model lives", err)
 	}
 	t.Setenv(EnvDir, "")
