@@ -13,8 +13,14 @@ import (
 
 func init() { registry = append(registry, inspectCmd) }
 
+// inspectOptions are the settings of inspect.
+type inspectOptions struct {
+	path   string
+	asJSON bool
+}
+
 func inspectCmd() *cobra.Command {
-	var asJSON bool
+	var o inspectOptions
 	cmd := &cobra.Command{
 		Use:   "inspect FILE.dcz [--json]",
 		Short: "Print the per-layer table of a compressed file (the paper's Tables 2 and 3)",
@@ -34,13 +40,17 @@ each raw tensor its type.`,
 		Example: "  deepcompress inspect lenet300.dcz",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return printInspect(cmd, args[0], asJSON)
+			o.path = args[0]
+			return o.run(cmd)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print one JSON object")
 	return cmd
 }
 
+func (o *inspectOptions) run(cmd *cobra.Command) error { return printInspect(cmd, o.path, o.asJSON) }
+
+// printInspect prints the tables of the .dcz file at path, or its JSON.
 func printInspect(cmd *cobra.Command, path string, asJSON bool) error {
 	st, err := dcz.Inspect(path)
 	if err != nil {

@@ -73,11 +73,16 @@ func topClasses(probs []float32, k int) []classProb {
 	return top
 }
 
+// predictOptions are the settings of predict.
+type predictOptions struct {
+	data   dataFlags
+	model  string
+	images []string
+	asJSON bool
+}
+
 func predictCmd() *cobra.Command {
-	var (
-		data   dataFlags
-		asJSON bool
-	)
+	var o predictOptions
 	cmd := &cobra.Command{
 		Use:   "predict FILE.dcz IMAGE.png [IMAGE.png ...]",
 		Short: "Classify images straight from a compressed model",
@@ -89,41 +94,46 @@ are resized. Prints the class and the probability of every class; with
 		Example: "  deepcompress predict lenet300.dcz seven.png three.png",
 		Args:    cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			mean, std, err := data.meanStd()
-			if err != nil {
-				return err
-			}
-			m, err := infer.LoadFile(args[0])
-			if err != nil {
-				return err
-			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			probs := make([]float32, m.OutputSize())
-			for _, path := range args[1:] {
-				x, err := readImage(path, mean, std)
-				if err != nil {
-					return err
-				}
-				logits, err := m.Predict(x)
-				if err != nil {
-					return fmt.Errorf("%s: %w", path, err)
-				}
-				infer.Softmax(probs, logits)
-				p := newPrediction(path, infer.Argmax(logits), probs)
-				if asJSON {
-					if err := enc.Encode(p); err != nil {
-						return err
-					}
-					continue
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d (%.1f%%)  %s\n", path, p.Class, 100*probs[p.Class], formatProbs(p))
-			}
-			return nil
+			o.model, o.images = args[0], args[1:]
+			return o.run(cmd)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per image: file, class, probs")
-	cmd.Flags().StringVar(&data.normalize, "normalize", "0.1307,0.3081", "input preprocessing MEAN,STD: x = (pixel/255 - MEAN)/STD")
+	cmd.Flags().BoolVar(&o.asJSON, "json", false, "one JSON object per image: file, class, probs")
+	cmd.Flags().StringVar(&o.data.normalize, "normalize", "0.1307,0.3081", "input preprocessing MEAN,STD: x = (pixel/255 - MEAN)/STD")
 	return cmd
+}
+
+func (o *predictOptions) run(cmd *cobra.Command) error {
+	mean, std, err := o.data.meanStd()
+	if err != nil {
+		return err
+	}
+	m, err := infer.LoadFile(o.model)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(cmd.OutOrStdout())
+	probs := make([]float32, m.OutputSize())
+	for _, path := range o.images {
+		x, err := readImage(path, mean, std)
+		if err != nil {
+			return err
+		}
+		logits, err := m.Predict(x)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		infer.Softmax(probs, logits)
+		p := newPrediction(path, infer.Argmax(logits), probs)
+		if o.asJSON {
+			if err := enc.Encode(p); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: %d (%.1f%%)  %s\n", path, p.Class, 100*probs[p.Class], formatProbs(p))
+	}
+	return nil
 }
 
 func readImage(path string, mean, std float32) ([]float32, error) {

@@ -14,15 +14,17 @@ import (
 
 func init() { registry = append(registry, sensitivityCmd) }
 
+// sensitivityOptions are the settings of sensitivity.
+type sensitivityOptions struct {
+	data    dataFlags
+	model   modelFlags
+	png     string
+	maxDrop float64
+	asJSON  bool
+}
+
 func sensitivityCmd() *cobra.Command {
-	var (
-		data    dataFlags
-		model   string
-		archArg string
-		png     string
-		maxDrop float64
-		asJSON  bool
-	)
+	var o sensitivityOptions
 	cmd := &cobra.Command{
 		Use:   "sensitivity --model FILE [--png FILE.png]",
 		Short: "Measure how each layer's accuracy falls as it alone is pruned",
@@ -34,56 +36,62 @@ fractions: for each layer, the highest sparsity that loses at most
 --max-drop points of accuracy.`,
 		Example: "  deepcompress sensitivity --model lenet300.safetensors --png sensitivity.png",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, test, base, err := loadAndScore(model, archArg, &data)
-			if err != nil {
-				return err
-			}
-			levels := prune.DefaultSparsities
-			bar := newBar(len(m.Weights())*len(levels), "sensitivity")
-			curves, err := prune.Sensitivity(cmd.Context(), m, test, levels, func() { bar.Add(1) })
-			bar.Finish()
-			if err != nil {
-				return err
-			}
-			baseline := float64(base) / float64(test.Len())
-			suggest := prune.Suggest(curves, baseline, maxDrop/100)
-			if png != "" {
-				if err := report.Lines(png, "Pruning sensitivity (no retraining)", "sparsity (%)", "test accuracy (%)", sensitivitySeries(curves)); err != nil {
-					return err
-				}
-			}
-			if asJSON {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"baseline": baseline, "curves": curves, "suggested": suggest})
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprint(w, sensitivityTable(curves).Text())
-			fmt.Fprintf(w, "baseline accuracy %.2f%%; suggested kept fractions (at most %.2g points lost, before retraining):\n", 100*baseline, maxDrop)
-			names := make([]string, 0, len(suggest))
-			for n := range suggest {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			var flags []string
-			for _, n := range names {
-				flags = append(flags, fmt.Sprintf("%s=%.2f", n, suggest[n].Keep))
-			}
-			fmt.Fprintf(w, "  --layers %s\n", strings.Join(flags, ","))
-			if png != "" {
-				fmt.Fprintf(w, "wrote %s\n", png)
-			}
-			return nil
-		},
+		RunE:    func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&model, "model", "", "model file (.safetensors, .onnx or .dcz)")
-	f.StringVar(&archArg, "arch", "", "architecture for safetensors files that record none")
-	f.StringVar(&png, "png", "", "write the accuracy-vs-sparsity plot here")
-	f.Float64Var(&maxDrop, "max-drop", 0.5, "accuracy points a layer may lose for the suggestion")
-	f.BoolVar(&asJSON, "json", false, "print the curves and suggestions as JSON")
-	data.register(cmd)
-	cmd.MarkFlagRequired("model")
+	o.model.register(cmd, "model file (.safetensors, .onnx or .dcz)")
+	f.StringVar(&o.png, "png", "", "write the accuracy-vs-sparsity plot here")
+	f.Float64Var(&o.maxDrop, "max-drop", 0.5, "accuracy points a layer may lose for the suggestion")
+	f.BoolVar(&o.asJSON, "json", false, "print the curves and suggestions as JSON")
+	o.data.register(cmd)
 	return cmd
+}
+
+func (o *sensitivityOptions) run(cmd *cobra.Command) error {
+	m, test, base, err := loadAndScore(o.model.path, o.model.arch, &o.data)
+	if err != nil {
+		return err
+	}
+	levels := prune.DefaultSparsities
+	bar := newBar(len(m.Weights())*len(levels), "sensitivity")
+	curves, err := prune.Sensitivity(cmd.Context(), m, test, levels, func() { bar.Add(1) })
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	baseline := float64(base) / float64(test.Len())
+	suggest := prune.Suggest(curves, baseline, o.maxDrop/100)
+	if o.png != "" {
+		if err := report.Lines(o.png, "Pruning sensitivity (no retraining)", "sparsity (%)", "test accuracy (%)", sensitivitySeries(curves)); err != nil {
+			return err
+		}
+	}
+	if o.asJSON {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"baseline": baseline, "curves": curves, "suggested": suggest})
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprint(w, sensitivityTable(curves).Text())
+	fmt.Fprintf(w, "baseline accuracy %.2f%%; suggested kept fractions (at most %.2g points lost, before retraining):\n", 100*baseline, o.maxDrop)
+	fmt.Fprintf(w, "  --layers %s\n", keepFlag(suggest))
+	if o.png != "" {
+		fmt.Fprintf(w, "wrote %s\n", o.png)
+	}
+	return nil
+}
+
+// keepFlag is the value of prune's --layers for the suggested kept
+// fractions, the layers in name order.
+func keepFlag(suggest map[string]prune.Rule) string {
+	names := make([]string, 0, len(suggest))
+	for n := range suggest {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var flags []string
+	for _, n := range names {
+		flags = append(flags, fmt.Sprintf("%s=%.2f", n, suggest[n].Keep))
+	}
+	return strings.Join(flags, ",")
 }
 
 func sensitivitySeries(curves []prune.Curve) []report.Series {
