@@ -160,11 +160,6 @@ type Tensor struct {
 	Precision Precision
 }
 
-// DefaultIndexBits is the paper's gap width for a layer of kind k.
-//
-// Deprecated: use settings.PaperBits, the one home of the paper's widths.
-func DefaultIndexBits(k arch.Kind) int { return settings.PaperBits(k) }
-
 func kindByte(k arch.Kind) (byte, bool) {
 	switch k {
 	case arch.Dense:

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -13,16 +12,16 @@ import (
 	"slices"
 	"time"
 
-	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/dataset"
 	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/finetune"
 	"github.com/deepcompress/deepcompress/graph"
 	"github.com/deepcompress/deepcompress/internal/atomicfile"
+	"github.com/deepcompress/deepcompress/modelfile"
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/prune"
-	"github.com/deepcompress/deepcompress/quantize"
 	"github.com/deepcompress/deepcompress/report"
+	"github.com/deepcompress/deepcompress/settings"
 )
 
 // GraphConfig is the recipe for compressing a graph with the user's own
@@ -371,13 +370,6 @@ func (r *graphRun) split(teacher *nn.Model, data Samples) error {
 	return nil
 }
 
-func kindOf(m *nn.Model, weight string) arch.Kind {
-	if m.IsConv(weight) {
-		return arch.Conv2D
-	}
-	return arch.Dense
-}
-
 // outputs runs m (inference, final softmax included) on n samples.
 func outputs(m *nn.Model, x []float32, n int) ([]float32, error) {
 	k := m.OutputSize()
@@ -641,16 +633,19 @@ func (r *graphRun) trainConfig(rc Recipe) nn.TrainConfig {
 	return tc
 }
 
+// indexBits is the paper's gap width of each weight, by its layer's kind:
+// the widths the file will use (modelfile.Pack's defaults).
 func (r *graphRun) indexBits(m *nn.Model) map[string]int {
 	bits := map[string]int{}
 	for _, p := range m.Weights() {
-		bits[p.Name] = dcz.DefaultIndexBits(kindOf(m, p.Name))
+		bits[p.Name] = settings.PaperBits(m.WeightKind(p.Name))
 	}
 	return bits
 }
 
 // quantize shares each weight's values through a codebook, fine-tunes the
-// codebooks against the teacher, and builds the file.
+// codebooks against the teacher, and builds the file: the shared weights
+// as layers with the paper's gap widths, every other float parameter raw.
 func (r *graphRun) quantize(ctx context.Context, m *nn.Model) (*dcz.Model, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -660,42 +655,15 @@ func (r *graphRun) quantize(ctx context.Context, m *nn.Model) (*dcz.Model, error
 	if err != nil {
 		return nil, err
 	}
-	if cfg.FineTune.Epochs > 0 {
-		ft, err := finetune.New(m, layers, cfg.FineTune.Momentum)
-		if err != nil {
-			return nil, err
-		}
-		if err := nn.TrainContext(ctx, m, r.train, r.trainConfig(cfg.FineTune), ft, r.c.progress("fine-tune")); err != nil {
-			return nil, err
-		}
+	if err := finetune.Tune(ctx, m, layers, r.train, r.trainConfig(cfg.FineTune), r.c.progress("fine-tune")); err != nil {
+		return nil, err
 	}
-	file, err := graphFile(m, layers)
+	file, err := modelfile.Pack(m, layers, nil)
 	if err != nil {
 		return nil, err
 	}
 	r.stage("quantized", m, quantizedBytes(file), false)
 	return file, nil
-}
-
-// graphFile assembles the .dcz model of a compressed graph: the shared
-// weights as layers, every other float parameter raw.
-func graphFile(m *nn.Model, layers []*quantize.Layer) (*dcz.Model, error) {
-	g := m.Graph()
-	if g == nil {
-		return nil, errors.New("pipeline: not a graph model")
-	}
-	f := &dcz.Model{Graph: g}
-	shared := map[string]bool{}
-	for _, l := range layers {
-		f.Layers = append(f.Layers, dcz.Layer{Layer: *l, Kind: kindOf(m, l.Name), IndexBits: dcz.DefaultIndexBits(kindOf(m, l.Name))})
-		shared[l.Name] = true
-	}
-	for _, name := range g.ParamNames() {
-		if p := g.Params[name]; p.DType == graph.Float32 && !shared[name] {
-			f.Raw = append(f.Raw, dcz.Tensor{Name: name, Shape: p.Shape, Data: p.F})
-		}
-	}
-	return f, nil
 }
 
 // ancillary is the caller's ancillary data with the fidelity measured on

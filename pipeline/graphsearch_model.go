@@ -14,6 +14,7 @@ import (
 	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/finetune"
 	"github.com/deepcompress/deepcompress/graph"
+	"github.com/deepcompress/deepcompress/modelfile"
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/prune"
 	"github.com/deepcompress/deepcompress/quantize"
@@ -366,7 +367,7 @@ func (sp *graphSpace) Evaluate(ctx context.Context, p SearchPoint, withMetric bo
 			return SearchMeasure{}, err
 		}
 	}
-	file, err := graphFile(m, layers)
+	file, err := modelfile.Pack(m, layers, nil)
 	if err != nil {
 		return SearchMeasure{}, err
 	}
