@@ -10,6 +10,7 @@ import (
 	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/graph"
 	"github.com/deepcompress/deepcompress/nn"
+	"github.com/deepcompress/deepcompress/settings"
 )
 
 // tinyGraph is a trained-looking classifier: a small MLP as a graph.
@@ -58,6 +59,16 @@ func TestCompressGraphWithoutLabels(t *testing.T) {
 	}
 	if f.Graph == nil || f.Meta["source"] != "tiny" || f.Meta["held_out_agreement"] == "" {
 		t.Fatalf("graph %v, meta %v", f.Graph != nil, f.Meta)
+	}
+	// The weights are shared as dense layers with the paper's gap width;
+	// the biases stay raw.
+	if len(f.Layers) != 2 || len(f.Raw) != 2 {
+		t.Fatalf("%d shared layers, %d raw tensors; want 2 and 2", len(f.Layers), len(f.Raw))
+	}
+	for _, l := range f.Layers {
+		if l.Kind != arch.Dense || l.IndexBits != settings.PaperBits(arch.Dense) {
+			t.Errorf("%s: kind %v, index bits %d; want dense, %d", l.Name, l.Kind, l.IndexBits, settings.PaperBits(arch.Dense))
+		}
 	}
 	if k := res.Keep["fc1.weight"]; !(k > 0 && k < 1) {
 		t.Errorf("fc1 keeps %v: the sensitivity pass pruned nothing", k)
