@@ -27,9 +27,10 @@ import (
 // GraphConfig is the recipe for compressing a graph with the user's own
 // inputs: the original model is the teacher, so no labels are needed.
 type GraphConfig struct {
-	// Keep gives kept fractions by weight name (or layer name, the weight
-	// name without ".weight"); weights not named get theirs from the
-	// sensitivity pass.
+	// Keep gives kept fractions by weight name, layer name (the weight
+	// name without ".weight") or pattern ("conv*", "re:..."; see
+	// settings.Lookup); weights not named get theirs from the sensitivity
+	// pass. A name that stands for no weight is an error.
 	Keep map[string]float64 `json:"keep,omitempty"`
 	// Tolerance is what the sensitivity pass lets pruning one weight
 	// alone, without retraining, cost on the held-out data: points of
@@ -470,10 +471,12 @@ func (c sensitivityCurve) keepAt(tolerance float64) float64 {
 // sensitivityKeeps, down to MinKeep, stopping past limit.
 func (r *graphRun) sensitivity(ctx context.Context, m *nn.Model, limit float64) ([]sensitivityCurve, error) {
 	cfg := r.cfg
-	for name := range cfg.Keep {
-		if !weightKnown(m, name) {
-			return nil, fmt.Errorf("pipeline: keep names %q, not a weight of the model", name)
-		}
+	var names []string
+	for _, p := range m.Weights() {
+		names = append(names, p.Name)
+	}
+	if err := settings.Check(cfg.Keep, names); err != nil {
+		return nil, fmt.Errorf("pipeline: keep: %w", err)
 	}
 	base := r.loss(r.fidelity(m))
 	var curves []sensitivityCurve
@@ -482,7 +485,7 @@ func (r *graphRun) sensitivity(ctx context.Context, m *nn.Model, limit float64) 
 			return nil, err
 		}
 		c := sensitivityCurve{Name: p.Name, Size: len(p.Data)}
-		if k, ok := userKeep(cfg.Keep, p.Name); ok {
+		if k, ok := settings.Lookup(cfg.Keep, p.Name); ok {
 			c.Fixed, c.Keeps, c.Costs = true, []float64{k}, []float64{0}
 			curves = append(curves, c)
 			continue
@@ -523,35 +526,6 @@ func (r *graphRun) keepsAt(curves []sensitivityCurve, tolerance float64, log boo
 		}
 	}
 	return keep
-}
-
-func userKeep(keep map[string]float64, weight string) (float64, bool) {
-	if k, ok := keep[weight]; ok {
-		return k, true
-	}
-	layer, found := cutWeightSuffix(weight)
-	if !found {
-		return 0, false
-	}
-	k, ok := keep[layer]
-	return k, ok
-}
-
-func cutWeightSuffix(name string) (string, bool) {
-	const suffix = ".weight"
-	if len(name) > len(suffix) && name[len(name)-len(suffix):] == suffix {
-		return name[:len(name)-len(suffix)], true
-	}
-	return name, false
-}
-
-func weightKnown(m *nn.Model, name string) bool {
-	for _, p := range m.Weights() {
-		if l, _ := cutWeightSuffix(p.Name); p.Name == name || l == name {
-			return true
-		}
-	}
-	return false
 }
 
 // magnitudePrune zeroes all but the largest-magnitude fraction keep of w.

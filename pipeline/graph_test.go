@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/deepcompress/deepcompress/arch"
@@ -87,5 +88,30 @@ func TestCompressGraphRejectsBadConfig(t *testing.T) {
 	c := &GraphCompressor{Config: cfg}
 	if _, err := c.CompressGraph(context.Background(), tinyGraph(t), Samples{X: make([]float32, 64*4), Shape: []int{1, 8, 8}}, ""); err == nil {
 		t.Fatal("held_out 1.5 accepted")
+	}
+}
+
+// TestCompressGraphKeepNames checks that Keep names weights as everywhere
+// else (settings.Lookup): a pattern sets every weight it matches, and a
+// name that stands for no weight is an error, not a setting ignored.
+func TestCompressGraphKeepNames(t *testing.T) {
+	data := Samples{X: make([]float32, 40*64), Shape: []int{1, 8, 8}}
+	for i := range data.X {
+		data.X[i] = float32(i%13) / 13
+	}
+	cfg := DefaultGraphConfig()
+	cfg.Prune.Epochs, cfg.FineTune.Epochs = 1, 0
+	cfg.Keep = map[string]float64{"fc*": 0.5, "fc2": 0.25}
+	c := &GraphCompressor{Config: cfg}
+	res, err := c.CompressGraph(context.Background(), tinyGraph(t), data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Keep["fc1.weight"] != 0.5 || res.Keep["fc2.weight"] != 0.25 {
+		t.Errorf("keep %v: want fc1.weight 0.5 (the pattern), fc2.weight 0.25 (the layer name)", res.Keep)
+	}
+	c.Config.Keep = map[string]float64{"fc3": 0.5}
+	if _, err := c.CompressGraph(context.Background(), tinyGraph(t), data, ""); err == nil || !strings.Contains(err.Error(), "fc3") {
+		t.Errorf("keep fc3 (no such layer): error %v", err)
 	}
 }
