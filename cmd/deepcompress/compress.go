@@ -14,29 +14,33 @@ import (
 
 	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/dcz"
-	"github.com/deepcompress/deepcompress/modelfile"
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/pipeline"
 )
 
 func init() { registry = append(registry, compressCmd) }
 
+// compressOptions are the settings of compress, whose three paths share
+// --model, --out, --config, --preset, --coder and --json: the MNIST chain
+// (the default), --data (a graph with the user's inputs) and --data-free.
+type compressOptions struct {
+	data       dataFlags
+	model      modelFlags
+	out        string
+	configPath string
+	preset     string
+	workDir    string
+	keepWork   bool
+	asJSON     bool
+	dataFree   bool
+	df         *dataFreeArgs
+	ga         *graphArgs
+	reportDir  string
+	coder      dcz.Coder
+}
+
 func compressCmd() *cobra.Command {
-	var (
-		data       dataFlags
-		model, out string
-		archArg    string
-		configPath string
-		preset     string
-		workDir    string
-		keepWork   bool
-		asJSON     bool
-		dataFree   bool
-		df         *dataFreeArgs
-		ga         *graphArgs
-		reportDir  string
-		coder      dcz.Coder
-	)
+	var o compressOptions
 	cmd := &cobra.Command{
 		Use:   "compress --model FILE --out FILE.dcz [--preset paper|quick | --config FILE.json]",
 		Short: "Run the whole pipeline: prune, quantize, Huffman-code into one .dcz",
@@ -84,79 +88,89 @@ coding it would not make it smaller, and --max-bytes N|int8 picks the bits
   deepcompress compress --model resnet.onnx --data my_images/ --out resnet.dcz --max-drop 0.5
   deepcompress compress --data-free --model vgg16.safetensors --out vgg16.dcz --keep 0.1 --bits 5 --index-bits 5`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if dataFree {
-				opt, err := df.options(cmd, configPath, preset)
-				if err != nil {
-					return err
-				}
-				opt.Coder = coder
-				return runDataFree(cmd, model, out, opt)
-			}
-			if ga.data != "" {
-				ga.coder = coder
-				return runGraphCompress(cmd, ga, model, out, asJSON)
-			}
-			m, err := modelfile.Load(model, modelfile.Options{Arch: archArg})
-			if err != nil {
-				return err
-			}
-			cfg, err := compressConfig(configPath, preset, m.Spec)
-			if err != nil {
-				return err
-			}
-			if err := cfg.Validate(m); err != nil { // before loading any data
-				return err
-			}
-			if cmd.Flags().Changed("coder") {
-				cfg.Encode.Coder = coder
-			}
-			if workDir == "" {
-				workDir = out + ".work"
-			}
-			train, test, err := data.both()
-			if err != nil {
-				return err
-			}
-			start := time.Now()
-			res, err := runPipeline(cmd.Context(), m, cfg, train, test, out, workDir, cmd.ErrOrStderr())
-			if errors.As(err, new(*pipeline.Interrupted)) {
-				return resumable{err} // the work directory holds the steps done
-			}
-			if err != nil {
-				return err
-			}
-			if !keepWork {
-				os.RemoveAll(workDir)
-			}
-			if reportDir != "" {
-				if err := writeCompressReport(reportDir, res, os.Args); err != nil {
-					return err
-				}
-			}
-			return printCompressResult(cmd.OutOrStdout(), res, asJSON, time.Since(start))
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&model, "model", "", "trained model (.safetensors, .onnx)")
-	f.StringVar(&out, "out", "", "compressed file to write (.dcz)")
-	f.StringVar(&archArg, "arch", "", "architecture for safetensors files that record none")
-	f.StringVar(&configPath, "config", "", "JSON config file (overrides --preset)")
-	f.StringVar(&preset, "preset", "paper", "built-in settings: paper or quick")
-	f.StringVar(&workDir, "work-dir", "", "where to checkpoint each step (default OUT.work)")
-	f.BoolVar(&keepWork, "keep-work", false, "keep the work directory after success")
-	f.BoolVar(&asJSON, "json", false, "print the stage table as JSON")
-	f.StringVar(&reportDir, "report", "", "also write REPORT.md and its PNG figures (weight distributions, shared weights) into this folder")
-	f.BoolVar(&dataFree, "data-free", false, "compress any safetensors file without data or retraining: prune, share and Huffman-code tensor by tensor, streaming (see --keep, --bits, --index-bits, --min-size)")
-	f.TextVar(&coder, "coder", dcz.CoderHuffman, "entropy coder of the shared weights: huffman (the paper's), arith (context-adaptive binary arithmetic coding, DeepCABAC) or auto (per tensor the smaller of the two, never larger than huffman); older readers refuse arith tensors")
-	df = addDataFreeFlags(cmd)
-	ga = addGraphFlags(cmd)
+	o.model.register(cmd, "trained model (.safetensors, .onnx)")
+	f.StringVar(&o.out, "out", "", "compressed file to write (.dcz)")
+	f.StringVar(&o.configPath, "config", "", "JSON config file (overrides --preset)")
+	f.StringVar(&o.preset, "preset", "paper", "built-in settings: paper or quick")
+	f.StringVar(&o.workDir, "work-dir", "", "where to checkpoint each step (default OUT.work)")
+	f.BoolVar(&o.keepWork, "keep-work", false, "keep the work directory after success")
+	f.BoolVar(&o.asJSON, "json", false, "print the stage table as JSON")
+	f.StringVar(&o.reportDir, "report", "", "also write REPORT.md and its PNG figures (weight distributions, shared weights) into this folder")
+	f.BoolVar(&o.dataFree, "data-free", false, "compress any safetensors file without data or retraining: prune, share and Huffman-code tensor by tensor, streaming (see --keep, --bits, --index-bits, --min-size)")
+	f.TextVar(&o.coder, "coder", dcz.CoderHuffman, "entropy coder of the shared weights: huffman (the paper's), arith (context-adaptive binary arithmetic coding, DeepCABAC) or auto (per tensor the smaller of the two, never larger than huffman); older readers refuse arith tensors")
+	o.df = addDataFreeFlags(cmd)
+	o.ga = addGraphFlags(cmd)
 	cmd.MarkFlagsMutuallyExclusive("data", "data-free")
-	data.register(cmd)
-	cmd.MarkFlagRequired("model")
+	o.data.register(cmd)
 	cmd.MarkFlagRequired("out")
 	cmd.AddCommand(printConfigCmd(), printGraphConfigCmd())
 	return cmd
+}
+
+// run takes the path the flags ask for: --data-free, --data, or the
+// MNIST chain.
+func (o *compressOptions) run(cmd *cobra.Command) error {
+	if o.dataFree {
+		opt, err := o.df.options(cmd, o.configPath, o.preset)
+		if err != nil {
+			return err
+		}
+		opt.Coder = o.coder
+		return runDataFree(cmd, o.model.path, o.out, opt)
+	}
+	if o.ga.data != "" {
+		o.ga.coder = o.coder
+		return runGraphCompress(cmd, o.ga, o.model.path, o.out, o.asJSON)
+	}
+	return o.runChain(cmd)
+}
+
+// runChain compresses a model of the MNIST pipeline: prune and retrain,
+// quantize and fine-tune, encode, checkpointing each step in the work
+// directory.
+func (o *compressOptions) runChain(cmd *cobra.Command) error {
+	m, err := o.model.load()
+	if err != nil {
+		return err
+	}
+	cfg, err := compressConfig(o.configPath, o.preset, m.Spec)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(m); err != nil { // before loading any data
+		return err
+	}
+	if cmd.Flags().Changed("coder") {
+		cfg.Encode.Coder = o.coder
+	}
+	workDir := o.workDir
+	if workDir == "" {
+		workDir = o.out + ".work"
+	}
+	train, test, err := o.data.both()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := runPipeline(cmd.Context(), m, cfg, train, test, o.out, workDir, cmd.ErrOrStderr())
+	if errors.As(err, new(*pipeline.Interrupted)) {
+		return resumable{err} // the work directory holds the steps done
+	}
+	if err != nil {
+		return err
+	}
+	if !o.keepWork {
+		os.RemoveAll(workDir)
+	}
+	if o.reportDir != "" {
+		if err := writeCompressReport(o.reportDir, res, os.Args); err != nil {
+			return err
+		}
+	}
+	return printCompressResult(cmd.OutOrStdout(), res, o.asJSON, time.Since(start))
 }
 
 func printConfigCmd() *cobra.Command {
