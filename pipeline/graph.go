@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/dataset"
 	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/finetune"
@@ -136,15 +137,7 @@ type Samples struct {
 }
 
 // Len is the number of samples.
-func (s Samples) Len() int { return len(s.X) / max(numelOf(s.Shape), 1) }
-
-func numelOf(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	return n
-}
+func (s Samples) Len() int { return len(s.X) / max(arch.Numel(s.Shape), 1) }
 
 // Fidelity is how closely a model follows the original on the held-out
 // samples.
@@ -331,7 +324,7 @@ func floatParamBytes(g *graph.Graph) int64 {
 // split computes the teacher's outputs and divides the samples into the
 // training part and the held-out part.
 func (r *graphRun) split(teacher *nn.Model, data Samples) error {
-	n, dim := data.Len(), numelOf(data.Shape)
+	n, dim := data.Len(), arch.Numel(data.Shape)
 	if n < 2 || len(data.X) != n*dim {
 		return fmt.Errorf("pipeline: need at least 2 samples of shape %v, have %d values", data.Shape, len(data.X))
 	}
@@ -528,18 +521,11 @@ func (r *graphRun) keepsAt(curves []sensitivityCurve, tolerance float64, log boo
 	return keep
 }
 
-// magnitudePrune zeroes all but the largest-magnitude fraction keep of w.
+// magnitudePrune zeroes the weights of w that pruning to the kept
+// fraction keep removes (below prune.Threshold, the rule the pruning
+// stage applies), so that the sensitivity pass measures that pruning.
 func magnitudePrune(w []float32, keep float64) {
-	mags := make([]float32, len(w))
-	for i, v := range w {
-		mags[i] = float32(math.Abs(float64(v)))
-	}
-	slices.Sort(mags)
-	k := int(math.Round(keep * float64(len(w))))
-	if k >= len(w) {
-		return
-	}
-	t := mags[len(w)-max(k, 1)]
+	t := prune.Threshold(w, prune.Rule{Keep: keep})
 	for i, v := range w {
 		if float32(math.Abs(float64(v))) < t {
 			w[i] = 0
