@@ -122,8 +122,7 @@ func (o *compressOptions) run(cmd *cobra.Command) error {
 		return runDataFree(cmd, o.model.path, o.out, opt)
 	}
 	if o.ga.data != "" {
-		o.ga.coder = o.coder
-		return runGraphCompress(cmd, o.ga, o.model.path, o.out, o.asJSON)
+		return o.runGraph(cmd)
 	}
 	return o.runChain(cmd)
 }

@@ -137,8 +137,11 @@ func (a *graphArgs) preprocess(g *graph.Graph) (dataset.Preprocess, error) {
 	return pre.Normalize(), nil
 }
 
-// runGraphCompress compresses a real model with the user's inputs.
-func runGraphCompress(cmd *cobra.Command, a *graphArgs, modelPath, out string, asJSON bool) error {
+// runGraph compresses a real model (compress --data) with the user's
+// inputs.
+func (o *compressOptions) runGraph(cmd *cobra.Command) error {
+	a, modelPath, out := o.ga, o.model.path, o.out
+	a.coder = o.coder
 	cfg, err := a.recipe(cmd)
 	if err != nil {
 		return err
@@ -193,7 +196,7 @@ func runGraphCompress(cmd *cobra.Command, a *graphArgs, modelPath, out string, a
 			return err
 		}
 	}
-	if err := printGraphResult(cmd.OutOrStdout(), res, out, saved, asJSON, time.Since(start)); err != nil {
+	if err := printGraphResult(cmd.OutOrStdout(), res, out, saved, o.asJSON, time.Since(start)); err != nil {
 		return err
 	}
 	if res.Search != nil && !res.Search.Met {
