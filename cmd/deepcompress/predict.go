@@ -99,7 +99,7 @@ are resized. Prints the class and the probability of every class; with
 		},
 	}
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "one JSON object per image: file, class, probs")
-	cmd.Flags().StringVar(&o.data.normalize, "normalize", "0.1307,0.3081", "input preprocessing MEAN,STD: x = (pixel/255 - MEAN)/STD")
+	o.data.registerNormalize(cmd)
 	return cmd
 }
 
