@@ -20,7 +20,8 @@ func init() { registry = append(registry, exportCmd, decodeCmd) }
 // exportOptions are the settings of export (and of decode, its former
 // spelling for .dcz inputs).
 type exportOptions struct {
-	model, out, arch, dtype string
+	model      modelFlags
+	out, dtype string
 }
 
 func exportCmd() *cobra.Command {
@@ -45,11 +46,9 @@ drops in where the original was.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.model, "model", "", "model file (.safetensors, .onnx or .dcz)")
+	o.model.register(cmd, "model file (.safetensors, .onnx or .dcz)")
 	f.StringVar(&o.out, "out", "", "output (.onnx or .safetensors)")
-	f.StringVar(&o.arch, "arch", "", "architecture for safetensors files that record none")
 	f.StringVar(&o.dtype, "dtype", "f32", "safetensors element type: f32, f16 or bf16")
-	cmd.MarkFlagRequired("model")
 	cmd.MarkFlagRequired("out")
 	return cmd
 }
@@ -64,7 +63,7 @@ func decodeCmd() *cobra.Command {
 		Deprecated: `use "export --model FILE.dcz --out FILE"; it does the same for any model file.`,
 		Args:       cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.model = args[0]
+			o.model.path = args[0]
 			return o.run(cmd)
 		},
 	}
@@ -91,27 +90,27 @@ func (o exportOptions) run(cmd *cobra.Command) error {
 	return nil
 }
 
-// write converts o.model into o.out, of extension ext.
+// write converts o.model.path into o.out, of extension ext.
 func (o exportOptions) write(ext string, dt safetensors.DType) error {
-	g, err := graphFile(o.model)
+	g, err := graphFile(o.model.path)
 	if err != nil {
 		return err
 	}
 	if g != nil {
 		// A graph file: the original model's graph, decoded weights.
 		if ext != ".onnx" {
-			return fmt.Errorf("%s holds a graph: export it to .onnx", o.model)
+			return fmt.Errorf("%s holds a graph: export it to .onnx", o.model.path)
 		}
 		return onnx.ExportGraphFile(o.out, g)
 	}
-	if only, err := datafree.IsTensorsOnly(o.model); err == nil && only {
+	if only, err := datafree.IsTensorsOnly(o.model.path); err == nil && only {
 		// Any-tensor files from --data-free: streamed, one tensor at a time.
 		if ext != ".safetensors" || dt != safetensors.F32 {
-			return fmt.Errorf("%s holds tensors, not a network: export it to .safetensors, float32", o.model)
+			return fmt.Errorf("%s holds tensors, not a network: export it to .safetensors, float32", o.model.path)
 		}
-		return datafree.Decode(o.model, o.out, 0)
+		return datafree.Decode(o.model.path, o.out, 0)
 	}
-	m, err := modelfile.Load(o.model, modelfile.Options{Arch: o.arch})
+	m, err := o.model.load()
 	if err != nil {
 		return err
 	}
