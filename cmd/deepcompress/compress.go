@@ -145,6 +145,8 @@ func (o *compressOptions) runChain(cmd *cobra.Command) error {
 	if cmd.Flags().Changed("coder") {
 		cfg.Encode.Coder = o.coder
 	}
+	cfg.Encode.HalfCodebooks = cfg.Encode.HalfCodebooks || o.df.halfCodebooks
+	cfg.Encode.HalfRaw = cfg.Encode.HalfRaw || o.df.halfRaw
 	workDir := o.workDir
 	if workDir == "" {
 		workDir = o.out + ".work"
@@ -172,25 +174,30 @@ func (o *compressOptions) runChain(cmd *cobra.Command) error {
 	return printCompressResult(cmd.OutOrStdout(), res, o.asJSON, time.Since(start))
 }
 
+// printConfigOptions are the settings of compress print-config.
+type printConfigOptions struct{ preset, arch string }
+
 func printConfigCmd() *cobra.Command {
-	var preset, archName string
+	var o printConfigOptions
 	cmd := &cobra.Command{
 		Use:   "print-config [--preset paper|quick] [--arch lenet300|lenet5]",
 		Short: "Print a preset as a JSON config file to start from",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := pipeline.Preset(preset, archName)
-			if err != nil {
-				return err
-			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "  ")
-			return enc.Encode(c)
-		},
+		RunE:  func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	cmd.Flags().StringVar(&preset, "preset", "paper", "preset to print: paper or quick")
-	cmd.Flags().StringVar(&archName, "arch", "lenet300", "architecture: lenet300, lenet5, or any other name for the generic settings")
+	cmd.Flags().StringVar(&o.preset, "preset", "paper", "preset to print: paper or quick")
+	cmd.Flags().StringVar(&o.arch, "arch", "lenet300", "architecture: lenet300, lenet5, or any other name for the generic settings")
 	return cmd
+}
+
+func (o *printConfigOptions) run(cmd *cobra.Command) error {
+	c, err := pipeline.Preset(o.preset, o.arch)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(cmd.OutOrStdout())
+	enc.SetIndent("", "  ")
+	return enc.Encode(c)
 }
 
 // compressConfig picks the config file or the preset for the model's
