@@ -72,6 +72,15 @@ type EncodeConfig struct {
 	// default, the paper's), arith (package cabac) or auto, the smaller
 	// per layer (dcz.Coder).
 	Coder dcz.Coder `json:"coder,omitempty"`
+	// HalfCodebooks stores the fine-tuned codebooks in float16
+	// (dcz.Model.SetFloat16): 2 bytes a shared value instead of 4, each
+	// value moved by at most 2^-11 of itself, entries that meet merged.
+	// The quantized stage is measured on the rounded model.
+	HalfCodebooks bool `json:"half_codebooks,omitempty"`
+	// HalfRaw stores the raw tensors (biases) in float16 where that moves
+	// no value by more than 2^-11 of the tensor's largest magnitude
+	// (dcz.Float16Fits).
+	HalfRaw bool `json:"half_raw,omitempty"`
 }
 
 // Recipe is a training schedule in JSON form.

@@ -60,6 +60,10 @@ type GraphConfig struct {
 	// Coder is the entropy coder of the shared weights (dcz.Coder; the
 	// default is Huffman).
 	Coder dcz.Coder `json:"coder,omitempty"`
+	// HalfCodebooks and HalfRaw store the codebooks and the raw tensors
+	// in float16 where that loses nothing measurable (as EncodeConfig's).
+	HalfCodebooks bool `json:"half_codebooks,omitempty"`
+	HalfRaw       bool `json:"half_raw,omitempty"`
 }
 
 // DefaultGraphConfig is the recipe `compress --data` starts from.
@@ -620,6 +624,9 @@ func (r *graphRun) quantize(ctx context.Context, m *nn.Model) (*dcz.Model, error
 	}
 	file, err := modelfile.Pack(m, layers, nil)
 	if err != nil {
+		return nil, err
+	}
+	if err := halveFile(m, file, cfg.HalfCodebooks, cfg.HalfRaw, r.c.logf); err != nil {
 		return nil, err
 	}
 	r.stage("quantized", m, quantizedBytes(file), false)

@@ -72,7 +72,8 @@ type Stage struct {
 // SizeNotes explains how the stage table's sizes are counted.
 const SizeNotes = `dense: 32 bits per parameter. pruned: 32-bit values plus the index gaps (and filler
 entries) of the sparse format, 32-bit biases. quantized: b-bit indices plus the gaps, 32-bit
-codebooks and biases. huffman: the .dcz file's size on disk, every byte counted.`
+codebooks and biases (16-bit where stored in float16). huffman: the .dcz file's size on disk,
+every byte counted.`
 
 // Result is what a run produced.
 type Result struct {
@@ -399,10 +400,33 @@ func (r *Runner) quantizeStage(ctx context.Context, m *nn.Model) (*dcz.Model, er
 	if err != nil {
 		return nil, err
 	}
+	if err := r.halve(m, file); err != nil {
+		return nil, err
+	}
 	if err := dcz.WriteFile(r.quantizedFile(), file); err != nil {
 		return nil, err
 	}
 	return file, r.checkpointed()
+}
+
+// halve stores file's codebooks and raw tensors in float16 as the encode
+// settings ask (halveFile).
+func (r *Runner) halve(m *nn.Model, file *dcz.Model) error {
+	e := r.Config.Encode
+	return halveFile(m, file, e.HalfCodebooks, e.HalfRaw, r.logf)
+}
+
+// halveFile stores file's codebooks (codebooks) and raw tensors (raw) in
+// float16 (dcz.Model.SetFloat16) and gives m, the model file was packed
+// from, the rounded values, so that every later figure (the quantized
+// stage's accuracy) is the stored model's. Neither flag: nothing changes.
+func halveFile(m *nn.Model, file *dcz.Model, codebooks, raw bool, logf func(string, ...any)) error {
+	if !codebooks && !raw {
+		return nil
+	}
+	layers, tensors := file.SetFloat16(codebooks, raw)
+	logf("quantize: %d codebooks and %d raw tensors stored in float16", layers, tensors)
+	return m.SetWeights(file.DenseWeights())
 }
 
 // indexBits maps each weight name to its gap width: the config's, else
@@ -475,12 +499,20 @@ func keptPositions(p *nn.Param) []uint32 {
 func quantizedBytes(f *dcz.Model) int64 {
 	var bits int64
 	for _, l := range f.Layers {
-		bits += int64(sparse.Entries(l.Pos, l.IndexBits))*int64(l.Bits+l.IndexBits) + 32*int64(len(l.Codebook))
+		bits += int64(sparse.Entries(l.Pos, l.IndexBits))*int64(l.Bits+l.IndexBits) + valueBits(l.Precision)*int64(len(l.Codebook))
 	}
 	for _, t := range f.Raw {
-		bits += 32 * int64(len(t.Data))
+		bits += valueBits(t.Precision) * int64(len(t.Data))
 	}
 	return (bits + 7) / 8
+}
+
+// valueBits is the bits of one value stored at precision p.
+func valueBits(p dcz.Precision) int64 {
+	if p == dcz.Float16 {
+		return 16
+	}
+	return 32
 }
 
 func copyWeights(m *nn.Model) map[string][]float32 {

@@ -146,6 +146,8 @@ func (o *compressOptions) runGraph(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	cfg.HalfCodebooks = cfg.HalfCodebooks || o.df.halfCodebooks
+	cfg.HalfRaw = cfg.HalfRaw || o.df.halfRaw
 	g, err := modelfile.LoadGraph(modelPath, modelfile.Options{})
 	if err != nil {
 		return err
