@@ -84,13 +84,18 @@ type predictOptions struct {
 func predictCmd() *cobra.Command {
 	var o predictOptions
 	cmd := &cobra.Command{
-		Use:   "predict FILE.dcz IMAGE.png [IMAGE.png ...]",
+		Use:   "predict MODEL IMAGE.png [IMAGE.png ...]",
 		Short: "Classify images straight from a compressed model",
 		Long: `Load a .dcz into the compressed in-memory engine (codebooks, b-bit indices
 and sparse positions, never expanded to dense float32) and classify each
 image: grayscale, white digit on black as in MNIST; sizes other than 28x28
 are resized. Prints the class and the probability of every class; with
---json, one JSON object per line with file, class and probs.`,
+--json, one JSON object per line with file, class and probs.
+
+A .dcz that carries a whole graph (from compress --data or --data-free on
+an ONNX model) and an .onnx model run on the graph engine instead; their
+input is made by the preprocessing stored in the file, or else from the
+model's input shape and --normalize.`,
 		Example: "  deepcompress predict lenet300.dcz seven.png three.png",
 		Args:    cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -104,6 +109,13 @@ are resized. Prints the class and the probability of every class; with
 }
 
 func (o *predictOptions) run(cmd *cobra.Command) error {
+	isGraph, err := predictsOnGraph(o.model)
+	if err != nil {
+		return err
+	}
+	if isGraph {
+		return o.runGraph(cmd)
+	}
 	mean, std, err := o.data.meanStd()
 	if err != nil {
 		return err
@@ -112,8 +124,7 @@ func (o *predictOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(cmd.OutOrStdout())
-	probs := make([]float32, m.OutputSize())
+	out := newPredictionWriter(cmd, o.asJSON)
 	for _, path := range o.images {
 		x, err := readImage(path, mean, std)
 		if err != nil {
@@ -123,17 +134,35 @@ func (o *predictOptions) run(cmd *cobra.Command) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		infer.Softmax(probs, logits)
-		p := newPrediction(path, infer.Argmax(logits), probs)
-		if o.asJSON {
-			if err := enc.Encode(p); err != nil {
-				return err
-			}
-			continue
+		if err := out.write(path, logits); err != nil {
+			return err
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s: %d (%.1f%%)  %s\n", path, p.Class, 100*probs[p.Class], formatProbs(p))
 	}
 	return nil
+}
+
+// predictionWriter prints one prediction per image, as text or JSON.
+type predictionWriter struct {
+	cmd    *cobra.Command
+	enc    *json.Encoder
+	asJSON bool
+	probs  []float32
+}
+
+func newPredictionWriter(cmd *cobra.Command, asJSON bool) *predictionWriter {
+	return &predictionWriter{cmd: cmd, enc: json.NewEncoder(cmd.OutOrStdout()), asJSON: asJSON}
+}
+
+// write turns the scores into probabilities and prints the prediction.
+func (w *predictionWriter) write(path string, logits []float32) error {
+	w.probs = append(w.probs[:0], make([]float32, len(logits))...)
+	infer.Softmax(w.probs, logits)
+	p := newPrediction(path, infer.Argmax(logits), w.probs)
+	if w.asJSON {
+		return w.enc.Encode(p)
+	}
+	_, err := fmt.Fprintf(w.cmd.OutOrStdout(), "%s: %d (%.1f%%)  %s\n", path, p.Class, 100*w.probs[p.Class], formatProbs(p))
+	return err
 }
 
 func readImage(path string, mean, std float32) ([]float32, error) {
