@@ -43,8 +43,8 @@ func addDataFreeFlags(cmd *cobra.Command) *dataFreeArgs {
 	f.Int64Var(&a.memoryMiB, "memory", datafree.DefaultMemoryBudget>>20, "data-free: MiB of tensors in flight (estimated)")
 	f.StringVar(&a.grid, "grid", "", "data-free: shared values by \"kmeans\" (default) or a \"uniform\" grid (a linear quantizer, Huffman coded)")
 	f.StringVar(&a.maxBytes, "max-bytes", "", "data-free, .onnx models: choose bits and grid per weight so that the file takes at most N bytes, or \"int8\": the size of plain per-tensor int8")
-	f.BoolVar(&a.halfCodebooks, "half-codebooks", false, "data-free, .onnx models: store codebooks in float16 (values rounded before the weights are assigned), where the tensor's sharing error grows by at most 1%")
-	f.BoolVar(&a.halfRaw, "half-raw", false, "data-free, .onnx models: store raw tensors (biases, normalisation) in float16 where that moves no value by more than 2^-11 of the tensor's largest magnitude")
+	f.BoolVar(&a.halfCodebooks, "half-codebooks", false, "store codebooks in float16: after fine-tuning (training pipelines; entries that meet are merged), or, with --data-free on .onnx models, rounded before the weights are assigned where the sharing error grows by at most 1%")
+	f.BoolVar(&a.halfRaw, "half-raw", false, "store raw tensors (biases, normalisation) in float16 where that moves no value by more than 2^-11 of the tensor's largest magnitude (not with --data-free on safetensors)")
 	cmd.MarkFlagsMutuallyExclusive("keep", "quality")
 	return a
 }
