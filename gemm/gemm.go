@@ -25,8 +25,10 @@
 // comparisons; Kernel reports the one in use.
 //
 // Products of more than a few million flops are split into bands of C
-// computed by up to GOMAXPROCS goroutines (a pool started on first use);
-// concurrent calls share that budget rather than each taking it whole.
+// computed by up to GOMAXPROCS goroutines: the caller and the idle workers
+// of the process's shared pool (internal/parallel, also used by the engine,
+// nn and infer), so concurrent and nested calls share that budget rather
+// than each taking it whole.
 package gemm
 
 import (
@@ -41,9 +43,10 @@ import (
 // k x n (n x k when transB). When beta is 0, C is not read: NaNs in C
 // vanish. When alpha is 0 or k is 0, A and B are not read.
 //
-// Large products are computed by several goroutines, at most GOMAXPROCS at
-// once over all concurrent calls; a caller that runs many products in
-// parallel itself should use SgemmSerial.
+// Large products are computed by the caller and the idle workers of the
+// process's shared pool, whose busy workers never exceed GOMAXPROCS-1 over
+// all concurrent calls; a caller that runs many products in parallel
+// itself should use SgemmSerial.
 //
 // Sgemm panics, like BLAS implementations and slice indexing do, when a
 // dimension is negative, a leading dimension is smaller than its row, or a

@@ -3,7 +3,8 @@ package gemm
 import (
 	"runtime"
 	"sync"
-	"sync/atomic"
+
+	"github.com/deepcompress/deepcompress/internal/parallel"
 )
 
 // minPartFlops is the least work (2*m*n*k/parts) worth handing to a
@@ -17,33 +18,38 @@ var minPartFlops = float64(8 << 20)
 // element costs about a cycle, in which the FMA units do 16 multiply-adds.
 const packCost = 16
 
-// helpers is a pool of GOMAXPROCS-1 goroutines that compute parts of
-// products. busy counts the goroutines working on parallel products: the
-// callers inside Sgemm and the helpers promised to them. A call takes
-// helpers only while busy stays within GOMAXPROCS, so concurrent calls
-// never run more goroutines than there are processors between them (a
-// call that finds the machine busy runs alone), and a promised helper is
-// idle, or about to be, when its task arrives.
-var helpers struct {
-	mu      sync.Mutex
-	started atomic.Int32
-	busy    atomic.Int32
-	tasks   chan task
+// split is the state of one parallel product, recycled through splits so
+// that the func value handed to the shared pool is made once per state
+// and parallel calls allocate nothing.
+type split struct {
+	kn     *kernel
+	p      problem
+	splitN bool
+	run    func(part, parts int)
 }
 
-// task is one helper's share of a product.
-type task struct {
-	kn   *kernel
-	p    problem
-	done *sync.WaitGroup
+var splits = sync.Pool{New: func() any {
+	s := new(split)
+	s.run = s.part
+	return s
+}}
+
+// part computes piece i of parts of the product with buffers of its own.
+func (s *split) part(i, parts int) {
+	q := s.kn.part(&s.p, i, parts, s.splitN)
+	buf := bufPool.Get().(*buffers)
+	s.kn.serial(&q, buf)
+	bufPool.Put(buf)
 }
 
-// waitGroups recycles the WaitGroup of each parallel call, which escapes to
-// the helpers, so that parallel calls allocate nothing either.
-var waitGroups = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
-
-// parallelize computes p with helpers and reports whether it did; it
-// declines products too small to split and calls that find no helper free.
+// parallelize computes p on the process's shared worker pool
+// (internal/parallel) and reports whether it did; it declines products too
+// small to split. It cuts p into as many parts as idle workers are free
+// now, plus the caller's, never more than wanted, since every part packs
+// the operand the parts share again: concurrent and nested callers (the
+// engine calls Sgemm from inside its own parallel loops) together stay
+// within GOMAXPROCS busy goroutines, and a call that finds no worker idle
+// computes p alone, in one part.
 func (kn *kernel) parallelize(p *problem) bool {
 	procs := runtime.GOMAXPROCS(0)
 	flops := 2 * float64(p.m) * float64(p.n) * float64(p.k)
@@ -61,23 +67,11 @@ func (kn *kernel) parallelize(p *problem) bool {
 	if parts < 2 {
 		return false
 	}
-	got := reserveHelpers(parts-1, procs)
-	if got == 0 {
-		return false
-	}
-	defer helpers.busy.Add(-1) // the caller; helpers count themselves out
-	parts = got + 1
-	wg := waitGroups.Get().(*sync.WaitGroup)
-	wg.Add(got)
-	for i := 1; i < parts; i++ {
-		helpers.tasks <- task{kn: kn, p: kn.part(p, i, parts, splitN), done: wg}
-	}
-	mine := kn.part(p, 0, parts, splitN)
-	buf := bufPool.Get().(*buffers)
-	kn.serial(&mine, buf)
-	bufPool.Put(buf)
-	wg.Wait()
-	waitGroups.Put(wg)
+	s := splits.Get().(*split)
+	s.kn, s.p, s.splitN = kn, *p, splitN
+	parallel.Split(parts, s.run)
+	s.kn, s.p = nil, problem{} // drop the operands
+	splits.Put(s)
 	return true
 }
 
@@ -131,44 +125,3 @@ func band(n, unit, i, parts int) (lo, hi int) {
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
-
-// reserveHelpers counts the caller as busy and promises it up to want
-// helpers, as many as keep busy within procs. It returns how many it
-// promised; when that is 0 the caller is not counted.
-func reserveHelpers(want, procs int) int {
-	if int(helpers.started.Load()) < procs-1 {
-		startHelpers(procs - 1)
-	}
-	for {
-		busy := helpers.busy.Load()
-		take := min(int32(procs)-busy-1, int32(want))
-		if take <= 0 {
-			return 0
-		}
-		if helpers.busy.CompareAndSwap(busy, busy+1+take) {
-			return int(take)
-		}
-	}
-}
-
-func startHelpers(n int) {
-	helpers.mu.Lock()
-	defer helpers.mu.Unlock()
-	if helpers.tasks == nil {
-		helpers.tasks = make(chan task, 64)
-	}
-	for int(helpers.started.Load()) < n {
-		helpers.started.Add(1)
-		go helper(helpers.tasks)
-	}
-}
-
-func helper(tasks <-chan task) {
-	for t := range tasks {
-		buf := bufPool.Get().(*buffers)
-		t.kn.serial(&t.p, buf)
-		bufPool.Put(buf)
-		helpers.busy.Add(-1)
-		t.done.Done()
-	}
-}

@@ -2,8 +2,10 @@ package parallel
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestForCoversEachIndexOnce(t *testing.T) {
@@ -38,6 +40,9 @@ func TestForNested(t *testing.T) {
 // no allocation (the inference and training kernels call For per layer).
 // testing.AllocsPerRun would run with GOMAXPROCS 1, where nothing splits.
 func TestForAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	var total atomic.Int64
 	fn := func(lo, hi int) { total.Add(int64(hi - lo)) }
@@ -51,5 +56,96 @@ func TestForAllocatesNothing(t *testing.T) {
 	// A pool may drop its items at a garbage collection: allow a few.
 	if n := after.Mallocs - before.Mallocs; n > 10 {
 		t.Errorf("%d allocations in 100 calls", n)
+	}
+}
+
+// TestSplitRunsEveryPartOnce: Split reports the parts it chose, never more
+// than asked for or than GOMAXPROCS, and runs each exactly once.
+func TestSplitRunsEveryPartOnce(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	for _, want := range []int{0, 1, 2, 3, 4, 9} {
+		var seen [16]atomic.Int32
+		var total atomic.Int32
+		parts := Split(want, func(i, n int) {
+			seen[i].Add(1)
+			total.Store(int32(n))
+		})
+		if parts < 1 || parts > max(want, 1) || parts > 4 {
+			t.Fatalf("want %d: %d parts", want, parts)
+		}
+		if int(total.Load()) != parts {
+			t.Fatalf("want %d: fn saw %d parts, Split returned %d", want, total.Load(), parts)
+		}
+		for i := range seen {
+			if c, in := seen[i].Load(), i < parts; c != 0 && !in || c != 1 && in {
+				t.Fatalf("want %d, %d parts: part %d ran %d times", want, parts, i, c)
+			}
+		}
+	}
+}
+
+// TestSplitTakesOnlyIdleWorkers: a Split nested in a For whose parts hold
+// GOMAXPROCS goroutines takes no worker (it runs alone), so the goroutines
+// running work never exceed GOMAXPROCS, even when the pool was started
+// with more workers under a larger GOMAXPROCS.
+func TestSplitTakesOnlyIdleWorkers(t *testing.T) {
+	const procs = 3
+	// Start more workers than GOMAXPROCS will allow busy: the bound must
+	// hold however many the pool has.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs + 2))
+	Split(procs+2, func(int, int) {})
+	runtime.GOMAXPROCS(procs)
+	var running, peak atomic.Int32
+	enter := func() {
+		n := running.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+	}
+	var mu sync.Mutex
+	var splits []int
+	inner := func(int, int) {
+		enter()
+		time.Sleep(time.Millisecond)
+		running.Add(-1)
+	}
+	For(procs, 1, func(lo, hi int) {
+		for range hi - lo {
+			n := Split(procs, inner)
+			mu.Lock()
+			splits = append(splits, n)
+			mu.Unlock()
+		}
+	})
+	if p := peak.Load(); p > procs {
+		t.Errorf("%d goroutines ran parts at once, GOMAXPROCS %d", p, procs)
+	}
+	if len(splits) != procs {
+		t.Fatalf("%d Splits ran, want %d", len(splits), procs)
+	}
+}
+
+// TestSplitAllocatesNothing, like TestForAllocatesNothing, with several
+// processors so that the parts really go to workers.
+func TestSplitAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	var total atomic.Int64
+	fn := func(i, parts int) { total.Add(int64(parts)) }
+	if Split(4, fn) < 2 {
+		t.Fatal("no worker was free for the first Split")
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 100 {
+		Split(4, fn)
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.Mallocs - before.Mallocs; n > 10 {
+		t.Errorf("%d allocations in 100 calls", n)
+	}
+	if total.Load() <= 4*101 {
+		t.Errorf("parts seen %d: the Splits hardly ever split", total.Load())
 	}
 }
