@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"image"
 	_ "image/jpeg" // JPEG digits are accepted too
 	_ "image/png"
 	"os"
@@ -166,6 +167,20 @@ func (w *predictionWriter) write(path string, logits []float32) error {
 }
 
 func readImage(path string, mean, std float32) ([]float32, error) {
+	img, err := decodeImageFile(path)
+	if err != nil {
+		return nil, err
+	}
+	x, err := infer.ImageInput(img, mean, std)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return x, nil
+}
+
+// decodeImageFile decodes the image at path, its canvas checked before
+// decoding.
+func decodeImageFile(path string) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -175,11 +190,7 @@ func readImage(path string, mean, std float32) ([]float32, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	x, err := infer.ImageInput(img, mean, std)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return x, nil
+	return img, nil
 }
 
 // formatProbs writes class:probability pairs: all of them, or the top

@@ -13,7 +13,6 @@ import (
 	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/engine"
 	"github.com/deepcompress/deepcompress/graph"
-	"github.com/deepcompress/deepcompress/infer"
 	"github.com/deepcompress/deepcompress/modelfile"
 )
 
@@ -135,14 +134,9 @@ func (o *predictOptions) defaultPreprocess(in graph.Value) (dataset.Preprocess, 
 // readImageWith decodes an image (its canvas checked before decoding)
 // and preprocesses it.
 func readImageWith(path string, p dataset.Preprocess) ([]float32, error) {
-	f, err := os.Open(path)
+	img, err := decodeImageFile(path)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	img, err := infer.DecodeImage(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	x, err := p.Apply(img)
 	if err != nil {
