@@ -26,7 +26,6 @@ package engine
 
 import (
 	"runtime"
-	"sync"
 
 	"github.com/deepcompress/deepcompress/gemm"
 	"github.com/deepcompress/deepcompress/internal/parallel"
@@ -69,9 +68,8 @@ type convDirect struct {
 	unitFn       func(lo, hi int)
 	sampleFn     func(lo, hi int)
 	groupFn      func(lo, hi int)
-	groupN       int // samples side by side (1x1 of small planes); 0: not grouped
-	mu           sync.Mutex
-	stages       [][]float32   // the workers' one-sample stages, padding zero
+	groupN       int           // samples side by side (1x1 of small planes); 0: not grouped
+	stages       stagePool     // the workers' one-sample stages, padding zero
 	pa1          *gemm.PackedA // the weights of this call
 	sampleFloats int           // floats of one sample in src
 }
@@ -228,8 +226,8 @@ func (k *convKernel) stagePlanes(lo, hi int) {
 // this worker's and computed as one block.
 func (k *convKernel) directSamples(lo, hi int) {
 	d, g := k.direct, &k.geom
-	stage := d.getStage()
-	defer d.putStage(stage)
+	stage := d.stages.get(d.sampleFloats)
+	defer d.stages.put(stage)
 	c, ldc, put := k.directScratch()
 	defer put()
 	for s := lo; s < hi; s++ {
@@ -247,8 +245,8 @@ func (k *convKernel) directSamples(lo, hi int) {
 // each sample's columns copied out.
 func (k *convKernel) directGroups(lo, hi int) {
 	d, g := k.direct, &k.geom
-	stage := d.getStage()
-	defer d.putStage(stage)
+	stage := d.stages.get(d.sampleFloats)
+	defer d.stages.put(stage)
 	c, ldc, put := k.directScratch()
 	defer put()
 	row := d.groupN * k.p
@@ -291,25 +289,6 @@ func (k *convKernel) groupOut(c []float32, ldc, s0, s1 int) {
 			k.epi.apply(ys, rs)
 		}
 	}
-}
-
-// getStage returns a buffer for one sample's planes: one used before by
-// this kernel (whose padding is still zero), or a new one.
-func (d *convDirect) getStage() []float32 {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if n := len(d.stages); n > 0 {
-		s := d.stages[n-1]
-		d.stages = d.stages[:n-1]
-		return s
-	}
-	return make([]float32, d.sampleFloats)
-}
-
-func (d *convDirect) putStage(s []float32) {
-	d.mu.Lock()
-	d.stages = append(d.stages, s)
-	d.mu.Unlock()
 }
 
 // directScratch returns a C buffer for blocks of nb panels, its leading

@@ -19,21 +19,18 @@ package engine
 // and dropped like the columns past ow. Each output is the same sum, in
 // the same order, as on the per-plane path.
 
-import "sync"
-
 // dwBatchFloats bounds the stage of one worker.
 const dwBatchFloats = 1 << 16
 
 // dwBatch is the stacked layout of one depthwise Conv.
 type dwBatch struct {
 	p      *dwPlan
-	ps     int   // floats per sample in a phase block
-	nc     int   // samples per run
-	grid   int   // outputs computed per run: nc*ps in whole vectors
-	offs   []int // per tap
-	size   int   // floats of a stage
-	mu     sync.Mutex
-	stages [][]float32 // padding zero
+	ps     int       // floats per sample in a phase block
+	nc     int       // samples per run
+	grid   int       // outputs computed per run: nc*ps in whole vectors
+	offs   []int     // per tap
+	size   int       // floats of a stage
+	stages stagePool // padding zero
 }
 
 // newDWBatch returns the stacked layout for batches of n, or nil without
@@ -60,30 +57,13 @@ func newDWBatch(g *convGeom, p *dwPlan, n int) *dwBatch {
 	return b
 }
 
-func (b *dwBatch) get() []float32 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if n := len(b.stages); n > 0 {
-		s := b.stages[n-1]
-		b.stages = b.stages[:n-1]
-		return s
-	}
-	return make([]float32, b.size)
-}
-
-func (b *dwBatch) put(s []float32) {
-	b.mu.Lock()
-	b.stages = append(b.stages, s)
-	b.mu.Unlock()
-}
-
 // depthwiseBatched computes output channels [lo, hi) for the whole batch.
 func (k *convKernel) depthwiseBatched(lo, hi int) {
 	b, g := k.dwb, &k.geom
 	p := b.p
 	khw := g.kh * g.kw
-	stage := b.get()
-	defer b.put(stage)
+	stage := b.stages.get(b.size)
+	defer b.stages.put(stage)
 	outBuf := convGet(roundUp(b.grid, 32))
 	defer convPut(outBuf)
 	out := *outBuf
