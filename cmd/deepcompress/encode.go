@@ -83,11 +83,7 @@ func (o *encodeOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	f.SetCoder(o.coder)
-	if err := dcz.WriteFile(o.out, f); err != nil {
-		return err
-	}
-	return printInspect(cmd, o.out, false)
+	return o.write(cmd, f)
 }
 
 // recode rewrites a .dcz file with another coder: the same tensors, the
@@ -100,6 +96,12 @@ func (o *encodeOptions) recode(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	return o.write(cmd, f)
+}
+
+// write codes f's layers with --coder, writes it to --out and prints
+// its statistics.
+func (o *encodeOptions) write(cmd *cobra.Command, f *dcz.Model) error {
 	f.SetCoder(o.coder)
 	if err := dcz.WriteFile(o.out, f); err != nil {
 		return err
