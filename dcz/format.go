@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"slices"
 
 	"github.com/deepcompress/deepcompress/arch"
 	"github.com/deepcompress/deepcompress/budget"
@@ -234,7 +235,7 @@ func (t *paramTable) check(name string, shape []int) error {
 	if !ok {
 		return fmt.Errorf("no parameter %q in the network description", name)
 	}
-	if !equalShape(p.Shape, shape) {
+	if !slices.Equal(p.Shape, shape) {
 		return fmt.Errorf("parameter %s has shape %s, the network description says %s", name, budget.Shape(shape), budget.Shape(p.Shape))
 	}
 	return nil
@@ -251,18 +252,6 @@ func (t *paramTable) kindFor(name string, given arch.Kind, shape []int) arch.Kin
 		return given
 	}
 	return settings.KindOfShape(shape)
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // numel is the element count of shape, or -1 if a dimension is negative

@@ -12,7 +12,11 @@ package engine
 // same order, so results do not change. Training programs are never
 // fused: their backward passes need the intermediate values.
 
-import "github.com/deepcompress/deepcompress/graph"
+import (
+	"slices"
+
+	"github.com/deepcompress/deepcompress/graph"
+)
 
 // epilogue is the elementwise tail a kernel applies to its output.
 type epilogue struct {
@@ -135,7 +139,7 @@ func residualOperand(next *step, out *slot) *slot {
 	} else if b != out {
 		return nil
 	}
-	if other.meta.DType != graph.Float32 || !equalShape(other.meta.Shape, out.meta.Shape) || !equalShape(next.outs[0].meta.Shape, out.meta.Shape) {
+	if other.meta.DType != graph.Float32 || !slices.Equal(other.meta.Shape, out.meta.Shape) || !slices.Equal(next.outs[0].meta.Shape, out.meta.Shape) {
 		return nil
 	}
 	return other
@@ -146,16 +150,4 @@ func residualOperand(next *step, out *slot) *slot {
 func availableBefore(s *slot, i int, producer map[*slot]int) bool {
 	p, ok := producer[s]
 	return !ok || p < i
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
