@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -363,14 +364,20 @@ func TestNoAllocs(t *testing.T) {
 		for range 4 { // fill the pools, every worker's buffers too
 			call()
 		}
+		// No collection meanwhile: one would empty the buffer pool (CI saw
+		// 11 allocations in 50 calls with one).
+		gc := debug.SetGCPercent(-1)
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		for range 50 {
 			call()
 		}
 		runtime.ReadMemStats(&after)
-		// A pool may drop its items at a garbage collection: allow a few.
-		if allocs := after.Mallocs - before.Mallocs; allocs > 10 {
+		debug.SetGCPercent(gc)
+		// The runtime allocates now and then on its own (a pool's chain
+		// link, a buffer stolen by another P): anything allocated per call
+		// would come to 50 or more.
+		if allocs := after.Mallocs - before.Mallocs; allocs >= 25 {
 			t.Errorf("%s: %d allocations in 50 calls", f.name, allocs)
 		}
 	}

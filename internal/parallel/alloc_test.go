@@ -7,6 +7,7 @@ package parallel
 
 import (
 	"runtime"
+	"runtime/debug"
 	"sync/atomic"
 	"testing"
 )
@@ -19,6 +20,8 @@ func TestForAllocatesNothing(t *testing.T) {
 	var total atomic.Int64
 	fn := func(lo, hi int) { total.Add(int64(hi - lo)) }
 	For(1000, 1, fn) // start the workers
+	// No collection meanwhile: one would empty the WaitGroup pool.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for range 100 {
@@ -40,6 +43,8 @@ func TestSplitAllocatesNothing(t *testing.T) {
 	if Split(4, fn) < 2 {
 		t.Fatal("no worker was free for the first Split")
 	}
+	// No collection meanwhile: one would empty the WaitGroup pool.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for range 100 {
