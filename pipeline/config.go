@@ -100,6 +100,11 @@ type Recipe struct {
 	// unpruned model teaches its compressed self (see nn.Distillation).
 	Distill     float32 `json:"distill,omitempty"`
 	Temperature float32 `json:"temperature,omitempty"`
+	// Shift augments each training batch with random shifts of up to
+	// Shift pixels of image inputs (dataset.Shift; models whose input is
+	// [C, H, W]); the teacher of a distilling recipe then sees the same
+	// shifted images.
+	Shift int `json:"shift,omitempty"`
 }
 
 // TrainConfig turns the recipe into the engine's form.
@@ -156,6 +161,10 @@ func (c Config) Validate(m *nn.Model) error {
 	}{{"prune retraining", c.Prune.Retrain}, {"fine-tuning", c.Quantize.FineTune}} {
 		if err := m.Spec.CheckBudget(nil, 3, r.r.TrainConfig(0).Batch); err != nil {
 			return fmt.Errorf("pipeline: %s: %w", r.what, err)
+		}
+		if r.r.Shift < 0 || r.r.Shift > 0 && len(m.Spec.Input) != 3 {
+			return fmt.Errorf("pipeline: %s: shift %d needs a non-negative value and an image input [C, H, W] (this model's is %v)",
+				r.what, r.r.Shift, m.Spec.Input)
 		}
 	}
 	if c.Prune.Rounds > 0 {

@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/deepcompress/deepcompress/dataset"
 	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/finetune"
 	"github.com/deepcompress/deepcompress/internal/atomicfile"
@@ -42,6 +44,10 @@ type Runner struct {
 	Log io.Writer
 	// Progress, if non-nil, returns the training reporter for a step.
 	Progress func(step string) func(nn.Progress)
+
+	// teacher is a copy of the input model for the recipes that distill
+	// on shifted images (Recipe.Shift): it runs on each shifted batch.
+	teacher *nn.Model
 
 	// afterCheckpoint, if set, runs after each checkpoint is written; the
 	// tests use it to interrupt a run at every possible point.
@@ -185,12 +191,40 @@ func (r *Runner) run(ctx context.Context, m *nn.Model, out string) (*Result, err
 func (r *Runner) attachTeacher(m *nn.Model) error {
 	distills := r.Config.Prune.Rounds > 0 && r.Config.Prune.Retrain.Distill > 0 ||
 		!r.Config.Quantize.Skip && r.Config.Quantize.FineTune.Epochs > 0 && r.Config.Quantize.FineTune.Distill > 0
-	if !distills || r.Train.Teacher != nil {
+	if !distills {
+		return nil
+	}
+	if r.Config.Prune.Retrain.Shift > 0 || r.Config.Quantize.FineTune.Shift > 0 {
+		t, err := nn.New(m.Spec, 0)
+		if err == nil {
+			err = t.SetWeights(m.WeightMap())
+		}
+		if err != nil {
+			return fmt.Errorf("pipeline: copying the input model to teach: %w", err)
+		}
+		r.teacher = t
+	}
+	if r.Train.Teacher != nil {
 		return nil
 	}
 	var err error
 	r.Train, err = r.Train.WithTeacher(m)
 	return err
+}
+
+// trainData is the training set of a stage trained by rc: with rc.Shift,
+// each batch shifted at random, the teacher (if rc distills) run on it.
+func (r *Runner) trainData(m *nn.Model, rc Recipe) nn.Dataset {
+	d := r.Train
+	if rc.Shift <= 0 {
+		return d
+	}
+	shape, shift := m.Spec.Input, rc.Shift
+	d.Augment = func(x []float32, n int, rng *rand.Rand) { dataset.Shift(x, n, shape, shift, rng) }
+	if rc.Distill > 0 {
+		d.OnlineTeacher = r.teacher
+	}
+	return d
 }
 
 // fingerprint identifies the input model and config, so that a work
@@ -274,7 +308,7 @@ func (r *Runner) pruneStage(ctx context.Context, m *nn.Model) error {
 		r.logf("prune: round %d/%d, retraining %d epochs", round, c.Rounds, c.Retrain.Epochs)
 		retrain := c.Retrain.TrainConfig(r.Config.Seed)
 		retrain.Start, retrain.AfterEpoch = r.resumeRound(m, round), r.epochCheckpoints(m, round)
-		if err := prune.Round(ctx, m, r.Train, c.Config, round, c.Rounds, retrain, r.progress(fmt.Sprintf("prune %d/%d", round, c.Rounds))); err != nil {
+		if err := prune.Round(ctx, m, r.trainData(m, c.Retrain), c.Config, round, c.Rounds, retrain, r.progress(fmt.Sprintf("prune %d/%d", round, c.Rounds))); err != nil {
 			return err
 		}
 		_, total := prune.Stats(m)
@@ -303,7 +337,7 @@ func (r *Runner) pruneGradually(ctx context.Context, m *nn.Model) error {
 	r.logf("prune: gradually to the target over %d epochs", c.Retrain.Epochs)
 	cfg := c.Retrain.TrainConfig(r.Config.Seed + 1)
 	cfg.Start, cfg.AfterEpoch = r.resumeRound(m, c.Rounds), r.epochCheckpoints(m, c.Rounds)
-	if err := prune.TrainGradually(ctx, m, r.Train, c.Config, cfg, r.progress("prune (gradual)")); err != nil {
+	if err := prune.TrainGradually(ctx, m, r.trainData(m, c.Retrain), c.Config, cfg, r.progress("prune (gradual)")); err != nil {
 		return err
 	}
 	return r.saveRound(m, c.Rounds)
@@ -392,7 +426,7 @@ func (r *Runner) quantizeStage(ctx context.Context, m *nn.Model) (*dcz.Model, er
 			r.logf("quantize: fine-tuning the shared weights %d epochs", q.FineTune.Epochs)
 		}
 		cfg := q.FineTune.TrainConfig(r.Config.Seed + 1000)
-		if err := finetune.Tune(ctx, m, layers, r.Train, cfg, r.progress("fine-tune")); err != nil {
+		if err := finetune.Tune(ctx, m, layers, r.trainData(m, q.FineTune), cfg, r.progress("fine-tune")); err != nil {
 			return nil, err
 		}
 	}

@@ -336,3 +336,32 @@ func TestBrokenCheckpointsAreRedone(t *testing.T) {
 		t.Fatal("the run redone from broken checkpoints wrote another file")
 	}
 }
+
+// TestShiftIsUsed: a distilled run that shifts its image inputs (the
+// teacher then runs on each shifted batch) ends with another file than
+// the unshifted run; a shift on a flat input is refused.
+func TestShiftIsUsed(t *testing.T) {
+	image := smallSpec()
+	image.Input = []int{1, 4, 4}
+	image.Layers = append([]arch.Layer{{Kind: arch.Flatten}}, image.Layers...)
+	dir := t.TempDir()
+	var files [2][]byte
+	for i, shift := range []int{0, 1} {
+		cfg := distilledConfig()
+		cfg.Prune.Retrain.Shift, cfg.Quantize.FineTune.Shift = shift, shift
+		r := &Runner{Config: cfg, WorkDir: filepath.Join(dir, fmt.Sprint(i)), Train: synthetic(400, 1), Test: synthetic(200, 2)}
+		out := filepath.Join(dir, fmt.Sprintf("%d.dcz", i))
+		if _, err := r.Run(context.Background(), trained(t, image), out); err != nil {
+			t.Fatal(err)
+		}
+		files[i], _ = os.ReadFile(out)
+	}
+	if bytes.Equal(files[0], files[1]) {
+		t.Error("shifted and unshifted runs wrote the same file")
+	}
+	cfg := distilledConfig()
+	cfg.Prune.Retrain.Shift = 1
+	if err := cfg.Validate(trainedSmall(t)); err == nil {
+		t.Error("a shift on the flat input [16] was accepted")
+	}
+}
