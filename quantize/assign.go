@@ -93,11 +93,17 @@ func sqErr(bits []uint32, c float64) float64 {
 // assign returns the index of the nearest of the strictly ascending
 // centroids c for every value.
 func assign(values []float32, c []float32, workers int) []uint16 {
-	idx := make([]uint16, len(values))
 	mid := make([]float64, len(c)-1)
 	for j := range mid {
 		mid[j] = (float64(c[j]) + float64(c[j+1])) / 2
 	}
+	return assignCuts(values, mid, workers)
+}
+
+// assignCuts returns for every value the number of the ascending cuts
+// below it: the index of its run when the runs end at the cuts.
+func assignCuts(values []float32, mid []float64, workers int) []uint16 {
+	idx := make([]uint16, len(values))
 	if len(values) < minTable {
 		for i, x := range values {
 			idx[i] = uint16(countBelow(mid, float64(x)))

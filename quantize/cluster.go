@@ -67,6 +67,15 @@ type Options struct {
 	// Workers is the number of goroutines for the O(n) passes (sort,
 	// prefix sums, assignment); 0 means runtime.GOMAXPROCS(0).
 	Workers int
+	// Lambda > 0 makes the weight sharing rate-aware: the k-means result
+	// is refined by entropy-constrained iterations (ECSQ, see ecsq.go)
+	// that send each value to the centroid minimising its squared error
+	// plus Lambda*s^2 times the centroid's index code length -log2(p_k),
+	// s^2 the variance of the values. Larger Lambda gives indices of lower
+	// entropy and more distortion; clusters may empty and be dropped.
+	// 0, the default, is plain k-means. MaxIter also bounds the ECSQ
+	// iterations.
+	Lambda float64
 }
 
 // Result is a 1-D clustering.
@@ -79,16 +88,20 @@ type Result struct {
 	// unused entries are dropped.
 	Centroids []float32
 	// Assign[i] indexes the centroid nearest to values[i]; a value exactly
-	// halfway between two centroids goes to the lower one.
+	// halfway between two centroids goes to the lower one. With
+	// Options.Lambda > 0 it is the centroid of least squared error plus
+	// rate term instead (ties again to the lower one).
 	Assign []uint16
 	// Inertia is sum_i (values[i] - Centroids[Assign[i]])^2, accumulated
 	// in float64.
 	Inertia float64
 	// Iterations is the number of Lloyd iterations run, counted as
 	// scikit-learn's n_iter_ counts them; 0 for Optimal or when there are
-	// at most k distinct values.
+	// at most k distinct values. With Options.Lambda > 0 the ECSQ
+	// iterations are added.
 	Iterations int
-	// Converged is false only when Lloyd's algorithm stopped at MaxIter.
+	// Converged is false only when Lloyd's algorithm or the ECSQ
+	// iterations stopped at MaxIter.
 	Converged bool
 }
 
@@ -127,6 +140,10 @@ func (e *NonFiniteError) Error() string {
 // costs come from prefix sums, so with values spanning more than about
 // 10^8 in magnitude its optimality is only up to their rounding.
 //
+// With opt.Lambda > 0 the k-means result is then refined by
+// entropy-constrained scalar quantization (see ecsq.go), which trades
+// squared error for a lower entropy of the indices.
+//
 // Empty input gives an empty Result. NaN or ±Inf gives a *NonFiniteError.
 func Cluster(values []float32, k int, opt Options) (*Result, error) {
 	if k < 1 || k > MaxClusters {
@@ -159,6 +176,13 @@ func Cluster(values []float32, k int, opt Options) (*Result, error) {
 		}
 		cent = widen(init)
 		res.Iterations, res.Converged = s.lloyd(cent, opt)
+	}
+	if opt.Lambda > 0 && len(cent) > 1 {
+		cent, cuts, ends, it, conv := s.ecsq(cent, opt.Lambda, opt.MaxIter)
+		res.Iterations += it
+		res.Converged = res.Converged && conv
+		res.Centroids, res.Assign, res.Inertia = s.finishECSQ(values, cent, cuts, ends, workers)
+		return res, nil
 	}
 	res.Centroids, res.Assign, res.Inertia = s.finish(values, cent, workers)
 	return res, nil
@@ -203,6 +227,9 @@ func (opt *Options) check() error {
 	}
 	if opt.Workers < 0 {
 		return fmt.Errorf("quantize: negative Workers %d", opt.Workers)
+	}
+	if !(opt.Lambda >= 0) || math.IsInf(opt.Lambda, 0) {
+		return fmt.Errorf("quantize: rate weight lambda %v is not a finite non-negative number", opt.Lambda)
 	}
 	return nil
 }
