@@ -19,8 +19,17 @@ import (
 // bits (keyed by weight name "fc1.weight", layer name "fc1" or pattern
 // "conv*", see settings.Lookup), else from the paper's width for the
 // layer's kind. Zero weights are taken as pruned. Names in bits that match
-// no weight are an error.
+// no weight are an error. Every tensor is clustered with opt (its
+// Lambda included).
 func Quantize(m *nn.Model, bits map[string]int, opt quantize.Options) ([]*quantize.Layer, error) {
+	return QuantizeRate(m, bits, nil, opt)
+}
+
+// QuantizeRate is Quantize with rate-aware weight sharing per layer:
+// lambda, keyed like bits, gives the quantize.Options.Lambda of the
+// weights it names (the weight of an index bit against squared error, see
+// quantize.Options.Lambda); the others keep opt.Lambda.
+func QuantizeRate(m *nn.Model, bits map[string]int, lambda map[string]float64, opt quantize.Options) ([]*quantize.Layer, error) {
 	weights := m.Weights()
 	names := make([]string, len(weights))
 	for i, p := range weights {
@@ -28,6 +37,9 @@ func Quantize(m *nn.Model, bits map[string]int, opt quantize.Options) ([]*quanti
 	}
 	if err := settings.Check(bits, names); err != nil {
 		return nil, fmt.Errorf("finetune: bits: %w", err)
+	}
+	if err := settings.Check(lambda, names); err != nil {
+		return nil, fmt.Errorf("finetune: lambda: %w", err)
 	}
 	var layers []*quantize.Layer
 	for _, p := range weights {
@@ -37,6 +49,9 @@ func Quantize(m *nn.Model, bits map[string]int, opt quantize.Options) ([]*quanti
 		}
 		o := opt
 		o.Bits = b
+		if l, ok := settings.Lookup(lambda, p.Name); ok {
+			o.Lambda = l
+		}
 		l, err := quantize.QuantizeTensor(p.Name, p.Shape, p.Data, o)
 		if err != nil {
 			return nil, err

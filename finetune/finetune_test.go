@@ -153,3 +153,43 @@ func TestTuneWithoutEpochs(t *testing.T) {
 		t.Error("the pruned weight is not masked")
 	}
 }
+
+// TestQuantizeRatePerLayer: a layer named in lambda gets rate-aware
+// sharing (fewer shared values, here with a large weight), the others
+// opt.Lambda; a misspelt name or a bad value is an error.
+func TestQuantizeRatePerLayer(t *testing.T) {
+	m, err := nn.New(arch.LeNet300(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Quantize(m, map[string]int{"*": 4}, quantize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := QuantizeRate(m, map[string]int{"*": 4}, map[string]float64{"fc2": 1}, quantize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range layers {
+		rate := l.Name == "fc2.weight"
+		if got, full := len(l.Codebook), len(plain[i].Codebook); rate != (got < full) {
+			t.Errorf("%s: %d shared values, %d without lambda (rate-aware: %v)", l.Name, got, full, rate)
+		}
+	}
+	all, err := QuantizeRate(m, map[string]int{"*": 4}, map[string]float64{"fc2": 0}, quantize.Options{Lambda: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range all {
+		rate := l.Name != "fc2.weight"
+		if got, full := len(l.Codebook), len(plain[i].Codebook); rate != (got < full) {
+			t.Errorf("opt.Lambda 1, fc2 0: %s: %d shared values, %d without lambda", l.Name, got, full)
+		}
+	}
+	if _, err := QuantizeRate(m, nil, map[string]float64{"fc9": 0.1}, quantize.Options{}); err == nil {
+		t.Error("unknown layer in lambda: no error")
+	}
+	if _, err := QuantizeRate(m, nil, map[string]float64{"fc1": -1}, quantize.Options{}); err == nil {
+		t.Error("negative lambda: no error")
+	}
+}

@@ -228,8 +228,14 @@ func (opt *Options) check() error {
 	if opt.Workers < 0 {
 		return fmt.Errorf("quantize: negative Workers %d", opt.Workers)
 	}
-	if !(opt.Lambda >= 0) || math.IsInf(opt.Lambda, 0) {
-		return fmt.Errorf("quantize: rate weight lambda %v is not a finite non-negative number", opt.Lambda)
+	return CheckLambda(opt.Lambda)
+}
+
+// CheckLambda reports whether lambda can be Options.Lambda: a finite
+// number >= 0.
+func CheckLambda(lambda float64) error {
+	if !(lambda >= 0) || math.IsInf(lambda, 0) {
+		return fmt.Errorf("quantize: rate weight lambda %v is not a finite non-negative number", lambda)
 	}
 	return nil
 }
