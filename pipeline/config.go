@@ -56,6 +56,12 @@ type QuantizeConfig struct {
 	// Optimal uses the exact dynamic-programming clustering instead of
 	// Lloyd's algorithm.
 	Optimal bool `json:"optimal,omitempty"`
+	// Lambda is the rate weight of rate-aware weight sharing by layer
+	// name, weight name or pattern ("*": every layer): each weight goes
+	// to the shared value of least squared error plus lambda * variance
+	// times its index's code length (quantize.Options.Lambda). Unnamed
+	// layers get 0, plain k-means.
+	Lambda map[string]float64 `json:"lambda,omitempty"`
 	// FineTune trains the shared values (Epochs 0: no fine-tuning).
 	FineTune Recipe `json:"finetune"`
 	// Skip leaves the weights unquantized (32-bit values in the file).
@@ -199,6 +205,14 @@ func (c Config) Validate(m *nn.Model) error {
 			if b := set.m[name]; b < set.lo || b > set.hi {
 				return fmt.Errorf("pipeline: %s: layer %s: %d outside %d..%d", set.what, name, b, set.lo, set.hi)
 			}
+		}
+	}
+	if err := settings.Check(c.Quantize.Lambda, weights); err != nil {
+		return fmt.Errorf("pipeline: quantize lambda: %w", err)
+	}
+	for _, name := range sortedKeys(c.Quantize.Lambda) {
+		if err := quantize.CheckLambda(c.Quantize.Lambda[name]); err != nil {
+			return fmt.Errorf("pipeline: layer %s: %w", name, err)
 		}
 	}
 	return nil

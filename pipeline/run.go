@@ -419,7 +419,7 @@ func (r *Runner) quantizeStage(ctx context.Context, m *nn.Model) (*dcz.Model, er
 	var layers []*quantize.Layer
 	if !q.Skip {
 		var err error
-		if layers, err = finetune.Quantize(m, q.Bits, quantize.Options{Init: q.Init, Optimal: q.Optimal, Seed: int64(r.Config.Seed)}); err != nil {
+		if layers, err = finetune.QuantizeRate(m, q.Bits, q.Lambda, quantize.Options{Init: q.Init, Optimal: q.Optimal, Seed: int64(r.Config.Seed)}); err != nil {
 			return nil, err
 		}
 		if q.FineTune.Epochs > 0 {
