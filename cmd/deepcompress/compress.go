@@ -37,6 +37,7 @@ type compressOptions struct {
 	ga         *graphArgs
 	reportDir  string
 	coder      dcz.Coder
+	maxError   float64
 }
 
 func compressCmd() *cobra.Command {
@@ -81,12 +82,30 @@ below --min-size elements (biases, norms) are stored dense. On an ONNX
 model (--model M.onnx) it keeps the whole graph in the file, shares the
 weights of Conv, ConvTranspose, Gemm and MatMul, stores a tensor raw when
 coding it would not make it smaller, and --max-bytes N|int8 picks the bits
-(and --grid kmeans|uniform) per tensor that lose least within N bytes.`,
+(and --grid kmeans|uniform) per tensor that lose least within N bytes.
+
+--max-error E (or --max-drop P) on the MNIST models (lenet300, lenet5)
+searches the settings for the smallest file whose error on held-out
+images is at most E percent (or at most P points above the input
+model's). Held-out are the last 10,000 training images: the search's
+retraining does not see them, the test set is never used to choose. The
+input model saw them in its own training, so its held-out error (and the
+bound --max-drop sets from it) is optimistic. The search starts from
+--config, --preset if given, else the preset max where there is one for
+the architecture, else paper; it scales every kept fraction along a
+ladder (2.4 to 0.42 times the base's) with the base's bits and its fully
+connected bits one more or fewer, measures each candidate cheaply
+(pruned at once, one epoch of distilled retraining on 10,000 images,
+shared, coded: the exact bytes), then runs the base's full recipe on the
+best (2 runs unless --search-retries says otherwise; minutes each) and
+keeps the smallest that met the bound. The chosen recipe is written to
+OUT.config.json for --config.`,
 		Example: `  deepcompress compress --model lenet300.safetensors --out lenet300.dcz --preset paper
   deepcompress compress --model ../shared/models/lenet300.onnx --out l300.dcz --config my.json
   deepcompress compress --model resnet.onnx --data my_images/ --out resnet.dcz
   deepcompress compress --model unet.onnx --data inputs.npy --out unet.dcz --tolerance 1
   deepcompress compress --model resnet.onnx --data my_images/ --out resnet.dcz --max-drop 0.5
+  deepcompress compress --model lenet300.safetensors --out l300.dcz --max-error 1.6 --coder auto
   deepcompress compress --data-free --model vgg16.safetensors --out vgg16.dcz --keep 0.1 --bits 5 --index-bits 5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
@@ -100,11 +119,16 @@ coding it would not make it smaller, and --max-bytes N|int8 picks the bits
 	f.BoolVar(&o.keepWork, "keep-work", false, "keep the work directory after success")
 	f.BoolVar(&o.asJSON, "json", false, "print the stage table as JSON")
 	f.StringVar(&o.reportDir, "report", "", "also write REPORT.md and its PNG figures (weight distributions, shared weights) into this folder")
+	f.Float64Var(&o.maxError, "max-error", 0, "MNIST models (not with --data): search the kept fractions and bits for the smallest file whose held-out error is at most this percent (see above)")
 	f.BoolVar(&o.dataFree, "data-free", false, "compress any safetensors file without data or retraining: prune, share and Huffman-code tensor by tensor, streaming (see --keep, --bits, --index-bits, --min-size)")
 	f.TextVar(&o.coder, "coder", dcz.CoderHuffman, "entropy coder of the shared weights: huffman (the paper's), arith (context-adaptive binary arithmetic coding, DeepCABAC) or auto (per tensor the smaller of the two, never larger than huffman); older readers refuse arith tensors")
 	o.df = addDataFreeFlags(cmd)
 	o.ga = addGraphFlags(cmd)
 	cmd.MarkFlagsMutuallyExclusive("data", "data-free")
+	cmd.MarkFlagsMutuallyExclusive("max-error", "max-drop")
+	cmd.MarkFlagsMutuallyExclusive("max-error", "data")
+	cmd.MarkFlagsMutuallyExclusive("max-error", "data-free")
+	cmd.MarkFlagsMutuallyExclusive("max-drop", "data-free")
 	o.data.register(cmd)
 	cmd.MarkFlagRequired("out")
 	cmd.AddCommand(printConfigCmd(), printGraphConfigCmd())
@@ -132,11 +156,20 @@ func (o *compressOptions) run(cmd *cobra.Command) error {
 // quantize and fine-tune, encode, checkpointing each step in the work
 // directory.
 func (o *compressOptions) runChain(cmd *cobra.Command) error {
+	search, searching, err := o.chainSearch(cmd)
+	if err != nil {
+		return err
+	}
 	m, err := o.model.load()
 	if err != nil {
 		return err
 	}
-	cfg, err := compressConfig(o.configPath, o.preset, m.Spec)
+	var cfg pipeline.Config
+	if searching {
+		cfg, err = o.searchBase(cmd, m.Spec)
+	} else {
+		cfg, err = compressConfig(o.configPath, o.preset, m.Spec)
+	}
 	if err != nil {
 		return err
 	}
@@ -155,6 +188,9 @@ func (o *compressOptions) runChain(cmd *cobra.Command) error {
 	train, test, err := o.data.both()
 	if err != nil {
 		return err
+	}
+	if searching {
+		return o.runChainSearch(cmd, m, cfg, search, train, test, workDir)
 	}
 	start := time.Now()
 	res, err := runPipeline(cmd.Context(), m, cfg, train, test, o.out, workDir, cmd.ErrOrStderr())
