@@ -289,6 +289,16 @@ func (d *decoder) uniform(nb uint) (v uint32, ok bool) {
 	return v, true
 }
 
+// byteShift is 8 times the number of whole bytes by which rng (at least
+// 2^8, as every step leaves it) must be shifted to reach 2^24: 8 for each
+// of the bounds 2^24 and 2^16 that rng is below, each test the sign of a
+// 64-bit difference. That is shorter on the decoder's chain of dependent
+// steps than a leading-zero count, which amd64 without LZCNT (GOAMD64=v1)
+// computes with BSR and three more operations.
+func byteShift(rng uint32) uint32 {
+	return uint32((uint64(rng)-1<<24)>>63+(uint64(rng)-1<<16)>>63) << 3
+}
+
 // gapRuns and gapIndices are the numbers of range coders of the gap
 // profile for the runs of pruned positions and for the indices: the k-th
 // run goes to coder k mod gapRuns, the i-th index to coder gapRuns + i mod
@@ -299,6 +309,12 @@ const (
 	gapIndices = 4
 	gapLanes   = gapRuns + gapIndices
 )
+
+// Every period of a table (firstPeriod, doubled up to maxPeriod) is a
+// multiple of gapRuns and of gapIndices, so that the decoders' loops can
+// code a period at a time starting at their first coder; this fails to
+// compile otherwise.
+const _ uint = -(firstPeriod%gapRuns + firstPeriod%gapIndices + maxPeriod%firstPeriod)
 
 // encodeGaps appends the stream of the tensor in the gap profile: the
 // profile byte, the lengths of all coders' bytes but the last's
@@ -792,157 +808,163 @@ func (dec *Decoder) decodeRuns(n uint64, pos []uint32) ([]uint32, error) {
 	var r, v, w, sh uint32
 	var err error
 	cur := uint64(0)
-	for cur < n {
-		{
-			if steps == 0 || sp0 > end0 {
-				err = dec.early(0, sp0 > end0)
-				break
-			}
-			steps--
-			r = rng0 >> freqBits
-			v = code0 / r
-			if v >= freqOne {
-				err = dec.bad(0, sp0, "code value outside the symbols' range")
-				break
-			}
-			e := gt.lut[v>>lutShift]
-			s, c, f := uint32(e)&0xFF, uint32(e>>16)&0xFFFF, uint32(e>>32)
-			if v-c >= f {
-				s, c, f = gt.find(s, v)
-			}
-			code0 -= r * c
-			rng0 = r * f
-			sh = uint32(bits.LeadingZeros32(rng0)>>3) * 8
-			w = uint32(buf0[sp0])<<8 | uint32(buf0[sp0+1])
-			code0 = code0<<(sh&31) | w>>((16-sh)&31)
-			rng0 <<= sh & 31
-			sp0 += int(sh >> 3)
-			gt.count[uint8(s)] += 2
-			if gt.left--; gt.left == 0 {
-				gt.nextPeriod()
-			}
-			g := uint64(s)
-			if s >= gapDirect && s < gapDirect+4*(18-gapLog+1) { // low bits: 3..16
-				high, nb := gapHigh(s)
-				r = rng0 >> nb
-				low := code0 / r
-				if low >= 1<<nb {
-					err = dec.bad(0, sp0, "code value outside the range of a run's low bits")
+	// The table is static within a period, whose length is a multiple of
+	// gapRuns (16, 32, ..., 8,192 symbols): the inner loop codes one
+	// period, starting at coder 0, without the count of symbols left nor
+	// the call that rebuilds the table.
+	for cur < n && err == nil {
+		for k := gt.left; k > 0; k -= gapRuns {
+			{
+				if steps == 0 || sp0 > end0 {
+					err = dec.early(0, sp0 > end0)
 					break
 				}
-				code0 -= r * low
-				rng0 = r
-				sh = uint32(bits.LeadingZeros32(rng0)>>3) * 8
+				steps--
+				r = rng0 >> freqBits
+				v = code0 / r
+				if v >= freqOne {
+					err = dec.bad(0, sp0, "code value outside the symbols' range")
+					break
+				}
+				e := gt.lut[v>>lutShift]
+				s, c, f := uint32(e)&0xFF, uint32(e>>16)&0xFFFF, uint32(e>>32)
+				if v-c >= f {
+					s, c, f = gt.find(s, v)
+				}
+				code0 -= r * c
+				rng0 = r * f
+				sh = byteShift(rng0)
 				w = uint32(buf0[sp0])<<8 | uint32(buf0[sp0+1])
 				code0 = code0<<(sh&31) | w>>((16-sh)&31)
 				rng0 <<= sh & 31
 				sp0 += int(sh >> 3)
-				g = high | uint64(low)
-			} else if s >= gapDirect {
-				high, nb := gapHigh(s)
-				d0.code, d0.rng, d0.pos = code0, rng0, sp0
-				var x uint32
-				ok := true
-				if nb > 16 {
-					x, ok = d0.uniform(nb - 16)
-					high |= uint64(x) << 16
-					nb = 16
+				gt.count[uint8(s)] += 2
+				g := uint64(s)
+				if s >= gapDirect && s < gapDirect+4*(18-gapLog+1) { // low bits: 3..16
+					high, nb := gapHigh(s)
+					r = rng0 >> nb
+					low := code0 / r
+					if low >= 1<<nb {
+						err = dec.bad(0, sp0, "code value outside the range of a run's low bits")
+						break
+					}
+					code0 -= r * low
+					rng0 = r
+					sh = byteShift(rng0)
+					w = uint32(buf0[sp0])<<8 | uint32(buf0[sp0+1])
+					code0 = code0<<(sh&31) | w>>((16-sh)&31)
+					rng0 <<= sh & 31
+					sp0 += int(sh >> 3)
+					g = high | uint64(low)
+				} else if s >= gapDirect {
+					high, nb := gapHigh(s)
+					d0.code, d0.rng, d0.pos = code0, rng0, sp0
+					var x uint32
+					ok := true
+					if nb > 16 {
+						x, ok = d0.uniform(nb - 16)
+						high |= uint64(x) << 16
+						nb = 16
+					}
+					if ok {
+						x, ok = d0.uniform(nb)
+					}
+					code0, rng0, sp0 = d0.code, d0.rng, d0.pos
+					if !ok {
+						err = dec.bad(0, sp0, "code value outside the range of a run's low bits")
+						break
+					}
+					g = high | uint64(x)
 				}
-				if ok {
-					x, ok = d0.uniform(nb)
-				}
-				code0, rng0, sp0 = d0.code, d0.rng, d0.pos
-				if !ok {
-					err = dec.bad(0, sp0, "code value outside the range of a run's low bits")
+				if cur += g; cur >= n {
+					if cur > n {
+						err = dec.bad(0, sp0, "a run of pruned weights passes the end of the tensor")
+					}
 					break
 				}
-				g = high | uint64(x)
+				pos = append(pos, uint32(cur))
+				cur++
 			}
-			if cur += g; cur >= n {
-				if cur > n {
-					err = dec.bad(0, sp0, "a run of pruned weights passes the end of the tensor")
-				}
+			if cur >= n {
 				break
 			}
-			pos = append(pos, uint32(cur))
-			cur++
-		}
-		if cur >= n {
-			break
-		}
-		{
-			if steps == 0 || sp1 > end1 {
-				err = dec.early(1, sp1 > end1)
-				break
-			}
-			steps--
-			r = rng1 >> freqBits
-			v = code1 / r
-			if v >= freqOne {
-				err = dec.bad(1, sp1, "code value outside the symbols' range")
-				break
-			}
-			e := gt.lut[v>>lutShift]
-			s, c, f := uint32(e)&0xFF, uint32(e>>16)&0xFFFF, uint32(e>>32)
-			if v-c >= f {
-				s, c, f = gt.find(s, v)
-			}
-			code1 -= r * c
-			rng1 = r * f
-			sh = uint32(bits.LeadingZeros32(rng1)>>3) * 8
-			w = uint32(buf1[sp1])<<8 | uint32(buf1[sp1+1])
-			code1 = code1<<(sh&31) | w>>((16-sh)&31)
-			rng1 <<= sh & 31
-			sp1 += int(sh >> 3)
-			gt.count[uint8(s)] += 2
-			if gt.left--; gt.left == 0 {
-				gt.nextPeriod()
-			}
-			g := uint64(s)
-			if s >= gapDirect && s < gapDirect+4*(18-gapLog+1) { // low bits: 3..16
-				high, nb := gapHigh(s)
-				r = rng1 >> nb
-				low := code1 / r
-				if low >= 1<<nb {
-					err = dec.bad(1, sp1, "code value outside the range of a run's low bits")
+			{
+				if steps == 0 || sp1 > end1 {
+					err = dec.early(1, sp1 > end1)
 					break
 				}
-				code1 -= r * low
-				rng1 = r
-				sh = uint32(bits.LeadingZeros32(rng1)>>3) * 8
+				steps--
+				r = rng1 >> freqBits
+				v = code1 / r
+				if v >= freqOne {
+					err = dec.bad(1, sp1, "code value outside the symbols' range")
+					break
+				}
+				e := gt.lut[v>>lutShift]
+				s, c, f := uint32(e)&0xFF, uint32(e>>16)&0xFFFF, uint32(e>>32)
+				if v-c >= f {
+					s, c, f = gt.find(s, v)
+				}
+				code1 -= r * c
+				rng1 = r * f
+				sh = byteShift(rng1)
 				w = uint32(buf1[sp1])<<8 | uint32(buf1[sp1+1])
 				code1 = code1<<(sh&31) | w>>((16-sh)&31)
 				rng1 <<= sh & 31
 				sp1 += int(sh >> 3)
-				g = high | uint64(low)
-			} else if s >= gapDirect {
-				high, nb := gapHigh(s)
-				d1.code, d1.rng, d1.pos = code1, rng1, sp1
-				var x uint32
-				ok := true
-				if nb > 16 {
-					x, ok = d1.uniform(nb - 16)
-					high |= uint64(x) << 16
-					nb = 16
+				gt.count[uint8(s)] += 2
+				g := uint64(s)
+				if s >= gapDirect && s < gapDirect+4*(18-gapLog+1) { // low bits: 3..16
+					high, nb := gapHigh(s)
+					r = rng1 >> nb
+					low := code1 / r
+					if low >= 1<<nb {
+						err = dec.bad(1, sp1, "code value outside the range of a run's low bits")
+						break
+					}
+					code1 -= r * low
+					rng1 = r
+					sh = byteShift(rng1)
+					w = uint32(buf1[sp1])<<8 | uint32(buf1[sp1+1])
+					code1 = code1<<(sh&31) | w>>((16-sh)&31)
+					rng1 <<= sh & 31
+					sp1 += int(sh >> 3)
+					g = high | uint64(low)
+				} else if s >= gapDirect {
+					high, nb := gapHigh(s)
+					d1.code, d1.rng, d1.pos = code1, rng1, sp1
+					var x uint32
+					ok := true
+					if nb > 16 {
+						x, ok = d1.uniform(nb - 16)
+						high |= uint64(x) << 16
+						nb = 16
+					}
+					if ok {
+						x, ok = d1.uniform(nb)
+					}
+					code1, rng1, sp1 = d1.code, d1.rng, d1.pos
+					if !ok {
+						err = dec.bad(1, sp1, "code value outside the range of a run's low bits")
+						break
+					}
+					g = high | uint64(x)
 				}
-				if ok {
-					x, ok = d1.uniform(nb)
-				}
-				code1, rng1, sp1 = d1.code, d1.rng, d1.pos
-				if !ok {
-					err = dec.bad(1, sp1, "code value outside the range of a run's low bits")
+				if cur += g; cur >= n {
+					if cur > n {
+						err = dec.bad(1, sp1, "a run of pruned weights passes the end of the tensor")
+					}
 					break
 				}
-				g = high | uint64(x)
+				pos = append(pos, uint32(cur))
+				cur++
 			}
-			if cur += g; cur >= n {
-				if cur > n {
-					err = dec.bad(1, sp1, "a run of pruned weights passes the end of the tensor")
-				}
+			if cur >= n {
 				break
 			}
-			pos = append(pos, uint32(cur))
-			cur++
+		}
+		if cur < n && err == nil {
+			gt.nextPeriod()
 		}
 	}
 	d0.code, d0.rng, d0.pos = code0, rng0, sp0
@@ -968,215 +990,215 @@ func (dec *Decoder) decodeIndices(m uint32, idx []uint16) error {
 	bb := dec.gm.bb
 	var r, v, w, sh uint32
 	var err error
-	for i := 0; i < len(idx); i += gapIndices {
-		{
-			if sp2 > end2 {
-				err = dec.early(2, sp2 > end2)
-				break
-			}
-			r = rng2 >> freqBits
-			v = code2 / r
-			if v >= freqOne {
-				err = dec.bad(2, sp2, "code value outside the symbols' range")
-				break
-			}
-			e := it.lut[v>>lutShift]
-			s, c, f := uint32(e)&0xFF, uint32(e>>16)&0xFFFF, uint32(e>>32)
-			if v-c >= f {
-				s, c, f = it.find(s, v)
-			}
-			code2 -= r * c
-			rng2 = r * f
-			sh = uint32(bits.LeadingZeros32(rng2)>>3) * 8
-			w = uint32(buf2[sp2])<<8 | uint32(buf2[sp2+1])
-			code2 = code2<<(sh&31) | w>>((16-sh)&31)
-			rng2 <<= sh & 31
-			sp2 += int(sh >> 3)
-			it.count[uint8(s)] += 2
-			if it.left--; it.left == 0 {
-				it.nextPeriod()
-			}
-			x := s
-			if bb > 0 {
-				r = rng2 >> bb
-				low := code2 / r
-				if low >= 1<<bb {
-					err = dec.bad(2, sp2, "code value outside the range of an index's low bits")
+	// The table is static within a period, whose length is a multiple of
+	// gapIndices (16, 32, ..., 8,192 symbols): the inner loop codes one
+	// period, or the rest of the tensor, starting at coder gapRuns, without
+	// the count of symbols left nor the call that rebuilds the table.
+	for i := 0; i < len(idx) && err == nil; {
+		stop := i + min(it.left, len(idx)-i)
+		it.left -= stop - i
+		for ; i < stop; i += gapIndices {
+			{
+				if sp2 > end2 {
+					err = dec.early(2, sp2 > end2)
 					break
 				}
-				code2 -= r * low
-				rng2 = r
-				sh = uint32(bits.LeadingZeros32(rng2)>>3) * 8
+				r = rng2 >> freqBits
+				v = code2 / r
+				if v >= freqOne {
+					err = dec.bad(2, sp2, "code value outside the symbols' range")
+					break
+				}
+				e := it.lut[v>>lutShift]
+				s, c, f := uint32(e)&0xFF, uint32(e>>16)&0xFFFF, uint32(e>>32)
+				if v-c >= f {
+					s, c, f = it.find(s, v)
+				}
+				code2 -= r * c
+				rng2 = r * f
+				sh = byteShift(rng2)
 				w = uint32(buf2[sp2])<<8 | uint32(buf2[sp2+1])
 				code2 = code2<<(sh&31) | w>>((16-sh)&31)
 				rng2 <<= sh & 31
 				sp2 += int(sh >> 3)
-				x = x<<bb | low
-			}
-			if x >= m {
-				err = dec.bad(2, sp2, fmt.Sprintf("index %d of kept weight %d outside the codebook of %d", x, i+0, m))
-				break
-			}
-			idx[i+0] = uint16(x)
-		}
-		if i+1 == len(idx) {
-			break
-		}
-		{
-			if sp3 > end3 {
-				err = dec.early(3, sp3 > end3)
-				break
-			}
-			r = rng3 >> freqBits
-			v = code3 / r
-			if v >= freqOne {
-				err = dec.bad(3, sp3, "code value outside the symbols' range")
-				break
-			}
-			e := it.lut[v>>lutShift]
-			s, c, f := uint32(e)&0xFF, uint32(e>>16)&0xFFFF, uint32(e>>32)
-			if v-c >= f {
-				s, c, f = it.find(s, v)
-			}
-			code3 -= r * c
-			rng3 = r * f
-			sh = uint32(bits.LeadingZeros32(rng3)>>3) * 8
-			w = uint32(buf3[sp3])<<8 | uint32(buf3[sp3+1])
-			code3 = code3<<(sh&31) | w>>((16-sh)&31)
-			rng3 <<= sh & 31
-			sp3 += int(sh >> 3)
-			it.count[uint8(s)] += 2
-			if it.left--; it.left == 0 {
-				it.nextPeriod()
-			}
-			x := s
-			if bb > 0 {
-				r = rng3 >> bb
-				low := code3 / r
-				if low >= 1<<bb {
-					err = dec.bad(3, sp3, "code value outside the range of an index's low bits")
+				it.count[uint8(s)] += 2
+				x := s
+				if bb > 0 {
+					r = rng2 >> bb
+					low := code2 / r
+					if low >= 1<<bb {
+						err = dec.bad(2, sp2, "code value outside the range of an index's low bits")
+						break
+					}
+					code2 -= r * low
+					rng2 = r
+					sh = byteShift(rng2)
+					w = uint32(buf2[sp2])<<8 | uint32(buf2[sp2+1])
+					code2 = code2<<(sh&31) | w>>((16-sh)&31)
+					rng2 <<= sh & 31
+					sp2 += int(sh >> 3)
+					x = x<<bb | low
+				}
+				if x >= m {
+					err = dec.bad(2, sp2, fmt.Sprintf("index %d of kept weight %d outside the codebook of %d", x, i+0, m))
 					break
 				}
-				code3 -= r * low
-				rng3 = r
-				sh = uint32(bits.LeadingZeros32(rng3)>>3) * 8
+				idx[i+0] = uint16(x)
+			}
+			if i+1 == stop {
+				break
+			}
+			{
+				if sp3 > end3 {
+					err = dec.early(3, sp3 > end3)
+					break
+				}
+				r = rng3 >> freqBits
+				v = code3 / r
+				if v >= freqOne {
+					err = dec.bad(3, sp3, "code value outside the symbols' range")
+					break
+				}
+				e := it.lut[v>>lutShift]
+				s, c, f := uint32(e)&0xFF, uint32(e>>16)&0xFFFF, uint32(e>>32)
+				if v-c >= f {
+					s, c, f = it.find(s, v)
+				}
+				code3 -= r * c
+				rng3 = r * f
+				sh = byteShift(rng3)
 				w = uint32(buf3[sp3])<<8 | uint32(buf3[sp3+1])
 				code3 = code3<<(sh&31) | w>>((16-sh)&31)
 				rng3 <<= sh & 31
 				sp3 += int(sh >> 3)
-				x = x<<bb | low
-			}
-			if x >= m {
-				err = dec.bad(3, sp3, fmt.Sprintf("index %d of kept weight %d outside the codebook of %d", x, i+1, m))
-				break
-			}
-			idx[i+1] = uint16(x)
-		}
-		if i+2 == len(idx) {
-			break
-		}
-		{
-			if sp4 > end4 {
-				err = dec.early(4, sp4 > end4)
-				break
-			}
-			r = rng4 >> freqBits
-			v = code4 / r
-			if v >= freqOne {
-				err = dec.bad(4, sp4, "code value outside the symbols' range")
-				break
-			}
-			e := it.lut[v>>lutShift]
-			s, c, f := uint32(e)&0xFF, uint32(e>>16)&0xFFFF, uint32(e>>32)
-			if v-c >= f {
-				s, c, f = it.find(s, v)
-			}
-			code4 -= r * c
-			rng4 = r * f
-			sh = uint32(bits.LeadingZeros32(rng4)>>3) * 8
-			w = uint32(buf4[sp4])<<8 | uint32(buf4[sp4+1])
-			code4 = code4<<(sh&31) | w>>((16-sh)&31)
-			rng4 <<= sh & 31
-			sp4 += int(sh >> 3)
-			it.count[uint8(s)] += 2
-			if it.left--; it.left == 0 {
-				it.nextPeriod()
-			}
-			x := s
-			if bb > 0 {
-				r = rng4 >> bb
-				low := code4 / r
-				if low >= 1<<bb {
-					err = dec.bad(4, sp4, "code value outside the range of an index's low bits")
+				it.count[uint8(s)] += 2
+				x := s
+				if bb > 0 {
+					r = rng3 >> bb
+					low := code3 / r
+					if low >= 1<<bb {
+						err = dec.bad(3, sp3, "code value outside the range of an index's low bits")
+						break
+					}
+					code3 -= r * low
+					rng3 = r
+					sh = byteShift(rng3)
+					w = uint32(buf3[sp3])<<8 | uint32(buf3[sp3+1])
+					code3 = code3<<(sh&31) | w>>((16-sh)&31)
+					rng3 <<= sh & 31
+					sp3 += int(sh >> 3)
+					x = x<<bb | low
+				}
+				if x >= m {
+					err = dec.bad(3, sp3, fmt.Sprintf("index %d of kept weight %d outside the codebook of %d", x, i+1, m))
 					break
 				}
-				code4 -= r * low
-				rng4 = r
-				sh = uint32(bits.LeadingZeros32(rng4)>>3) * 8
+				idx[i+1] = uint16(x)
+			}
+			if i+2 == stop {
+				break
+			}
+			{
+				if sp4 > end4 {
+					err = dec.early(4, sp4 > end4)
+					break
+				}
+				r = rng4 >> freqBits
+				v = code4 / r
+				if v >= freqOne {
+					err = dec.bad(4, sp4, "code value outside the symbols' range")
+					break
+				}
+				e := it.lut[v>>lutShift]
+				s, c, f := uint32(e)&0xFF, uint32(e>>16)&0xFFFF, uint32(e>>32)
+				if v-c >= f {
+					s, c, f = it.find(s, v)
+				}
+				code4 -= r * c
+				rng4 = r * f
+				sh = byteShift(rng4)
 				w = uint32(buf4[sp4])<<8 | uint32(buf4[sp4+1])
 				code4 = code4<<(sh&31) | w>>((16-sh)&31)
 				rng4 <<= sh & 31
 				sp4 += int(sh >> 3)
-				x = x<<bb | low
-			}
-			if x >= m {
-				err = dec.bad(4, sp4, fmt.Sprintf("index %d of kept weight %d outside the codebook of %d", x, i+2, m))
-				break
-			}
-			idx[i+2] = uint16(x)
-		}
-		if i+3 == len(idx) {
-			break
-		}
-		{
-			if sp5 > end5 {
-				err = dec.early(5, sp5 > end5)
-				break
-			}
-			r = rng5 >> freqBits
-			v = code5 / r
-			if v >= freqOne {
-				err = dec.bad(5, sp5, "code value outside the symbols' range")
-				break
-			}
-			e := it.lut[v>>lutShift]
-			s, c, f := uint32(e)&0xFF, uint32(e>>16)&0xFFFF, uint32(e>>32)
-			if v-c >= f {
-				s, c, f = it.find(s, v)
-			}
-			code5 -= r * c
-			rng5 = r * f
-			sh = uint32(bits.LeadingZeros32(rng5)>>3) * 8
-			w = uint32(buf5[sp5])<<8 | uint32(buf5[sp5+1])
-			code5 = code5<<(sh&31) | w>>((16-sh)&31)
-			rng5 <<= sh & 31
-			sp5 += int(sh >> 3)
-			it.count[uint8(s)] += 2
-			if it.left--; it.left == 0 {
-				it.nextPeriod()
-			}
-			x := s
-			if bb > 0 {
-				r = rng5 >> bb
-				low := code5 / r
-				if low >= 1<<bb {
-					err = dec.bad(5, sp5, "code value outside the range of an index's low bits")
+				it.count[uint8(s)] += 2
+				x := s
+				if bb > 0 {
+					r = rng4 >> bb
+					low := code4 / r
+					if low >= 1<<bb {
+						err = dec.bad(4, sp4, "code value outside the range of an index's low bits")
+						break
+					}
+					code4 -= r * low
+					rng4 = r
+					sh = byteShift(rng4)
+					w = uint32(buf4[sp4])<<8 | uint32(buf4[sp4+1])
+					code4 = code4<<(sh&31) | w>>((16-sh)&31)
+					rng4 <<= sh & 31
+					sp4 += int(sh >> 3)
+					x = x<<bb | low
+				}
+				if x >= m {
+					err = dec.bad(4, sp4, fmt.Sprintf("index %d of kept weight %d outside the codebook of %d", x, i+2, m))
 					break
 				}
-				code5 -= r * low
-				rng5 = r
-				sh = uint32(bits.LeadingZeros32(rng5)>>3) * 8
+				idx[i+2] = uint16(x)
+			}
+			if i+3 == stop {
+				break
+			}
+			{
+				if sp5 > end5 {
+					err = dec.early(5, sp5 > end5)
+					break
+				}
+				r = rng5 >> freqBits
+				v = code5 / r
+				if v >= freqOne {
+					err = dec.bad(5, sp5, "code value outside the symbols' range")
+					break
+				}
+				e := it.lut[v>>lutShift]
+				s, c, f := uint32(e)&0xFF, uint32(e>>16)&0xFFFF, uint32(e>>32)
+				if v-c >= f {
+					s, c, f = it.find(s, v)
+				}
+				code5 -= r * c
+				rng5 = r * f
+				sh = byteShift(rng5)
 				w = uint32(buf5[sp5])<<8 | uint32(buf5[sp5+1])
 				code5 = code5<<(sh&31) | w>>((16-sh)&31)
 				rng5 <<= sh & 31
 				sp5 += int(sh >> 3)
-				x = x<<bb | low
+				it.count[uint8(s)] += 2
+				x := s
+				if bb > 0 {
+					r = rng5 >> bb
+					low := code5 / r
+					if low >= 1<<bb {
+						err = dec.bad(5, sp5, "code value outside the range of an index's low bits")
+						break
+					}
+					code5 -= r * low
+					rng5 = r
+					sh = byteShift(rng5)
+					w = uint32(buf5[sp5])<<8 | uint32(buf5[sp5+1])
+					code5 = code5<<(sh&31) | w>>((16-sh)&31)
+					rng5 <<= sh & 31
+					sp5 += int(sh >> 3)
+					x = x<<bb | low
+				}
+				if x >= m {
+					err = dec.bad(5, sp5, fmt.Sprintf("index %d of kept weight %d outside the codebook of %d", x, i+3, m))
+					break
+				}
+				idx[i+3] = uint16(x)
 			}
-			if x >= m {
-				err = dec.bad(5, sp5, fmt.Sprintf("index %d of kept weight %d outside the codebook of %d", x, i+3, m))
-				break
-			}
-			idx[i+3] = uint16(x)
+		}
+		i = stop
+		if it.left == 0 {
+			it.nextPeriod()
 		}
 	}
 	d2.code, d2.rng, d2.pos = code2, rng2, sp2
