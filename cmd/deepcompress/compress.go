@@ -38,6 +38,7 @@ type compressOptions struct {
 	reportDir  string
 	coder      dcz.Coder
 	maxError   float64
+	rateLambda float64
 }
 
 func compressCmd() *cobra.Command {
@@ -120,11 +121,14 @@ OUT.config.json for --config.`,
 	f.BoolVar(&o.asJSON, "json", false, "print the stage table as JSON")
 	f.StringVar(&o.reportDir, "report", "", "also write REPORT.md and its PNG figures (weight distributions, shared weights) into this folder")
 	f.Float64Var(&o.maxError, "max-error", 0, "MNIST models (not with --data): search the kept fractions and bits for the smallest file whose held-out error is at most this percent (see above)")
+	f.Float64Var(&o.rateLambda, "rate-lambda", 0, "MNIST chain: rate-aware weight sharing in every layer, replacing the config's quantize.lambda: each weight goes to the shared value of least squared error plus this times the layer's weight variance times the value's index code length in bits (0: k-means)")
 	f.BoolVar(&o.dataFree, "data-free", false, "compress any safetensors file without data or retraining: prune, share and Huffman-code tensor by tensor, streaming (see --keep, --bits, --index-bits, --min-size)")
 	f.TextVar(&o.coder, "coder", dcz.CoderHuffman, "entropy coder of the shared weights: huffman (the paper's), arith (context-adaptive binary arithmetic coding, DeepCABAC) or auto (per tensor the smaller of the two, never larger than huffman); older readers refuse arith tensors")
 	o.df = addDataFreeFlags(cmd)
 	o.ga = addGraphFlags(cmd)
 	cmd.MarkFlagsMutuallyExclusive("data", "data-free")
+	cmd.MarkFlagsMutuallyExclusive("rate-lambda", "data")
+	cmd.MarkFlagsMutuallyExclusive("rate-lambda", "data-free")
 	cmd.MarkFlagsMutuallyExclusive("max-error", "max-drop")
 	cmd.MarkFlagsMutuallyExclusive("max-error", "data")
 	cmd.MarkFlagsMutuallyExclusive("max-error", "data-free")
@@ -172,6 +176,9 @@ func (o *compressOptions) runChain(cmd *cobra.Command) error {
 	}
 	if err != nil {
 		return err
+	}
+	if cmd.Flags().Changed("rate-lambda") {
+		cfg.Quantize.Lambda = map[string]float64{"*": o.rateLambda}
 	}
 	if err := cfg.Validate(m); err != nil { // before loading any data
 		return err

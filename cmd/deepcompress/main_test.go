@@ -139,6 +139,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"decode", embedded, "--out", out("x.txt")}, "--out must end in .onnx or .safetensors"},
 		{[]string{"quantize", "--model", embedded, "--out", out("q.dcz"), "--bits", "fc1=x"}, `invalid argument "fc1=x" for "--bits" flag`},
 		{[]string{"compress", "--model", embedded, "--out", out("c.dcz"), "--preset", "fast"}, `unknown preset "fast"`},
+		{[]string{"compress", "--model", embedded, "--out", out("c.dcz"), "--rate-lambda", "-1"}, "rate weight lambda -1 is not a finite non-negative number"},
+		{[]string{"compress", "--model", embedded, "--out", out("c.dcz"), "--rate-lambda", "0.1", "--data-free"}, "[data-free rate-lambda] were all set"},
 	} {
 		_, err := run(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
