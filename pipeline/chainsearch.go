@@ -488,9 +488,10 @@ func scaleRules(m *nn.Model, cfg prune.Config, f float64) prune.Config {
 
 // Evaluate prunes the input model to p's fractions at once, retrains it
 // briefly when the metric is wanted, shares its weights with p's bits
-// (codebooks fine-tuned as briefly), and codes it with the base's encode
-// settings: the exact size of the file a run would write, and the
-// held-out error in percent. The model is restored after.
+// (as the Runner's quantize stage does, codebooks fine-tuned as briefly)
+// and codes it with the base's encode settings: the exact size of the
+// file a run would write, and the held-out error in percent. The model
+// is restored after.
 func (sp *chainSpace) Evaluate(ctx context.Context, p SearchPoint, withMetric bool) (SearchMeasure, error) {
 	m, cfg := sp.m, sp.config(p)
 	defer m.Restore(sp.orig)
@@ -506,7 +507,7 @@ func (sp *chainSpace) Evaluate(ctx context.Context, p SearchPoint, withMetric bo
 	var layers []*quantize.Layer
 	if q := cfg.Quantize; !q.Skip {
 		var err error
-		if layers, err = finetune.Quantize(m, q.Bits, quantize.Options{Init: q.Init, Optimal: q.Optimal, Seed: int64(cfg.Seed)}); err != nil {
+		if layers, err = finetune.QuantizeRate(m, q.Bits, q.Lambda, quantize.Options{Init: q.Init, Optimal: q.Optimal, Seed: int64(cfg.Seed)}); err != nil {
 			return SearchMeasure{}, err
 		}
 		ft := q.FineTune

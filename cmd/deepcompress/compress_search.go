@@ -48,16 +48,13 @@ func (o *compressOptions) chainSearch(cmd *cobra.Command) (s pipeline.ChainSearc
 }
 
 // searchBase is the recipe the search starts from: --config, an explicit
-// --preset, else the preset "max" where one exists for the architecture,
-// else "paper".
+// --preset, else the preset max.
 func (o *compressOptions) searchBase(cmd *cobra.Command, spec arch.Spec) (pipeline.Config, error) {
-	if o.configPath != "" || cmd.Flags().Changed("preset") {
-		return compressConfig(o.configPath, o.preset, spec)
+	preset := o.preset
+	if !cmd.Flags().Changed("preset") {
+		preset = "max"
 	}
-	if c, err := pipeline.Preset("max", arch.Identify(spec)); err == nil {
-		return c, nil
-	}
-	return pipeline.Preset("paper", arch.Identify(spec))
+	return compressConfig(o.configPath, preset, spec)
 }
 
 // runChainSearch searches the settings of a chain model (compress
