@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -200,7 +202,7 @@ func (c *ChainSearcher) logf(format string, args ...any) {
 // full run's file to out. The cheap candidates are searched for the
 // smallest within the slackened bound (SearchGoal, Search), then full
 // runs of the chosen bits bisect the ladder (Refine) within
-// 1 + Retries runs. A missed goal is not an error: the report says so.
+// 1 + Retries runs, as many steps past the cheap choice at most. A missed goal is not an error: the report says so.
 // Each full run keeps its checkpoints in WorkDir, in a folder named by
 // its config, so a rerun after an interruption resumes there.
 func (c *ChainSearcher) Run(ctx context.Context, m *nn.Model, out string) (*ChainSearchReport, error) {
@@ -289,7 +291,11 @@ func (c *ChainSearcher) refine(ctx context.Context, m *nn.Model, space *chainSpa
 			map[bool]string{true: "goal met", false: "goal missed"}[run.Met], time.Since(begin).Round(time.Second))
 		return meas, nil
 	}
-	tries, best, err := Refine(ctx, goal, space.Steps(), from, safe, budget, full)
+	// The brief measure's slack is calibrated, so the boundary lies near
+	// from: a full run that met bisects on at most budget steps further,
+	// not to the ladder's end (with 2 runs: from, then the next step).
+	steps := min(space.Steps(), from.Step+budget+1)
+	tries, best, err := Refine(ctx, goal, steps, from, safe, budget, full)
 	if err != nil {
 		return nil, err
 	}
@@ -561,15 +567,19 @@ func describeChain(t ChainTrial) string {
 	return fmt.Sprintf("scale %g, bits %s: %d bytes (%.1fx), held-out error %.2f %%", t.Scale, t.Bits, t.Bytes, t.Ratio, t.HeldOutError)
 }
 
-// ChainSearchTable is the search's table: every candidate measured, then
-// every full run with its test error (reported, not used to choose).
+// ChainSearchTable is the search's table: every candidate measured (by
+// bits, then by falling scale), then every full run with its test error (reported, not used to choose).
 func ChainSearchTable(rep *ChainSearchReport) report.Table {
 	t := report.Table{Header: []string{"run", "scale", "bits", "bytes", "ratio", "held-out error", "test error"}}
 	row := func(kind string, c ChainTrial, test string) {
 		t.Rows = append(t.Rows, []string{kind, fmt.Sprint(c.Scale), c.Bits, fmt.Sprint(c.Bytes),
 			fmt.Sprintf("%.1fx", c.Ratio), fmt.Sprintf("%.2f %%", c.HeldOutError), test})
 	}
-	for _, c := range rep.Trials {
+	trials := slices.Clone(rep.Trials)
+	slices.SortStableFunc(trials, func(a, b ChainTrial) int {
+		return cmp.Or(strings.Compare(a.Bits, b.Bits), cmp.Compare(b.Scale, a.Scale))
+	})
+	for _, c := range trials {
 		row("candidate", c, "-")
 	}
 	for i, r := range rep.Runs {

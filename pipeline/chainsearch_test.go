@@ -190,6 +190,9 @@ func TestChainSearchMeetsBound(t *testing.T) {
 	if e, _ := errorPercent(dec, held); math.Abs(e-kept.HeldOutError) > 1e-9 {
 		t.Errorf("file's held-out error %.2f %%, reported %.2f %%", e, kept.HeldOutError)
 	}
+	if tab := ChainSearchTable(rep); len(tab.Rows) != len(rep.Trials)+len(rep.Runs) || strings.Count(tab.Text(), ", kept") != 1 {
+		t.Errorf("table of %d candidates and %d runs:\n%s", len(rep.Trials), len(rep.Runs), tab.Text())
+	}
 	path := filepath.Join(dir, "small.config.json")
 	if err := WriteConfig(path, rep.Config); err != nil {
 		t.Fatal(err)
