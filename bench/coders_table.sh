@@ -17,7 +17,8 @@
 # and left out of the table, never replaced by another. The VGG-16-shaped
 # file (OUT/vgg16.dcz) is generated once if absent, as
 # bench/vgg16_datafree.sh makes it (seed 1, bench/vgg16_paper.json,
-# Huffman-coded), niced; its 553 MB safetensors input is removed after.
+# Huffman-coded), niced; its 553 MB safetensors input is removed after
+# (about 1.2 GB free needed in the temporary directory meanwhile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,11 +40,11 @@ if [[ ! -f $vgg ]]; then
 	echo "== $vgg absent: generating it (bench/vgg16gen seed 1, compress --data-free --config bench/vgg16_paper.json, niced)"
 	go build -o "$tmp/deepcompress" ./cmd/deepcompress
 	go build -o "$tmp/vgg16gen" ./bench/vgg16gen
-	st=$OUT/vgg16.safetensors.tmp
-	nice "$tmp/vgg16gen" -out "$st" -seed 1 -dtype f32
-	nice "$tmp/deepcompress" compress --data-free --model "$st" --out "$vgg.tmp" --config bench/vgg16_paper.json >"$tmp/vgg-compress.log"
-	rm -f "$st"
-	mv "$vgg.tmp" "$vgg"
+	# The 553 MB input lives in $tmp, removed on exit; compress writes
+	# its output atomically.
+	nice "$tmp/vgg16gen" -out "$tmp/vgg16.safetensors" -seed 1 -dtype f32
+	nice "$tmp/deepcompress" compress --data-free --model "$tmp/vgg16.safetensors" --out "$vgg" --config bench/vgg16_paper.json >"$tmp/vgg-compress.log"
+	rm -f "$tmp/vgg16.safetensors"
 fi
 
 # present FILE...: the files that exist; the others are reported.
