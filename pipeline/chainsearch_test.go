@@ -26,8 +26,12 @@ func chainBase() Config {
 }
 
 // chainSearchSmall is a search sized for the small synthetic model.
-func chainSearchSmall() ChainSearch {
-	s := DefaultChainSearch()
+func chainSearchSmall(t *testing.T) ChainSearch {
+	m, err := nn.New(smallSpec(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := DefaultChainSearch(m)
 	s.HeldOut, s.RetrainSamples = 200, 300
 	s.MaxError = 20
 	return s
@@ -55,7 +59,7 @@ func TestChainSpaceMonotoneAndCached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := newChainSpace(m, chainBase(), chainSearchSmall(), fit, held)
+	sp, err := newChainSpace(m, chainBase(), chainSearchSmall(t), fit, held)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,6 +136,31 @@ func TestBitOptions(t *testing.T) {
 	}
 }
 
+// TestDefaultChainSearchByModel: candidates of a model with convolutions
+// retrain on fewer images than those of a dense one; both searches run.
+func TestDefaultChainSearchByModel(t *testing.T) {
+	brief := map[string][2]int{}
+	for _, name := range []string{"lenet300", "lenet5"} {
+		spec, err := arch.Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := nn.New(spec, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := DefaultChainSearch(m)
+		s.MaxError = 1
+		if err := s.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		brief[name] = [2]int{s.Retrain.Epochs, s.RetrainSamples}
+	}
+	if brief["lenet300"] != [2]int{2, 20000} || brief["lenet5"] != [2]int{1, 10000} {
+		t.Errorf("brief retraining (epochs, images) %v, want lenet300 2 on 20000, lenet5 1 on 10000", brief)
+	}
+}
+
 // TestScaleRules: keep fractions scaled and clipped to 1, the default
 // rule made explicit per layer, quality thresholds raised as fewer
 // weights are kept, a global keep scaled.
@@ -157,7 +186,7 @@ func TestScaleRules(t *testing.T) {
 func TestChainSearchMeetsBound(t *testing.T) {
 	m := trainedSmall(t)
 	dir := t.TempDir()
-	s := chainSearchSmall()
+	s := chainSearchSmall(t)
 	c := &ChainSearcher{Base: chainBase(), Search: s, Train: synthetic(800, 1), Test: synthetic(200, 2), WorkDir: filepath.Join(dir, "work")}
 	out := filepath.Join(dir, "small.dcz")
 	rep, err := c.Run(context.Background(), m, out)
@@ -219,7 +248,7 @@ func TestChainSearchRefusesBadGoals(t *testing.T) {
 		{1, 1, "exactly one"}, {0, 0, "exactly one"}, {-1, 0, "positive"}, {0, -0.5, "positive"},
 		{math.NaN(), 0, "finite"}, {100, 0, "below 100"},
 	} {
-		s := DefaultChainSearch()
+		s := chainSearchSmall(t)
 		s.MaxError, s.MaxDrop = c.maxErr, c.maxDrop
 		if err := s.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("max error %v, max drop %v: error %v, want one saying %q", c.maxErr, c.maxDrop, err, c.want)
@@ -227,7 +256,7 @@ func TestChainSearchRefusesBadGoals(t *testing.T) {
 	}
 	base := chainBase()
 	base.Prune.Rounds = 0
-	c := &ChainSearcher{Base: base, Search: chainSearchSmall(), Train: synthetic(800, 1), Test: synthetic(200, 2), WorkDir: t.TempDir()}
+	c := &ChainSearcher{Base: base, Search: chainSearchSmall(t), Train: synthetic(800, 1), Test: synthetic(200, 2), WorkDir: t.TempDir()}
 	if _, err := c.Run(context.Background(), trainedSmall(t), filepath.Join(t.TempDir(), "x.dcz")); err == nil || !strings.Contains(err.Error(), "prunes nothing") {
 		t.Errorf("a base without pruning: %v", err)
 	}

@@ -162,7 +162,7 @@ func (o *compressOptions) run(cmd *cobra.Command) error {
 // quantize and fine-tune, encode, checkpointing each step in the work
 // directory.
 func (o *compressOptions) runChain(cmd *cobra.Command) error {
-	search, searching, err := o.chainSearch(cmd)
+	searching, err := o.searchGoal(cmd)
 	if err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func (o *compressOptions) runChain(cmd *cobra.Command) error {
 		return err
 	}
 	if searching {
-		return o.runChainSearch(cmd, m, cfg, search, train, test, workDir)
+		return o.runChainSearch(cmd, m, cfg, train, test, workDir)
 	}
 	start := time.Now()
 	res, err := runPipeline(cmd.Context(), m, cfg, train, test, o.out, workDir, cmd.ErrOrStderr())

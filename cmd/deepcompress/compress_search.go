@@ -16,35 +16,40 @@ import (
 	"github.com/deepcompress/deepcompress/pipeline"
 )
 
-// chainSearch is the settings search the flags ask for on a chain model
-// (searching false when they ask for none): --max-error or --max-drop,
-// --search-retries when set.
-func (o *compressOptions) chainSearch(cmd *cobra.Command) (s pipeline.ChainSearch, searching bool, err error) {
-	s = pipeline.DefaultChainSearch()
+// searchGoal checks the chain search's flags (--max-error, --max-drop,
+// --search-retries) before anything is loaded: searching is false when
+// they ask for no search.
+func (o *compressOptions) searchGoal(cmd *cobra.Command) (searching bool, err error) {
 	set := cmd.Flags().Changed
 	if set("target-ratio") {
-		return s, false, errors.New("--target-ratio needs --data; the MNIST chain models search with --max-error or --max-drop")
+		return false, errors.New("--target-ratio needs --data; the MNIST chain models search with --max-error or --max-drop")
 	}
 	for _, f := range []struct {
 		name string
 		v    float64
-		dst  *float64
-	}{{"max-error", o.maxError, &s.MaxError}, {"max-drop", o.ga.maxDrop, &s.MaxDrop}} {
+	}{{"max-error", o.maxError}, {"max-drop", o.ga.maxDrop}} {
 		if !set(f.name) {
 			continue
 		}
 		if !(f.v > 0 && f.v < 100) {
-			return s, false, fmt.Errorf("--%s wants a percentage of the held-out images above 0 and below 100, got %g", f.name, f.v)
+			return false, fmt.Errorf("--%s wants a percentage of the held-out images above 0 and below 100, got %g", f.name, f.v)
 		}
-		*f.dst, searching = f.v, true
+		searching = true
 	}
-	if !searching {
-		return s, false, nil
+	if searching && o.ga.retries < 0 {
+		return false, fmt.Errorf("--search-retries %d: want 0 or more", o.ga.retries)
 	}
-	if set("search-retries") {
+	return searching, nil
+}
+
+// chainSearch is the search for m the flags ask for.
+func (o *compressOptions) chainSearch(cmd *cobra.Command, m *nn.Model) (pipeline.ChainSearch, error) {
+	s := pipeline.DefaultChainSearch(m)
+	s.MaxError, s.MaxDrop = o.maxError, o.ga.maxDrop
+	if cmd.Flags().Changed("search-retries") {
 		s.Retries = o.ga.retries
 	}
-	return s, true, s.Validate()
+	return s, s.Validate()
 }
 
 // searchBase is the recipe the search starts from: --config, an explicit
@@ -60,7 +65,11 @@ func (o *compressOptions) searchBase(cmd *cobra.Command, spec arch.Spec) (pipeli
 // runChainSearch searches the settings of a chain model (compress
 // --max-error/--max-drop): cheap candidates, then full runs, the chosen
 // file written to out and its recipe beside it.
-func (o *compressOptions) runChainSearch(cmd *cobra.Command, m *nn.Model, base pipeline.Config, s pipeline.ChainSearch, train, test nn.Dataset, workDir string) error {
+func (o *compressOptions) runChainSearch(cmd *cobra.Command, m *nn.Model, base pipeline.Config, train, test nn.Dataset, workDir string) error {
+	s, err := o.chainSearch(cmd, m)
+	if err != nil {
+		return err
+	}
 	c := &pipeline.ChainSearcher{Base: base, Search: s, Train: train, Test: test, WorkDir: workDir, Log: cmd.ErrOrStderr(),
 		Progress: func(step string) func(nn.Progress) { return trainingBar(step) }}
 	start := time.Now()
