@@ -209,49 +209,22 @@ func (c *ChainSearcher) logf(format string, args ...any) {
 
 // Run searches the settings for m (left unchanged) and writes the best
 // full run's file to out. The cheap candidates are searched for the
-// smallest within the slackened bound (SearchGoal, Search), then full
-// runs of the chosen bits bisect the ladder (Refine) within
-// 1 + Retries runs, as many steps past the cheap choice at most. A missed goal is not an error: the report says so.
-// Each full run keeps its checkpoints in WorkDir, in a folder named by
-// its config, so a rerun after an interruption resumes there.
+// smallest within the slackened bound (Search), then full runs of the
+// chosen bits bisect the ladder (Refine): 1 + Retries runs at most, as
+// many steps past the cheap choice at most. A missed goal is not an
+// error: the report says so. Each full run keeps its checkpoints in
+// WorkDir, in a folder named by its config, so a rerun after an
+// interruption resumes there.
 func (c *ChainSearcher) Run(ctx context.Context, m *nn.Model, out string) (*ChainSearchReport, error) {
-	s := c.Search
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	if err := c.Base.Validate(m); err != nil {
-		return nil, err
-	}
-	if c.Base.Prune.Rounds == 0 {
-		return nil, errors.New("pipeline: the search scales the base's kept fractions, and the base prunes nothing (prune.rounds 0)")
-	}
-	fit, held, err := SplitHeldOut(c.Train, s.HeldOut)
+	space, rep, err := c.begin(m)
 	if err != nil {
 		return nil, err
 	}
-	space, err := newChainSpace(m, c.Base, s, fit, held)
-	if err != nil {
-		return nil, err
-	}
-	rep := &ChainSearchReport{OriginalHeldOutError: space.origError}
-	if rep.OriginalTestError, err = errorPercent(m, c.Test); err != nil {
-		return nil, err
-	}
-	bound := s.MaxError
-	rep.Goal = fmt.Sprintf("held-out error at most %g %%", bound)
-	if s.MaxDrop > 0 {
-		bound = space.origError + s.MaxDrop
-		rep.Goal = fmt.Sprintf("held-out accuracy at most %g points below the input model's (error at most %.2f %%)", s.MaxDrop, bound)
-	}
-	goal := SearchGoal{MaxMetric: bound}
-	cheap := SearchGoal{MaxMetric: space.origError + s.Slack*(bound-space.origError)}
-	if bound <= space.origError {
-		cheap = goal
-	}
+	goal, cheap := c.goals(space.origError, rep)
 	c.logf("search: %s; the input model's held-out error %.2f %% (%d images; its training saw them), test error %.2f %%",
-		rep.Goal, space.origError, held.Len(), rep.OriginalTestError)
+		rep.Goal, space.origError, space.held.Len(), rep.OriginalTestError)
 	c.logf("search: %d scales x %d bit sets, each pruned at once and retrained %d epoch(s) on %d images; candidates within %.2f %%",
-		space.Steps(), space.Options(), s.Retrain.Epochs, space.sub.Len(), cheap.MaxMetric)
+		space.Steps(), space.Options(), c.Search.Retrain.Epochs, space.sub.Len(), cheap.MaxMetric)
 	start := time.Now()
 	searcher := NewSearcher(space, func(t SearchTrial) {
 		ct := space.trial(t)
@@ -266,6 +239,8 @@ func (c *ChainSearcher) Run(ctx context.Context, m *nn.Model, out string) (*Chai
 	if !found.Feasible {
 		c.logf("search: no candidate within %.2f %%; starting from the nearest", cheap.MaxMetric)
 	} else if cheap != goal {
+		// The smallest candidate within the bound itself: where a miss
+		// of the first full run bisects back to.
 		t, ok, err := searcher.Boundary(ctx, goal, found.Best.Option)
 		if err != nil {
 			return nil, err
@@ -273,6 +248,49 @@ func (c *ChainSearcher) Run(ctx context.Context, m *nn.Model, out string) (*Chai
 		safe = map[bool]int{true: t.Step, false: 0}[ok]
 	}
 	return c.refine(ctx, m, space, goal, found.Best.SearchPoint, safe, out, rep)
+}
+
+// begin checks the search and sets up its space and report.
+func (c *ChainSearcher) begin(m *nn.Model) (*chainSpace, *ChainSearchReport, error) {
+	if err := c.Search.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if err := c.Base.Validate(m); err != nil {
+		return nil, nil, err
+	}
+	if c.Base.Prune.Rounds == 0 {
+		return nil, nil, errors.New("pipeline: the search scales the base's kept fractions, and the base prunes nothing (prune.rounds 0)")
+	}
+	fit, held, err := SplitHeldOut(c.Train, c.Search.HeldOut)
+	if err != nil {
+		return nil, nil, err
+	}
+	space, err := newChainSpace(m, c.Base, c.Search, fit, held)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := &ChainSearchReport{OriginalHeldOutError: space.origError}
+	rep.OriginalTestError, err = errorPercent(m, c.Test)
+	return space, rep, err
+}
+
+// goals are the bound on the held-out error in percent (goal) and the
+// slackened one the cheap candidates are held to (cheap): the input
+// model's error plus Slack times the loss the bound allows. It names the
+// goal in rep.
+func (c *ChainSearcher) goals(origError float64, rep *ChainSearchReport) (goal, cheap SearchGoal) {
+	s := c.Search
+	bound := s.MaxError
+	rep.Goal = fmt.Sprintf("held-out error at most %g %%", bound)
+	if s.MaxDrop > 0 {
+		bound = origError + s.MaxDrop
+		rep.Goal = fmt.Sprintf("held-out accuracy at most %g points below the input model's (error at most %.2f %%)", s.MaxDrop, bound)
+	}
+	goal = SearchGoal{MaxMetric: bound}
+	if bound <= origError {
+		return goal, goal
+	}
+	return goal, SearchGoal{MaxMetric: origError + s.Slack*(bound-origError)}
 }
 
 // refine runs the full recipe on the points Refine picks and writes the
@@ -286,7 +304,7 @@ func (c *ChainSearcher) refine(ctx context.Context, m *nn.Model, space *chainSpa
 		cfg := space.config(p)
 		c.logf("search: full run %d of at most %d: scale %g, bits %s", len(results)+1, budget, space.scales[p.Step], space.bitsText(p.Option))
 		begin := time.Now()
-		res, file, heldErr, err := c.fullRun(ctx, m, cfg, space.held)
+		res, file, heldErr, err := c.fullRun(ctx, m, cfg, space.fit, space.held)
 		if err != nil {
 			return SearchMeasure{}, err
 		}
@@ -330,12 +348,8 @@ func (c *ChainSearcher) refine(ctx context.Context, m *nn.Model, space *chainSpa
 // fullRun runs cfg with the Runner on a copy of m, training on fit (the
 // held-out images aside) and reporting the test set; it returns the run,
 // its file (in the work directory) and the file's held-out error.
-func (c *ChainSearcher) fullRun(ctx context.Context, m *nn.Model, cfg Config, held nn.Dataset) (*Result, string, float64, error) {
+func (c *ChainSearcher) fullRun(ctx context.Context, m *nn.Model, cfg Config, fit, held nn.Dataset) (*Result, string, float64, error) {
 	student, err := copyModel(m)
-	if err != nil {
-		return nil, "", 0, err
-	}
-	fit, _, err := SplitHeldOut(c.Train, c.Search.HeldOut)
 	if err != nil {
 		return nil, "", 0, err
 	}
@@ -395,15 +409,16 @@ func WriteConfig(path string, c Config) error {
 // chainSpace is the SearchSpace of a chain model: steps are the scales of
 // the base's kept fractions, options the bit sets.
 type chainSpace struct {
-	m         *nn.Model // a copy of the input model, restored after each candidate
-	orig      nn.Snapshot
-	base      Config
-	s         ChainSearch
-	scales    []float64
-	bits      []map[string]int // by layer name, one per option
-	sub, held nn.Dataset
-	origError float64
-	dense     int64
+	m      *nn.Model // a copy of the input model, restored after each candidate
+	orig   nn.Snapshot
+	base   Config
+	s      ChainSearch
+	scales []float64
+	bits   []map[string]int // by layer name, one per option
+	// sub: the first RetrainSamples of fit, which the full runs train on.
+	fit, sub, held nn.Dataset
+	origError      float64
+	dense          int64
 }
 
 func newChainSpace(m *nn.Model, base Config, s ChainSearch, fit, held nn.Dataset) (*chainSpace, error) {
@@ -411,7 +426,7 @@ func newChainSpace(m *nn.Model, base Config, s ChainSearch, fit, held nn.Dataset
 	if err != nil {
 		return nil, err
 	}
-	sp := &chainSpace{m: work, orig: work.Snapshot(), base: base, s: s, scales: s.Scales, held: held, dense: denseBytes(m)}
+	sp := &chainSpace{m: work, orig: work.Snapshot(), base: base, s: s, scales: s.Scales, fit: fit, held: held, dense: denseBytes(m)}
 	sp.bits = bitOptions(work, base.Quantize, s.BitSteps)
 	n := fit.Len()
 	if s.RetrainSamples > 0 {

@@ -264,3 +264,25 @@ func TestChainSearchRefusesBadGoals(t *testing.T) {
 		t.Error("holding out every image was accepted")
 	}
 }
+
+// TestChainGoals: --max-drop bounds the error at the input model's plus
+// the drop; the cheap candidates get Slack times the allowed loss, and
+// no slack when the bound allows none.
+func TestChainGoals(t *testing.T) {
+	for _, c := range []struct {
+		maxErr, maxDrop, orig float64
+		goal, cheap           float64
+	}{
+		{maxErr: 1, orig: 0.2, goal: 1, cheap: 0.2 + 2.5*0.8},
+		{maxDrop: 1, orig: 0.5, goal: 1.5, cheap: 0.5 + 2.5},
+		{maxErr: 0.3, orig: 0.5, goal: 0.3, cheap: 0.3},
+	} {
+		s := chainSearchSmall(t)
+		s.MaxError, s.MaxDrop = c.maxErr, c.maxDrop
+		rep := &ChainSearchReport{}
+		goal, cheap := (&ChainSearcher{Search: s}).goals(c.orig, rep)
+		if math.Abs(goal.MaxMetric-c.goal) > 1e-12 || math.Abs(cheap.MaxMetric-c.cheap) > 1e-12 || goal.MaxBytes != 0 || rep.Goal == "" {
+			t.Errorf("%+v: goal %+v, cheap %+v (%q)", c, goal, cheap, rep.Goal)
+		}
+	}
+}
