@@ -15,7 +15,8 @@
 //	    -lambda 0,0.01,0.03,0.1,0.3 [-bits fc1=4] -out /tmp/rl
 //
 // -bits replaces the recipe's quantize bits (by layer name or pattern);
-// -layers applies lambda to the named layers only (default every layer).
+// -layers applies lambda to the named layers only (default every layer);
+// -lambda config runs the recipe's own (per-layer) quantize.lambda.
 package main
 
 import (
@@ -55,7 +56,7 @@ func main() {
 	flag.StringVar(&o.config, "config", "", "the chain recipe (JSON) that run used")
 	flag.StringVar(&o.out, "out", "", "folder for the .dcz files (lambda-L.dcz) and work directories")
 	flag.StringVar(&o.dataDir, "data-dir", "", "MNIST IDX folder (default: the GoMNIST module)")
-	flag.StringVar(&lambdas, "lambda", "0,0.01,0.03,0.1,0.3", "comma-separated rate weights")
+	flag.StringVar(&lambdas, "lambda", "0,0.01,0.03,0.1,0.3", "comma-separated rate weights, or \"config\": the recipe's own quantize.lambda (per layer)")
 	flag.StringVar(&bits, "bits", "", "NAME=BITS,... replacing the recipe's quantize bits")
 	flag.StringVar(&layers, "layers", "*", "comma-separated layers (names or patterns) that get lambda")
 	flag.StringVar(&seeds, "seeds", "", "comma-separated seeds of the fine-tuning (the config's seed; default the recipe's); the error is averaged")
@@ -76,7 +77,14 @@ func (o *options) parse(lambdas, bits, layers, seeds string) error {
 	if o.model == "" || o.pruned == "" || o.config == "" || o.out == "" || flag.NArg() > 0 {
 		return fmt.Errorf("usage: ratelambda -model M.safetensors -pruned WORK/pruned-round1.safetensors -config R.json -out DIR [-lambda L,...] [-bits NAME=B,...] [-layers NAME,...] [-half] [-coder auto]")
 	}
+	if lambdas == "config" {
+		o.lambdas = []float64{fromConfig}
+		lambdas = ""
+	}
 	for _, s := range strings.Split(lambdas, ",") {
+		if s == "" {
+			continue
+		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil {
 			return fmt.Errorf("-lambda: %v", err)
@@ -154,7 +162,7 @@ func (o *options) run() error {
 		}
 		if len(o.seeds) > 1 {
 			n := int64(len(o.seeds))
-			fmt.Printf("%-8g %-18s %-8s %-6s %8d %7.1fx %6.2f%%  (mean of %d seeds)\n", l, bitsText(base.Quantize.Bits), strings.Join(o.layers, ","), "mean",
+			fmt.Printf("%-8s %-18s %-8s %-6s %8d %7.1fx %6.2f%%  (mean of %d seeds)\n", lambdaText(l), bitsText(base.Quantize.Bits), strings.Join(o.layers, ","), "mean",
 				bytes/n, float64(o.dense)*float64(n)/float64(bytes), 100*float64(wrong)/float64(total), n)
 		}
 	}
@@ -169,14 +177,16 @@ func (o *options) one(base pipeline.Config, l float64, train, test nn.Dataset) (
 		return pipeline.Stage{}, err
 	}
 	cfg := base
-	cfg.Quantize.Lambda = nil
-	if l != 0 {
+	if l != fromConfig {
+		cfg.Quantize.Lambda = nil
+	}
+	if l > 0 {
 		cfg.Quantize.Lambda = map[string]float64{}
 		for _, name := range o.layers {
 			cfg.Quantize.Lambda[name] = l
 		}
 	}
-	name := fmt.Sprintf("lambda-%g%s-seed%d", l, o.tag(), cfg.Seed)
+	name := fmt.Sprintf("lambda-%s%s-seed%d", lambdaText(l), o.tag(), cfg.Seed)
 	work := filepath.Join(o.out, name+".work")
 	if err := os.RemoveAll(work); err != nil {
 		return pipeline.Stage{}, err
@@ -190,9 +200,20 @@ func (o *options) one(base pipeline.Config, l float64, train, test nn.Dataset) (
 	os.RemoveAll(work)
 	final := res.Stages[len(res.Stages)-1]
 	o.dense = res.Stages[0].Bytes
-	fmt.Printf("%-8g %-18s %-8s %-6d %8d %7.1fx %6.2f%% %s\n", l, bitsText(cfg.Quantize.Bits), strings.Join(o.layers, ","), cfg.Seed, final.Bytes, final.Ratio,
+	fmt.Printf("%-8s %-18s %-8s %-6d %8d %7.1fx %6.2f%% %s\n", lambdaText(l), bitsText(cfg.Quantize.Bits), strings.Join(o.layers, ","), cfg.Seed, final.Bytes, final.Ratio,
 		100*float64(final.Total-final.Correct)/float64(final.Total), time.Since(start).Round(time.Second))
 	return final, nil
+}
+
+// fromConfig stands for the recipe's own quantize.lambda in the list of
+// rate weights.
+const fromConfig = -1
+
+func lambdaText(l float64) string {
+	if l == fromConfig {
+		return "config"
+	}
+	return strconv.FormatFloat(l, 'g', -1, 64)
 }
 
 // tag names the variant in file names: the -bits and -layers given.
