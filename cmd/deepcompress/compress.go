@@ -93,13 +93,13 @@ retraining does not see them, and the test set is never used to choose.
 The input model saw them in its own training, so held-out errors are
 optimistic: the input model's is near 0 (so --max-drop P is about
 --max-error P), and on LeNet-300-100 the compressed files' test errors
-were 0.5 to 0.9 points above their held-out errors (choose E with that
-in mind). The search starts from --config, --preset if given, else the
+were 0.5 to 0.9 points above their held-out errors, on LeNet-5 0.5
+(choose E with that in mind). The search starts from --config, --preset if given, else the
 preset max; it scales every kept fraction along a ladder (2.4 to 0.42
 times the base's) with the base's bits and its fully connected bits one
-more or one fewer, measures each candidate cheaply (pruned at once, two
-epochs of distilled retraining on 20,000 images, shared and coded: the
-exact bytes), then runs the base's full recipe on the best (2 runs
+more or one fewer, measures each candidate cheaply (pruned at once,
+retrained with distillation two epochs on 20,000 images, LeNet-5 one on
+10,000, shared and coded: the exact bytes), then runs the base's full recipe on the best (2 runs
 unless --search-retries says otherwise; minutes each) and keeps the
 smallest that met the bound. The chosen recipe is written to
 OUT.config.json for --config.`,
