@@ -478,13 +478,7 @@ func (c *cursor) decodeHuffman(l *Layer, s *Section) error {
 		}
 		c.off += used
 		s.IndexBytes = used
-		var fillers []int
-		for i, g := range gaps {
-			if g == span+1 {
-				gaps[i] = span
-				fillers = append(fillers, i)
-			}
-		}
+		fillers := SplitGapSymbols(gaps, int(ibits))
 		if len(gaps)-len(fillers) != len(idx) {
 			return c.failAt(start, "%d weight indices but %d survivors in the gaps", len(idx), len(gaps)-len(fillers))
 		}

@@ -246,6 +246,20 @@ func gapSymbols(pos []uint32, n, ibits int) ([]uint32, error) {
 	return gaps, nil
 }
 
+// SplitGapSymbols undoes gapSymbols in place: every filler symbol
+// 2^ibits+1 of gaps becomes the gap 2^ibits again, and the fillers'
+// indices are returned, as sparse.Decode takes them.
+func SplitGapSymbols(gaps []uint32, ibits int) (fillers []int) {
+	span := sparse.Span(ibits)
+	for i, g := range gaps {
+		if g == span+1 {
+			gaps[i] = span
+			fillers = append(fillers, i)
+		}
+	}
+	return fillers
+}
+
 // EncodeRaw returns the section of one raw parameter: for Float32 an 'R'
 // section (name, shape, the float32 values little endian), for Float16 a
 // 'T' section (name, element type byte 1, shape, the binary16 values).

@@ -164,14 +164,7 @@ func (h *huffmanPath) decode() error {
 		return err
 	}
 	h.gaps = gaps
-	var fillers []int
-	for i, g := range gaps {
-		if g == span+1 {
-			gaps[i] = span
-			fillers = append(fillers, i)
-		}
-	}
-	pos, err := sparse.Decode(gaps, fillers, n, l.IndexBits)
+	pos, err := sparse.Decode(gaps, dcz.SplitGapSymbols(gaps, l.IndexBits), n, l.IndexBits)
 	if err != nil {
 		return err
 	}
