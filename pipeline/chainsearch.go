@@ -322,17 +322,11 @@ func (c *ChainSearcher) refine(ctx context.Context, m *nn.Model, space *chainSpa
 	// from: a full run that met bisects on at most budget steps further,
 	// not to the ladder's end (with 2 runs: from, then the next step).
 	steps := min(space.Steps(), from.Step+budget+1)
-	tries, best, err := Refine(ctx, goal, steps, from, safe, budget, full)
+	best, met, err := refineKeep(ctx, goal, steps, from, safe, budget, full)
 	if err != nil {
 		return nil, err
 	}
-	if len(results) == 0 {
-		return nil, errors.New("pipeline: the search ran no full run")
-	}
-	rep.Met = best >= 0
-	if !rep.Met {
-		best = nearest(goal, tries)
-	}
+	rep.Met = met
 	rep.Chosen, rep.Config, rep.Result = best, configs[best], results[best]
 	data, err := os.ReadFile(files[best])
 	if err != nil {

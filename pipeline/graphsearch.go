@@ -262,3 +262,20 @@ func Refine(ctx context.Context, goal SearchGoal, steps int, from SearchPoint, s
 	}
 	return tries, best, nil
 }
+
+// refineKeep is Refine followed by the choice of the full run to keep: the
+// least cautious that met the goal (met), or else the nearest miss. It
+// fails when Refine made no full run.
+func refineKeep(ctx context.Context, goal SearchGoal, steps int, from SearchPoint, safe int, budget int,
+	full func(context.Context, SearchPoint) (SearchMeasure, error)) (keep int, met bool, err error) {
+	tries, best, err := Refine(ctx, goal, steps, from, safe, budget, full)
+	switch {
+	case err != nil:
+		return -1, false, err
+	case len(tries) == 0:
+		return -1, false, errors.New("pipeline: the search ran no full run")
+	case best >= 0:
+		return best, true, nil
+	}
+	return nearest(goal, tries), false, nil
+}

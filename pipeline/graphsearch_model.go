@@ -209,16 +209,12 @@ func (r *graphRun) refine(ctx context.Context, g *graph.Graph, space *graphSpace
 		r.c.logf("search: full run %d: %s, %s", len(results), space.describe(a.GraphTrial), map[bool]string{true: "goal met", false: "goal missed"}[a.Met])
 		return m, nil
 	}
-	tries, best, err := Refine(ctx, goal, space.Steps(), from, safe, budget, full)
+	best, met, err := refineKeep(ctx, goal, space.Steps(), from, safe, budget, full)
 	if err != nil {
 		return nil, err
 	}
-	if len(results) == 0 {
-		return nil, errors.New("pipeline: the search ran no full run")
-	}
-	rep.Met = best >= 0
-	if !rep.Met {
-		best = nearest(goal, tries)
+	rep.Met = met
+	if !met {
 		r.c.logf("search: goal missed after %d full runs; keeping the nearest, full run %d", len(results), best+1)
 	} else {
 		r.c.logf("search: keeping full run %d", best+1)
