@@ -390,16 +390,6 @@ func errorPercent(m *nn.Model, d nn.Dataset) (float64, error) {
 	return 100 * (1 - float64(correct)/float64(max(d.Len(), 1))), nil
 }
 
-// WriteConfig writes a recipe as indented JSON (atomically), loadable by
-// LoadConfig.
-func WriteConfig(path string, c Config) error {
-	b, err := json.MarshalIndent(c, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteBytes(path, append(b, '\n'))
-}
-
 // chainSpace is the SearchSpace of a chain model: steps are the scales of
 // the base's kept fractions, options the bit sets.
 type chainSpace struct {

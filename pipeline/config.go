@@ -14,6 +14,7 @@ import (
 	"sort"
 
 	"github.com/deepcompress/deepcompress/dcz"
+	"github.com/deepcompress/deepcompress/internal/atomicfile"
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/prune"
 	"github.com/deepcompress/deepcompress/quantize"
@@ -143,6 +144,16 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, fmt.Errorf("pipeline: config %s: %w", path, err)
 	}
 	return c, nil
+}
+
+// WriteConfig writes a recipe as indented JSON (atomically), loadable by
+// LoadConfig.
+func WriteConfig(path string, c Config) error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(path, append(b, '\n'))
 }
 
 // ParseConfig decodes a JSON config, refusing unknown fields.
