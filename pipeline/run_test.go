@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/deepcompress/deepcompress/arch"
+	"github.com/deepcompress/deepcompress/dcz"
 	"github.com/deepcompress/deepcompress/nn"
 	"github.com/deepcompress/deepcompress/prune"
 )
@@ -363,5 +364,30 @@ func TestShiftIsUsed(t *testing.T) {
 	cfg.Prune.Retrain.Shift = 1
 	if err := cfg.Validate(trainedSmall(t)); err == nil {
 		t.Error("a shift on the flat input [16] was accepted")
+	}
+}
+
+// TestPresetsValidate: every built-in preset is a valid config for the
+// network it names (a kept fraction, a bit width or a shift on a layer
+// the network lacks would only fail at run time otherwise).
+func TestPresetsValidate(t *testing.T) {
+	for _, spec := range []arch.Spec{arch.LeNet300(), arch.LeNet5()} {
+		m, err := nn.New(spec, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range Presets {
+			c, err := Preset(p, spec.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Validate(m); err != nil {
+				t.Errorf("preset %s for %s: %v", p, spec.Name, err)
+			}
+		}
+	}
+	c, _ := Preset("max", "lenet5")
+	if c.Prune.Retrain.Shift == 0 || len(c.Quantize.Lambda) == 0 || c.Encode.Coder != dcz.CoderAuto || !c.Encode.HalfCodebooks {
+		t.Errorf("preset max for lenet5 lost a setting: %+v", c)
 	}
 }
