@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -50,17 +48,8 @@ func sectionSizes(t *testing.T, data []byte) (map[string]int, map[string]Coder) 
 // docs/FORMAT.md), the tiny model with its weight arithmetic-coded (flag
 // 0x20 of the kind byte), and checks that encoding reproduces it.
 func TestGoldenArith(t *testing.T) {
-	path := filepath.Join("testdata", "golden_arith.dcz")
 	m := arithModel(tinyModel(), CoderArith)
-	if *update {
-		if err := WriteFile(path, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := goldenFile(t, "golden_arith.dcz", m)
 	kindAt := bytes.Index(data, []byte("fc.weight")) + len("fc.weight")
 	if data[4] != 1 || data[kindAt] != 0x21 {
 		t.Errorf("version %d, kind byte %#x; want version 1, 0x21", data[4], data[kindAt])
@@ -233,13 +222,7 @@ func TestArithBitFlips(t *testing.T) {
 			bad[i/8] ^= 1 << (i % 8)
 			mustFail(t, fmt.Sprintf("bit %d of %d", i, 8*len(data)), bad)
 		}
-		for n := range len(data) {
-			err := mustFail(t, fmt.Sprintf("cut at %d", n), data[:n])
-			if n > 0 && !errors.Is(err, io.ErrUnexpectedEOF) {
-				t.Fatalf("cut at %d: %v does not report truncation", n, err)
-			}
-		}
-		mustFail(t, "trailing byte", append(slices.Clone(data), 0))
+		mustRefuseCuts(t, data)
 	}
 }
 

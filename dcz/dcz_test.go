@@ -133,11 +133,10 @@ func seq(start, end, step int) []uint32 {
 	return s
 }
 
-// TestGolden decodes a file committed to testdata, so that the format
-// cannot change silently, and checks that encoding reproduces it.
-func TestGolden(t *testing.T) {
-	path := filepath.Join("testdata", "golden.dcz")
-	m := tinyModel()
+// goldenFile returns testdata/name, first writing m there with -update.
+func goldenFile(t *testing.T, name string, m *Model) []byte {
+	t.Helper()
+	path := filepath.Join("testdata", name)
 	if *update {
 		if err := WriteFile(path, m); err != nil {
 			t.Fatal(err)
@@ -147,6 +146,14 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return data
+}
+
+// TestGolden decodes a file committed to testdata, so that the format
+// cannot change silently, and checks that encoding reproduces it.
+func TestGolden(t *testing.T) {
+	m := tinyModel()
+	data := goldenFile(t, "golden.dcz", m)
 	got, err := Read(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
@@ -278,7 +285,13 @@ func flipSample(t *testing.T, data []byte, n int) {
 
 // TestTruncated cuts a file at every length: each must be an error.
 func TestTruncated(t *testing.T) {
-	data := encode(t, smallModel())
+	mustRefuseCuts(t, encode(t, smallModel()))
+}
+
+// mustRefuseCuts checks that data cut at every length reads as a
+// truncation and data with a byte appended as an error.
+func mustRefuseCuts(t *testing.T, data []byte) {
+	t.Helper()
 	for n := range len(data) {
 		err := mustFail(t, fmt.Sprintf("cut at %d", n), data[:n])
 		if n > 0 && !errors.Is(err, io.ErrUnexpectedEOF) {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -83,17 +81,8 @@ func halfTiny(tb testing.TB) *Model {
 // with a float16 codebook (flag 0x10 in the kind byte) and a float16 bias
 // (a 'T' section).
 func TestGoldenHalf(t *testing.T) {
-	path := filepath.Join("testdata", "golden_half.dcz")
 	m := halfTiny(t)
-	if *update {
-		if err := WriteFile(path, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := goldenFile(t, "golden_half.dcz", m)
 	if len(data) != 180 || data[4] != 1 {
 		t.Errorf("%d bytes, version %d; want 180 bytes (191 in float32), version 1", len(data), data[4])
 	}
